@@ -1,0 +1,67 @@
+// Upstream over undici: one Agent for the process (a keep-alive pool per backend origin),
+// created at start-up and shared by every call.
+
+import { Agent, type Dispatcher } from "undici";
+import { type Upstream, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "../core/upstream";
+
+export interface UndiciUpstreamOptions {
+  /** Longest pause between body chunks before a stream is cut. Default 120 s. */
+  bodyTimeoutMs?: number;
+  /** Time to open a connection. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+export class UndiciUpstream implements Upstream {
+  private readonly agent: Agent;
+  private readonly bodyTimeoutMs: number;
+
+  constructor(options: UndiciUpstreamOptions = {}) {
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 120_000;
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    });
+  }
+
+  async send(origin: string, request: UpstreamRequest): Promise<UpstreamResponse> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.agent.request({
+        origin,
+        path: request.path,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: request.headers,
+        body: request.body,
+        signal: request.signal,
+        headersTimeout: request.headersTimeoutMs,
+        bodyTimeout: this.bodyTimeoutMs,
+      });
+    } catch (error) {
+      throw classify(error, request.signal);
+    }
+    const body = response.body;
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body,
+      // dump() reads and drops a small body so the connection is reused, or closes it.
+      discard: () => void body.dump().catch(() => {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function classify(error: unknown, signal: AbortSignal | undefined): UpstreamError {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (signal?.aborted || code === "UND_ERR_ABORTED" || (error as Error).name === "AbortError") {
+    return new UpstreamError("aborted", "the caller went away", { cause: error });
+  }
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT") {
+    return new UpstreamError("timeout", `no response in time (${code})`, { cause: error });
+  }
+  return new UpstreamError("connectionError", `${code ?? "error"}: ${message}`, { cause: error });
+}

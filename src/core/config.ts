@@ -1,0 +1,202 @@
+// The pool configuration (`ROUTER_CONFIG`): schema, defaults and the one place it is validated.
+// Names follow Azure API Management's backend and circuit-breaker resources.
+
+import { z } from "zod";
+import { durationToMs } from "./duration";
+import { ConfigError } from "./errors";
+
+/** How the router authenticates to one backend. */
+export type BackendAuth =
+  | { type: "managedIdentity"; clientId: string | undefined }
+  | { type: "apiKey"; keySetting: string }
+  | { type: "none" };
+
+export interface BackendConfig {
+  /** Unique name; appears in `x-served-by`, logs and `/status`, never in error bodies. */
+  name: string;
+  /** Origin of the backend, e.g. `https://aoai-eastus.openai.azure.com`. */
+  origin: string;
+  /** Path prefix from the configured URL (usually empty), prepended to every forwarded path. */
+  basePath: string;
+  /** Lower is tried first. Default 1. */
+  priority: number;
+  /** Share of traffic within its priority group. Default 1. */
+  weight: number;
+  auth: BackendAuth;
+}
+
+export interface StatusCodeRange {
+  min: number;
+  max: number;
+}
+
+export interface CircuitBreakerConfig {
+  /** Failures within `intervalMs` that trip the breaker. Default 1. */
+  failureCount: number;
+  /** Window for counting failures. Default 1 minute. */
+  intervalMs: number;
+  /** Response statuses that count as failures. Default 429 and 500–599. */
+  statusCodeRanges: StatusCodeRange[];
+  /** How long a trip lasts when the backend gives no usable Retry-After. Default 1 minute. */
+  tripDurationMs: number;
+  /** Honour `Retry-After` / `retry-after-ms` for the trip length. Default true. */
+  acceptRetryAfter: boolean;
+  /** Upper bound of any trip, so a daily-quota `Retry-After: 86400` does not bench a backend for a day. Default 5 minutes. */
+  maxTripDurationMs: number;
+}
+
+export interface RouterConfig {
+  backends: BackendConfig[];
+  circuitBreaker: CircuitBreakerConfig;
+  /** Extra backends tried for one call. Default: number of backends − 1. */
+  retryCount: number;
+  /** Time to wait for a backend's response headers before failing over. Default 120 s. */
+  attemptTimeoutMs: number;
+  /** Larger request bodies get 413. Default 32 MiB. */
+  maxRequestBytes: number;
+}
+
+const isHttpUrl = (text: string): boolean => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.search === "" && url.hash === "";
+  } catch {
+    return false;
+  }
+};
+
+const required = (what: string) => (issue: { input: unknown }) => (issue.input === undefined ? "is required" : `must be ${what}`);
+
+const duration = z.string({ error: required("an ISO 8601 duration such as PT30S") }).transform((text, ctx) => {
+  const ms = durationToMs(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: "must be an ISO 8601 duration such as PT30S" });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const integer = (min: number, what: string) =>
+  z
+    .number({ error: required(what) })
+    .int({ error: `must be ${what}` })
+    .min(min, { error: `must be ${what}` });
+
+const authSchema = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("managedIdentity"), clientId: z.string().min(1).optional() }),
+    z.strictObject({
+      type: z.literal("apiKey"),
+      keySetting: z.string({ error: required("the name of an app setting") }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+        error: "must be the name of an app setting",
+      }),
+    }),
+    z.strictObject({ type: z.literal("none") }),
+  ],
+  { error: 'must be "managedIdentity", "apiKey" or "none"' },
+);
+
+const backendSchema = z.strictObject({
+  name: z.string({ error: required("a name") }).regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 letters, digits, '.', '_' or '-'" }),
+  url: z.string({ error: required("an absolute http(s) URL") }).refine(isHttpUrl, {
+    error: "must be an absolute http(s) URL",
+  }),
+  priority: integer(0, "an integer").default(1),
+  weight: integer(1, "a positive integer").default(1),
+  auth: authSchema.default({ type: "managedIdentity" }),
+});
+
+const rangeSchema = z
+  .strictObject({ min: integer(100, "an HTTP status code"), max: integer(100, "an HTTP status code") })
+  .refine((r) => r.min <= r.max && r.max <= 599, { error: "must have 100 <= min <= max <= 599" });
+
+const circuitBreakerSchema = z.strictObject({
+  failureCondition: z
+    .strictObject({
+      count: integer(1, "a positive integer").default(1),
+      interval: duration.prefault("PT1M"),
+      statusCodeRanges: z
+        .array(rangeSchema, { error: "must be an array of {min,max}" })
+        .min(1, { error: "must not be empty" })
+        .default([
+          { min: 429, max: 429 },
+          { min: 500, max: 599 },
+        ]),
+    })
+    .prefault({}),
+  tripDuration: duration.prefault("PT1M"),
+  acceptRetryAfter: z.boolean({ error: "must be true or false" }).default(true),
+  maxTripDuration: duration.prefault("PT5M"),
+});
+
+const configSchema = z
+  .strictObject({
+    backends: z.array(backendSchema, { error: required("an array of backends") }).min(1, { error: "must list at least one backend" }),
+    circuitBreaker: circuitBreakerSchema.prefault({}),
+    retry: z.strictObject({ count: integer(0, "a non-negative integer").optional() }).optional(),
+    attemptTimeout: duration.prefault("PT120S"),
+    maxRequestBytes: integer(1, "a positive integer").default(32 * 1024 * 1024),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.backends.forEach((backend, i) => {
+      const key = backend.name.toLowerCase();
+      if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["backends", i, "name"], message: "must be unique" });
+      seen.add(key);
+    });
+    if (config.attemptTimeout <= 0) ctx.addIssue({ code: "custom", path: ["attemptTimeout"], message: "must be longer than zero" });
+  });
+
+/** A validated, defaulted configuration, or a `ConfigError` naming the first bad field. */
+export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG"): RouterConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue ? formatPath(issue.path) : "";
+    throw new ConfigError(`${settingName}: ${path ? `${path} ` : ""}${describe(issue)}`);
+  }
+  const raw = result.data;
+  const cb = raw.circuitBreaker;
+  return {
+    backends: raw.backends.map((b) => {
+      const url = new URL(b.url);
+      const auth: BackendAuth = b.auth.type === "managedIdentity" ? { type: "managedIdentity", clientId: b.auth.clientId } : b.auth;
+      return {
+        name: b.name,
+        origin: url.origin,
+        basePath: url.pathname.replace(/\/+$/, ""),
+        priority: b.priority,
+        weight: b.weight,
+        auth,
+      };
+    }),
+    circuitBreaker: {
+      failureCount: cb.failureCondition.count,
+      intervalMs: cb.failureCondition.interval,
+      statusCodeRanges: cb.failureCondition.statusCodeRanges,
+      tripDurationMs: cb.tripDuration,
+      acceptRetryAfter: cb.acceptRetryAfter,
+      maxTripDurationMs: cb.maxTripDuration,
+    },
+    retryCount: raw.retry?.count ?? raw.backends.length - 1,
+    attemptTimeoutMs: raw.attemptTimeout,
+    maxRequestBytes: raw.maxRequestBytes,
+  };
+}
+
+function describe(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return "is invalid";
+  if (issue.code === "unrecognized_keys") return `has unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  return issue.message;
+}
+
+/** `["backends", 1, "priority"]` → `backends[1].priority`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+// The one request/response shape the core speaks; each host adapts its own objects to it.
+
+/** Incoming headers as Node keeps them: lower-case names, repeated headers as arrays. */
+export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Outgoing headers: lower-case names. */
+export type OutgoingHeaders = Record<string, string | string[]>;
+
+/** A response body: bytes the router made, or a stream passed through untouched. */
+export type ResponseBody = Uint8Array | AsyncIterable<Uint8Array> | undefined;
+
+export interface RouterRequest {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** Path and query exactly as received, e.g. `/openai/deployments/d/chat/completions?api-version=…`. */
+  readonly url: string;
+  readonly headers: IncomingHeaders;
+  /** The body as a byte stream; read at most once. */
+  readonly body: AsyncIterable<Uint8Array> | undefined;
+  /** Aborted when the caller goes away; cancels the upstream call. */
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface RouterResponse {
+  status: number;
+  headers: OutgoingHeaders;
+  body: ResponseBody;
+}
+
+/** First value of a header that may repeat. */
+export function headerValue(headers: IncomingHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

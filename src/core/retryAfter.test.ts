@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { retryAfterMs } from "./retryAfter";
+
+const now = 1_700_000_000_000;
+
+describe("retryAfterMs", () => {
+  it("reads retry-after-ms first, then x-ms-retry-after-ms, then retry-after", () => {
+    expect(retryAfterMs({ "retry-after-ms": "1500", "x-ms-retry-after-ms": "2500", "retry-after": "9" }, now)).toBe(1500);
+    expect(retryAfterMs({ "x-ms-retry-after-ms": "2500", "retry-after": "9" }, now)).toBe(2500);
+    expect(retryAfterMs({ "retry-after": "9" }, now)).toBe(9000);
+  });
+
+  it("reads retry-after in seconds, fractional seconds included", () => {
+    expect(retryAfterMs({ "retry-after": "1" }, now)).toBe(1000);
+    expect(retryAfterMs({ "retry-after": "0.5" }, now)).toBe(500);
+  });
+
+  it("reads retry-after as an HTTP date relative to now", () => {
+    const at = new Date(now + 42_000).toUTCString();
+    expect(retryAfterMs({ "retry-after": at }, now)).toBe(42_000);
+  });
+
+  it("clamps a date in the past and negative numbers to zero", () => {
+    expect(retryAfterMs({ "retry-after": new Date(now - 60_000).toUTCString() }, now)).toBe(0);
+    expect(retryAfterMs({ "retry-after": "-5" }, now)).toBe(0);
+    expect(retryAfterMs({ "retry-after-ms": "-100" }, now)).toBe(0);
+  });
+
+  it("returns undefined for garbage and falls through a garbage millisecond header", () => {
+    expect(retryAfterMs({ "retry-after": "soon" }, now)).toBeUndefined();
+    expect(retryAfterMs({ "retry-after": "" }, now)).toBeUndefined();
+    expect(retryAfterMs({ "retry-after": "0x10" }, now)).toBeUndefined();
+    expect(retryAfterMs({ "retry-after": "1e3" }, now)).toBeUndefined();
+    expect(retryAfterMs({ "retry-after-ms": "abc", "retry-after": "3" }, now)).toBe(3000);
+    expect(retryAfterMs({}, now)).toBeUndefined();
+  });
+
+  it("keeps a huge value as given (the breaker caps it, not the parser)", () => {
+    expect(retryAfterMs({ "retry-after": "86400" }, now)).toBe(86_400_000);
+  });
+
+  it("uses the first value of a repeated header", () => {
+    expect(retryAfterMs({ "retry-after": ["2", "7"] }, now)).toBe(2000);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { readSettings } from "./settings";
+
+const config = JSON.stringify({ backends: [{ name: "a", url: "https://a.example", auth: { type: "apiKey", keySetting: "A_KEY" } }] });
+const base = { ROUTER_CONFIG: config, ROUTER_CLIENT_KEYS: "k1, k2", A_KEY: "secret-a" };
+const noFile = (): string => {
+  throw Object.assign(new Error("missing"), { code: "ENOENT" });
+};
+
+function errorOf(env: Record<string, string>, readFile = noFile): string {
+  try {
+    readSettings(env, readFile);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected an error");
+}
+
+describe("readSettings", () => {
+  it("reads inline JSON, client keys, backend keys and defaults", () => {
+    const settings = readSettings(base, noFile);
+    expect(settings.clientKeys).toEqual(["k1", "k2"]);
+    expect(settings.backendKeys.get("a")).toBe("secret-a");
+    expect(settings.state).toEqual({ kind: "memory" });
+    expect(settings.stateTable).toBe("routerstate");
+    expect(settings.stateRefreshMs).toBe(1000);
+    expect(settings.frontDoorId).toBeUndefined();
+  });
+
+  it("reads ROUTER_CONFIG from a file path", () => {
+    const settings = readSettings({ ...base, ROUTER_CONFIG: "/etc/router.json" }, (path) => (path === "/etc/router.json" ? config : ""));
+    expect(settings.config.backends[0]?.name).toBe("a");
+  });
+
+  it("refuses to start without client keys unless anonymous access is on purpose", () => {
+    expect(errorOf({ ...base, ROUTER_CLIENT_KEYS: "" })).toMatch(/^ROUTER_CLIENT_KEYS: is required/);
+    expect(readSettings({ ...base, ROUTER_CLIENT_KEYS: "", ROUTER_ALLOW_ANONYMOUS: "true" }, noFile).allowAnonymous).toBe(true);
+    expect(errorOf({ ...base, ROUTER_ALLOW_ANONYMOUS: "yes" })).toBe("ROUTER_ALLOW_ANONYMOUS: must be true or false");
+  });
+
+  it("names the setting and field for each bad value", () => {
+    expect(errorOf({ ...base, ROUTER_CONFIG: "" })).toMatch(/^ROUTER_CONFIG: is required/);
+    expect(errorOf({ ...base, ROUTER_CONFIG: "{not json" })).toMatch(/^ROUTER_CONFIG: is not valid JSON/);
+    expect(errorOf({ ...base, ROUTER_CONFIG: "/nope.json" })).toBe("ROUTER_CONFIG: cannot read file /nope.json (ENOENT)");
+    expect(errorOf({ ...base, A_KEY: "" })).toBe("ROUTER_CONFIG: backends[0].auth.keySetting names app setting A_KEY, which is not set");
+    expect(errorOf({ ...base, A_KEY: "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/a)" })).toMatch(
+      /^A_KEY: is an unresolved Key Vault reference/,
+    );
+    expect(errorOf({ ...base, ROUTER_STATE: "redis://x" })).toMatch(/^ROUTER_STATE: must be "memory"/);
+    expect(errorOf({ ...base, ROUTER_STATE_TABLE: "a-b" })).toMatch(/^ROUTER_STATE_TABLE: must be/);
+    expect(errorOf({ ...base, ROUTER_STATE_REFRESH: "1s" })).toMatch(/^ROUTER_STATE_REFRESH: must be/);
+  });
+
+  it("chooses the state store: ROUTER_STATE, else AzureWebJobsStorage (key or identity based), else memory", () => {
+    const cs =
+      "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";
+    expect(readSettings({ ...base, ROUTER_STATE: cs }, noFile).state).toEqual({
+      kind: "connectionString",
+      connectionString: cs,
+      from: "ROUTER_STATE",
+    });
+    expect(readSettings({ ...base, ROUTER_STATE: "https://acct.table.core.windows.net/" }, noFile).state).toEqual({
+      kind: "tableServiceUrl",
+      url: "https://acct.table.core.windows.net",
+      clientId: undefined,
+      from: "ROUTER_STATE",
+    });
+    expect(readSettings({ ...base, AzureWebJobsStorage: "UseDevelopmentStorage=true" }, noFile).state).toMatchObject({
+      kind: "connectionString",
+      from: "AzureWebJobsStorage",
+    });
+    expect(readSettings({ ...base, AzureWebJobsStorage__accountName: "acct", AzureWebJobsStorage__clientId: "cid" }, noFile).state).toEqual(
+      {
+        kind: "tableServiceUrl",
+        url: "https://acct.table.core.windows.net",
+        clientId: "cid",
+        from: "AzureWebJobsStorage__accountName",
+      },
+    );
+    expect(readSettings({ ...base, ROUTER_STATE: "memory", AzureWebJobsStorage: "UseDevelopmentStorage=true" }, noFile).state).toEqual({
+      kind: "memory",
+    });
+  });
+
+  it("reads the Front Door id", () => {
+    expect(readSettings({ ...base, ROUTER_FRONT_DOOR_ID: " fd-123 " }, noFile).frontDoorId).toBe("fd-123");
+  });
+});

@@ -1,0 +1,170 @@
+// App settings (environment variables) to typed settings, validated once at start-up.
+// Every failure is a ConfigError whose message starts with the setting's name.
+
+import { parseRouterConfig, type RouterConfig } from "./config";
+import { durationToMs } from "./duration";
+import { ConfigError } from "./errors";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where shared breaker state lives. */
+export type StateSetting =
+  | { kind: "memory" }
+  | { kind: "connectionString"; connectionString: string; from: string }
+  | { kind: "tableServiceUrl"; url: string; clientId: string | undefined; from: string };
+
+export interface Settings {
+  config: RouterConfig;
+  /** Keys callers may present; empty only when `allowAnonymous`. */
+  clientKeys: string[];
+  allowAnonymous: boolean;
+  /** API key per backend name, for `auth.type = apiKey` backends. */
+  backendKeys: ReadonlyMap<string, string>;
+  state: StateSetting;
+  /** Table holding shared state. Default `routerstate`. */
+  stateTable: string;
+  /** Background refresh of shared state. Default 1 s (`ROUTER_STATE_REFRESH`). */
+  stateRefreshMs: number;
+  /** When set, calls must carry this `x-azure-fdid`. */
+  frontDoorId: string | undefined;
+}
+
+/** Names of every setting the code reads; the infra test checks Bicep against it. */
+export const settingNames = {
+  config: "ROUTER_CONFIG",
+  clientKeys: "ROUTER_CLIENT_KEYS",
+  allowAnonymous: "ROUTER_ALLOW_ANONYMOUS",
+  state: "ROUTER_STATE",
+  stateTable: "ROUTER_STATE_TABLE",
+  stateRefresh: "ROUTER_STATE_REFRESH",
+  frontDoorId: "ROUTER_FRONT_DOOR_ID",
+} as const;
+
+/** Reads the router's settings. `readConfigFile` loads `ROUTER_CONFIG` when it is a path. */
+export function readSettings(env: Env, readConfigFile: (path: string) => string): Settings {
+  const config = parseRouterConfig(readConfigJson(env, readConfigFile));
+  const allowAnonymous = readBoolean(env, settingNames.allowAnonymous);
+  const clientKeys = (env[settingNames.clientKeys] ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+  if (clientKeys.length === 0 && !allowAnonymous) {
+    throw new ConfigError(
+      `${settingNames.clientKeys}: is required (comma-separated client keys), or set ${settingNames.allowAnonymous}=true when callers are authenticated elsewhere`,
+    );
+  }
+  for (const key of clientKeys) rejectUnresolvedReference(settingNames.clientKeys, key);
+  return {
+    config,
+    clientKeys,
+    allowAnonymous,
+    backendKeys: readBackendKeys(env, config),
+    state: readStateSetting(env),
+    stateTable: readTableName(env),
+    stateRefreshMs: readDuration(env, settingNames.stateRefresh, 1000),
+    frontDoorId: env[settingNames.frontDoorId]?.trim() || undefined,
+  };
+}
+
+function readConfigJson(env: Env, readConfigFile: (path: string) => string): unknown {
+  const name = settingNames.config;
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name}: is required (the pool configuration as JSON, or a path to a JSON file)`);
+  let text = value;
+  if (!value.startsWith("{")) {
+    try {
+      text = readConfigFile(value);
+    } catch (error) {
+      throw new ConfigError(`${name}: cannot read file ${value} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${name}: is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function readBackendKeys(env: Env, config: RouterConfig): Map<string, string> {
+  const keys = new Map<string, string>();
+  config.backends.forEach((backend, i) => {
+    if (backend.auth.type !== "apiKey") return;
+    const setting = backend.auth.keySetting;
+    const key = env[setting]?.trim();
+    if (!key) {
+      throw new ConfigError(`${settingNames.config}: backends[${i}].auth.keySetting names app setting ${setting}, which is not set`);
+    }
+    rejectUnresolvedReference(setting, key);
+    keys.set(backend.name, key);
+  });
+  return keys;
+}
+
+// App Service replaces `@Microsoft.KeyVault(...)` before the process starts; a value still in that form
+// means the reference failed (identity or network), and sending it as a key would only yield 401s.
+function rejectUnresolvedReference(setting: string, value: string): void {
+  if (value.startsWith("@Microsoft.KeyVault(")) {
+    throw new ConfigError(`${setting}: is an unresolved Key Vault reference (check the app's identity and Key Vault access)`);
+  }
+}
+
+function readStateSetting(env: Env): StateSetting {
+  const explicit = env[settingNames.state]?.trim();
+  if (explicit) return parseStateValue(settingNames.state, explicit, undefined);
+  const webJobs = env.AzureWebJobsStorage?.trim();
+  if (webJobs) return parseStateValue("AzureWebJobsStorage", webJobs, undefined);
+  // Identity-based AzureWebJobsStorage (Flex Consumption's default).
+  const clientId = env.AzureWebJobsStorage__clientId?.trim() || undefined;
+  const tableUri = env.AzureWebJobsStorage__tableServiceUri?.trim();
+  if (tableUri) return parseStateValue("AzureWebJobsStorage__tableServiceUri", tableUri, clientId);
+  const account = env.AzureWebJobsStorage__accountName?.trim();
+  if (account) {
+    if (!/^[a-z0-9]{3,24}$/.test(account)) throw new ConfigError("AzureWebJobsStorage__accountName: is not a storage account name");
+    return {
+      kind: "tableServiceUrl",
+      url: `https://${account}.table.core.windows.net`,
+      clientId,
+      from: "AzureWebJobsStorage__accountName",
+    };
+  }
+  return { kind: "memory" };
+}
+
+function parseStateValue(from: string, value: string, clientId: string | undefined): StateSetting {
+  if (value === "memory") return { kind: "memory" };
+  if (/^https?:\/\//i.test(value)) {
+    try {
+      const url = new URL(value);
+      return { kind: "tableServiceUrl", url: url.origin, clientId, from };
+    } catch {
+      throw new ConfigError(`${from}: is not a valid table service URL`);
+    }
+  }
+  if (/AccountName=|UseDevelopmentStorage=true|TableEndpoint=/i.test(value)) {
+    return { kind: "connectionString", connectionString: value, from };
+  }
+  throw new ConfigError(`${from}: must be "memory", a storage connection string or https://<account>.table.core.windows.net`);
+}
+
+function readTableName(env: Env): string {
+  const name = env[settingNames.stateTable]?.trim() || "routerstate";
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(name)) {
+    throw new ConfigError(`${settingNames.stateTable}: must be 3–63 letters or digits, starting with a letter`);
+  }
+  return name;
+}
+
+function readBoolean(env: Env, name: string): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === "" || value === "false") return false;
+  if (value === "true") return true;
+  throw new ConfigError(`${name}: must be true or false`);
+}
+
+function readDuration(env: Env, name: string, fallbackMs: number): number {
+  const value = env[name]?.trim();
+  if (!value) return fallbackMs;
+  const ms = durationToMs(value);
+  if (ms === undefined || ms < 100) throw new ConfigError(`${name}: must be an ISO 8601 duration of at least PT0.1S`);
+  return ms;
+}

@@ -1,0 +1,45 @@
+// The seam to backends: send one attempt, get status, headers and a body stream.
+// The undici adapter implements it; the core never opens a socket itself.
+
+import type { IncomingHeaders, OutgoingHeaders } from "./http";
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path and query, base path of the backend already applied. */
+  path: string;
+  headers: OutgoingHeaders;
+  body: Uint8Array | undefined;
+  /** The caller's signal: aborting it cancels the attempt and its body. */
+  signal: AbortSignal | undefined;
+  /** Give up on the attempt when response headers take longer than this. */
+  headersTimeoutMs: number;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: IncomingHeaders;
+  /** The body, streamed as the backend sends it. */
+  body: AsyncIterable<Uint8Array>;
+  /** Frees the connection when the body will not be read (a failed attempt). */
+  discard(): void;
+}
+
+export type UpstreamFailureKind = "connectionError" | "timeout" | "aborted";
+
+/** A failed attempt that produced no response. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "UpstreamError";
+  }
+}
+
+export interface Upstream {
+  /** Sends one attempt to `origin`. Rejects with `UpstreamError` when no response arrives. */
+  send(origin: string, request: UpstreamRequest): Promise<UpstreamResponse>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,54 @@
+// The demo pool `npm start` runs without ROUTER_CONFIG: three simulated regions on loopback —
+// a small priority-1 "PTU" that overflows and two priority-2 pay-as-you-go regions.
+
+import { randomBytes } from "node:crypto";
+import { parseRouterConfig } from "../core/config";
+import type { Env, Settings } from "../core/settings";
+import { readSettings, settingNames } from "../core/settings";
+import { AzureOpenAISimulator } from "../simulator/simulator";
+
+export interface DemoPool {
+  settings: Settings;
+  regions: AzureOpenAISimulator[];
+  /** The client key callers use (ROUTER_CLIENT_KEYS' first, or one made up at start). */
+  clientKey: string;
+  close(): Promise<void>;
+}
+
+const regions = [
+  { name: "eastus-ptu", priority: 1, weight: 1, capacityPerSecond: 5 },
+  { name: "westus", priority: 2, weight: 1, capacityPerSecond: undefined },
+  { name: "swedencentral", priority: 2, weight: 1, capacityPerSecond: undefined },
+];
+
+export async function startDemoPool(env: Env): Promise<DemoPool> {
+  const keys = regions.map(() => randomBytes(12).toString("hex"));
+  const simulators = await Promise.all(
+    regions.map((r, i) =>
+      AzureOpenAISimulator.start({ region: r.name, apiKey: keys[i], capacityPerSecond: r.capacityPerSecond, latencyMs: 40 }),
+    ),
+  );
+  const config = {
+    backends: regions.map((r, i) => ({
+      name: r.name,
+      url: simulators[i]?.url,
+      priority: r.priority,
+      weight: r.weight,
+      auth: { type: "apiKey", keySetting: `DEMO_KEY_${i}` },
+    })),
+    circuitBreaker: { tripDuration: "PT10S", maxTripDuration: "PT1M" },
+    attemptTimeout: "PT30S",
+  };
+  parseRouterConfig(config);
+  const clientKey = env[settingNames.clientKeys]?.split(",")[0]?.trim() || `demo-${randomBytes(12).toString("hex")}`;
+  const demoEnv: Record<string, string | undefined> = {
+    ...env,
+    [settingNames.config]: JSON.stringify(config),
+    [settingNames.clientKeys]: env[settingNames.clientKeys] || clientKey,
+  };
+  keys.forEach((key, i) => {
+    demoEnv[`DEMO_KEY_${i}`] = key;
+  });
+  const settings = readSettings(demoEnv, () => "");
+  return { settings, regions: simulators, clientKey, close: async () => void (await Promise.all(simulators.map((s) => s.close()))) };
+}

@@ -1,0 +1,281 @@
+// An Azure OpenAI region on loopback: chat completions (JSON and SSE), embeddings, the v1 and
+// Responses paths, Azure's headers, and faults to switch on — a throttle with Retry-After, 5xx,
+// a hang, a connection reset, and a per-second capacity like a PTU deployment's.
+// Used by the demo, the tests and the benchmark; it is a real HTTP server, not a mock.
+
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export type Fault =
+  /** 429 with Azure's headers; without values: `retry-after: 1`. */
+  | { kind: "throttle"; retryAfterSeconds?: number; retryAfterMs?: number; retryAfterDate?: Date }
+  | { kind: "error"; status: number }
+  /** Accepts the request and never answers. */
+  | { kind: "hang" }
+  /** Closes the connection without a response. */
+  | { kind: "reset" };
+
+export interface SimulatorOptions {
+  region: string;
+  host?: string;
+  port?: number;
+  /** When set, requests must carry `api-key: <apiKey>` or `Authorization: Bearer <bearerToken>`. */
+  apiKey?: string;
+  bearerToken?: string;
+  /** Requests accepted per second; past that, 429 until the next second (a PTU that overflows). */
+  capacityPerSecond?: number;
+  /** Delay before answering, ms. Default 0. */
+  latencyMs?: number;
+  /** Chunks of a streamed answer, and the pause between them. Defaults 5 and 20 ms. */
+  streamChunks?: number;
+  streamChunkDelayMs?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: Buffer;
+}
+
+const recordLimit = 500;
+
+export class AzureOpenAISimulator {
+  /** Requests received, whatever was answered. */
+  requestCount = 0;
+  /** Requests answered 2xx. */
+  servedCount = 0;
+  /** The latest requests, oldest first (bounded). */
+  readonly received: RecordedRequest[] = [];
+  private fault: Fault | undefined;
+  private windowStart = 0;
+  private windowCount = 0;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly options: SimulatorOptions,
+    readonly url: string,
+  ) {
+    server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(options: SimulatorOptions): Promise<AzureOpenAISimulator> {
+    let simulator: AzureOpenAISimulator | undefined;
+    const server = createServer((req, res) => simulator?.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+    const address = server.address() as AddressInfo;
+    simulator = new AzureOpenAISimulator(server, options, `http://${address.address}:${address.port}`);
+    return simulator;
+  }
+
+  get region(): string {
+    return this.options.region;
+  }
+
+  /** Switches a fault on (or off with `undefined`) for every following request. */
+  setFault(fault: Fault | undefined): void {
+    this.fault = fault;
+  }
+
+  setCapacity(perSecond: number | undefined): void {
+    this.options.capacityPerSecond = perSecond;
+  }
+
+  resetCounts(): void {
+    this.requestCount = 0;
+    this.servedCount = 0;
+    this.received.length = 0;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      this.requestCount++;
+      this.received.push({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body });
+      if (this.received.length > recordLimit) this.received.shift();
+      const latency = this.options.latencyMs ?? 0;
+      if (latency > 0) setTimeout(() => this.respond(req, res, body), latency);
+      else this.respond(req, res, body);
+    });
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const fault = this.fault;
+    if (fault?.kind === "hang") return;
+    if (fault?.kind === "reset") {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === "throttle") return this.throttle(res, fault);
+    if (fault?.kind === "error")
+      return this.sendJson(res, fault.status, { error: { code: "InternalServerError", message: "The server had an error." } });
+    if (!this.authorized(req)) {
+      return this.sendJson(res, 401, {
+        error: { code: "401", message: "Access denied due to invalid subscription key or wrong API endpoint." },
+      });
+    }
+    if (!this.takeCapacity()) {
+      const ms = 1000 - (Date.now() - this.windowStart);
+      return this.throttle(res, { kind: "throttle", retryAfterMs: ms, retryAfterSeconds: Math.ceil(ms / 1000) });
+    }
+    this.route(req, res, body);
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const { apiKey, bearerToken } = this.options;
+    if (apiKey === undefined && bearerToken === undefined) return true;
+    if (apiKey !== undefined && req.headers["api-key"] === apiKey) return true;
+    return bearerToken !== undefined && req.headers.authorization === `Bearer ${bearerToken}`;
+  }
+
+  private takeCapacity(): boolean {
+    const capacity = this.options.capacityPerSecond;
+    if (capacity === undefined) return true;
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    this.windowCount++;
+    return this.windowCount <= capacity;
+  }
+
+  private throttle(res: ServerResponse, fault: Extract<Fault, { kind: "throttle" }>): void {
+    const headers: Record<string, string> = {};
+    if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(Math.round(fault.retryAfterMs));
+    if (fault.retryAfterDate !== undefined) headers["retry-after"] = fault.retryAfterDate.toUTCString();
+    else headers["retry-after"] = String(fault.retryAfterSeconds ?? Math.max(1, Math.ceil((fault.retryAfterMs ?? 1000) / 1000)));
+    this.sendJson(
+      res,
+      429,
+      {
+        error: {
+          code: "429",
+          message: `Requests to the ChatCompletions_Create Operation have exceeded token rate limit. Please retry after ${headers["retry-after"]} seconds.`,
+        },
+      },
+      headers,
+    );
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const deployment = /^\/openai\/deployments\/([^/]+)\//.exec(path)?.[1];
+    let json: { model?: string; stream?: boolean; input?: unknown; encoding_format?: string } = {};
+    try {
+      if (body.length > 0) json = JSON.parse(body.toString("utf8"));
+    } catch {
+      return this.sendJson(res, 400, { error: { code: "BadRequest", message: "The request body is not valid JSON." } });
+    }
+    const model = deployment ?? json.model ?? "gpt-4o";
+    if (path.endsWith("/chat/completions")) return json.stream ? this.streamChat(res, model) : this.sendJson(res, 200, this.chat(model));
+    if (path.endsWith("/embeddings")) return this.sendJson(res, 200, this.embeddings(model, json.input, json.encoding_format));
+    if (path === "/openai/v1/responses" || path.endsWith("/responses")) return this.sendJson(res, 200, this.response(model));
+    if (path === "/openai/models" || path === "/openai/v1/models") {
+      return this.sendJson(res, 200, { object: "list", data: [{ id: "gpt-4o", object: "model" }] });
+    }
+    this.sendJson(res, 404, { error: { code: "404", message: "Resource not found" } });
+  }
+
+  private azureHeaders(): Record<string, string> {
+    return {
+      "x-ms-region": this.options.region,
+      "apim-request-id": randomUUID(),
+      "x-request-id": randomUUID(),
+      "x-ratelimit-remaining-requests": "99",
+      "x-ratelimit-remaining-tokens": "99000",
+    };
+  }
+
+  private sendJson(res: ServerResponse, status: number, payload: unknown, extra: Record<string, string> = {}): void {
+    const body = Buffer.from(JSON.stringify(payload));
+    if (status < 300) this.servedCount++;
+    res.writeHead(status, { ...this.azureHeaders(), ...extra, "content-type": "application/json", "content-length": body.length });
+    res.end(body);
+  }
+
+  private chat(model: string): unknown {
+    return {
+      id: `chatcmpl-${randomUUID()}`,
+      object: "chat.completion",
+      created: Math.floor(Date.now() / 1000),
+      model,
+      choices: [{ index: 0, message: { role: "assistant", content: `Hello from ${this.options.region}.` }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
+    };
+  }
+
+  private streamChat(res: ServerResponse, model: string): void {
+    this.servedCount++;
+    res.writeHead(200, { ...this.azureHeaders(), "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const id = `chatcmpl-${randomUUID()}`;
+    const total = this.options.streamChunks ?? 5;
+    const delay = this.options.streamChunkDelayMs ?? 20;
+    let sent = 0;
+    const next = (): void => {
+      if (res.destroyed) return;
+      if (sent === total) {
+        res.write(`data: ${JSON.stringify(this.chunk(id, model, {}, "stop"))}\n\n`);
+        res.end("data: [DONE]\n\n");
+        return;
+      }
+      const delta = sent === 0 ? { role: "assistant", content: "" } : { content: `${this.options.region}-${sent} ` };
+      res.write(`data: ${JSON.stringify(this.chunk(id, model, delta, null))}\n\n`);
+      sent++;
+      setTimeout(next, delay);
+    };
+    next();
+  }
+
+  private chunk(id: string, model: string, delta: object, finish: string | null): unknown {
+    return {
+      id,
+      object: "chat.completion.chunk",
+      created: Math.floor(Date.now() / 1000),
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    };
+  }
+
+  private embeddings(model: string, input: unknown, encoding: string | undefined): unknown {
+    const inputs = Array.isArray(input) ? input : [input];
+    const data = inputs.map((_, index) => {
+      const vector = Float32Array.from({ length: 8 }, (_, i) => (i + 1) / 10);
+      const embedding = encoding === "base64" ? Buffer.from(vector.buffer).toString("base64") : Array.from(vector);
+      return { object: "embedding", index, embedding };
+    });
+    return { object: "list", data, model, usage: { prompt_tokens: 4, total_tokens: 4 } };
+  }
+
+  private response(model: string): unknown {
+    return {
+      id: `resp_${randomUUID()}`,
+      object: "response",
+      created_at: Math.floor(Date.now() / 1000),
+      status: "completed",
+      model,
+      output: [
+        {
+          type: "message",
+          id: `msg_${randomUUID()}`,
+          status: "completed",
+          role: "assistant",
+          content: [{ type: "output_text", text: `Hello from ${this.options.region}.`, annotations: [] }],
+        },
+      ],
+      usage: { input_tokens: 5, output_tokens: 4, total_tokens: 9 },
+    };
+  }
+}
