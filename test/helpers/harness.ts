@@ -1,0 +1,108 @@
+// A router on loopback in front of simulated regions, built the way a user runs it:
+// settings from env, the composition root, the plain Node host. Real sockets throughout.
+
+import { createServer } from "node:net";
+import { AzureOpenAI } from "openai";
+import type { RouterEvents } from "../../src/core/events";
+import { readSettings } from "../../src/core/settings";
+import type { StateStore } from "../../src/core/stateStore";
+import { type NodeServer, startNodeServer } from "../../src/hosts/nodeServer";
+import { createRouterApp, type RouterApp } from "../../src/routerApp";
+import { AzureOpenAISimulator, type SimulatorOptions } from "../../src/simulator/simulator";
+
+export const clientKey = "client-key-for-tests";
+
+export interface RegionSpec extends Partial<SimulatorOptions> {
+  priority?: number;
+  weight?: number;
+  /** A backend whose port refuses connections. */
+  refused?: boolean;
+}
+
+export interface Harness {
+  url: string;
+  sims: AzureOpenAISimulator[];
+  /** The API key each backend expects (index = backend). */
+  backendKeys: string[];
+  app: RouterApp;
+  server: NodeServer;
+  events: Required<Pick<RouterEvents, "callCompleted">> & RouterEvents;
+  client(options?: { apiKey?: string }): AzureOpenAI;
+  /** POST JSON to the router with the client key. */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  regions: RegionSpec[];
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+  store?: StateStore;
+  instance?: string;
+}
+
+/** A loopback port with nothing listening on it. */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const backendKeys = options.regions.map((_, i) => `backend-key-${i}`);
+  const sims: AzureOpenAISimulator[] = [];
+  const urls: string[] = [];
+  for (const [i, region] of options.regions.entries()) {
+    if (region.refused) {
+      urls.push(`http://127.0.0.1:${await refusedPort()}`);
+      continue;
+    }
+    const sim = await AzureOpenAISimulator.start({ region: `region-${i}`, apiKey: backendKeys[i], ...region });
+    sims[i] = sim;
+    urls.push(sim.url);
+  }
+  const config = {
+    backends: options.regions.map((region, i) => ({
+      name: region.region ?? `region-${i}`,
+      url: urls[i],
+      priority: region.priority ?? 1,
+      weight: region.weight ?? 1,
+      auth: { type: "apiKey", keySetting: `BACKEND_KEY_${i}` },
+    })),
+    ...options.config,
+  };
+  const env: Record<string, string> = { ROUTER_CONFIG: JSON.stringify(config), ROUTER_CLIENT_KEYS: clientKey, ...options.env };
+  backendKeys.forEach((key, i) => {
+    env[`BACKEND_KEY_${i}`] = key;
+  });
+  const summaries: Parameters<NonNullable<RouterEvents["callCompleted"]>>[0][] = [];
+  const events = { callCompleted: (s: (typeof summaries)[number]) => void summaries.push(s) };
+  const app = createRouterApp(readSettings(env, () => ""), { events, store: options.store, instance: options.instance });
+  const server = await startNodeServer(app.router, { host: "127.0.0.1", port: 0 });
+  return {
+    url: server.url,
+    sims,
+    backendKeys,
+    app,
+    server,
+    events,
+    client: (o = {}) => new AzureOpenAI({ endpoint: server.url, apiKey: o.apiKey ?? clientKey, apiVersion: "2024-10-21", maxRetries: 0 }),
+    post: (path, body, headers = {}) =>
+      fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "api-key": clientKey, ...headers },
+        body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+      }),
+    close: async () => {
+      await server.close();
+      await app.close();
+      await Promise.all(sims.filter(Boolean).map((s) => s.close()));
+    },
+  };
+}
+
+export const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

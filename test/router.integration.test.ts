@@ -1,0 +1,326 @@
+// The contract, end to end over real HTTP on loopback: the official SDK -> router (Node host) -> simulated regions.
+
+import { afterEach, describe, expect, it } from "vitest";
+import { chatPath, clientKey, type Harness, sleep, startHarness } from "./helpers/harness";
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const messages = [{ role: "user" as const, content: "Hello" }];
+
+function sim(i: number) {
+  const s = h.sims[i];
+  if (!s) throw new Error(`no simulator ${i}`);
+  return s;
+}
+
+describe("forwarding with the official SDK", () => {
+  it("answers a chat completion and says who served it", async () => {
+    h = await startHarness({ regions: [{}] });
+    const { data, response } = await h.client().chat.completions.create({ model: "gpt-4o", messages }).withResponse();
+    expect(data.choices[0]?.message.content).toBe("Hello from region-0.");
+    expect(response.headers.get("x-served-by")).toBe("region-0");
+    expect(response.headers.get("x-router-attempts")).toBe("1");
+    expect(response.headers.get("x-ms-region")).toBe("region-0");
+    expect(response.headers.get("x-ratelimit-remaining-requests")).toBe("99");
+    expect(response.headers.get("apim-request-id")).toBeTruthy();
+  });
+
+  it("streams a chat completion chunk by chunk as the backend sends it", async () => {
+    h = await startHarness({ regions: [{ streamChunks: 6, streamChunkDelayMs: 80 }] });
+    const stream = await h.client().chat.completions.create({ model: "gpt-4o", messages, stream: true });
+    const arrivals: number[] = [];
+    let text = "";
+    for await (const chunk of stream) {
+      arrivals.push(Date.now());
+      text += chunk.choices[0]?.delta.content ?? "";
+    }
+    expect(text).toBe("region-0-1 region-0-2 region-0-3 region-0-4 region-0-5 ");
+    expect(arrivals.length).toBe(7);
+    // Buffering would deliver everything at once; streamed chunks arrive ~80 ms apart.
+    const first = arrivals[0] ?? 0;
+    const last = arrivals[arrivals.length - 1] ?? 0;
+    expect(last - first).toBeGreaterThan(300);
+    const gaps = arrivals.slice(1).map((t, i) => t - (arrivals[i] ?? 0));
+    expect(gaps.filter((g) => g >= 40).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("answers embeddings", async () => {
+    h = await startHarness({ regions: [{}] });
+    const result = await h.client().embeddings.create({ model: "text-embedding-3-small", input: ["a", "b"] });
+    expect(result.data).toHaveLength(2);
+    expect(result.data[0]?.embedding[0]).toBeCloseTo(0.1);
+  });
+
+  it("forwards /openai/v1 paths and the Responses API with path and query unchanged", async () => {
+    h = await startHarness({ regions: [{}] });
+    const v1 = await h.post("/openai/v1/chat/completions?foo=bar%20baz&x=1", { model: "gpt-4o", messages });
+    expect(v1.status).toBe(200);
+    expect(sim(0).received.at(-1)?.url).toBe("/openai/v1/chat/completions?foo=bar%20baz&x=1");
+    const responses = await h.post("/openai/v1/responses", { model: "gpt-4o", input: "hi" });
+    expect(((await responses.json()) as { object: string }).object).toBe("response");
+    const get = await fetch(`${h.url}/openai/v1/models`, { headers: { "api-key": clientKey } });
+    expect(get.status).toBe(200);
+    expect(sim(0).received.at(-1)?.method).toBe("GET");
+  });
+});
+
+describe("credentials", () => {
+  it("never forwards the caller's key; each backend gets its own", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    sim(0).setFault({ kind: "error", status: 500 });
+    await h.post(chatPath, { messages }, { authorization: `Bearer ${clientKey}`, "api-key": clientKey });
+    const seen = [sim(0).received[0], sim(1).received[0]];
+    expect(seen[0]?.headers["api-key"]).toBe(h.backendKeys[0]);
+    expect(seen[1]?.headers["api-key"]).toBe(h.backendKeys[1]);
+    for (const request of seen) {
+      expect(request?.headers.authorization).toBeUndefined();
+      expect(JSON.stringify(request?.headers)).not.toContain(clientKey);
+    }
+  });
+
+  it("accepts the client key as Authorization: Bearer", async () => {
+    h = await startHarness({ regions: [{}] });
+    const response = await fetch(`${h.url}${chatPath}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${clientKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ messages }),
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it("answers 401 for a missing or wrong key before any backend traffic", async () => {
+    h = await startHarness({ regions: [{}] });
+    const missing = await fetch(`${h.url}${chatPath}`, { method: "POST", body: "{}" });
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("Unauthorized");
+    await expect(h.client({ apiKey: "wrong" }).chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 401 });
+    const status = await fetch(`${h.url}/status`);
+    expect(status.status).toBe(401);
+    expect(sim(0).requestCount).toBe(0);
+  });
+});
+
+describe("failover", () => {
+  it("moves to the next backend at once on a 429 and keeps the throttled one out for its Retry-After", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    sim(0).setFault({ kind: "throttle", retryAfterSeconds: 30 });
+    const started = Date.now();
+    const { response } = await h.client().chat.completions.create({ model: "gpt-4o", messages }).withResponse();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(response.headers.get("x-served-by")).toBe("region-1");
+    expect(response.headers.get("x-router-attempts")).toBe("2");
+    for (let i = 0; i < 5; i++) await h.client().chat.completions.create({ model: "gpt-4o", messages });
+    expect(sim(0).requestCount).toBe(1);
+    expect(sim(1).requestCount).toBe(6);
+    const status = (await (await fetch(`${h.url}/status`, { headers: { "api-key": clientKey } })).json()) as {
+      backends: { name: string; state: string; reason: string; lastStatus: number; openUntil: string }[];
+    };
+    expect(status.backends[0]).toMatchObject({ name: "region-0", state: "open", reason: "throttled", lastStatus: 429 });
+    const openFor = Date.parse(status.backends[0]?.openUntil ?? "") - Date.now();
+    expect(openFor).toBeGreaterThan(25_000);
+    expect(openFor).toBeLessThanOrEqual(30_000);
+    expect(JSON.stringify(status)).not.toContain("127.0.0.1");
+  });
+
+  it("fails over on a 5xx", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    sim(0).setFault({ kind: "error", status: 503 });
+    const response = await h.post(chatPath, { messages });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-served-by")).toBe("region-1");
+  });
+
+  it("fails over on a refused connection", async () => {
+    h = await startHarness({ regions: [{ priority: 1, refused: true }, { priority: 2 }] });
+    const response = await h.post(chatPath, { messages });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-served-by")).toBe("region-1");
+    expect(response.headers.get("x-router-attempts")).toBe("2");
+  });
+
+  it("fails over on a connection reset", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    sim(0).setFault({ kind: "reset" });
+    const response = await h.post(chatPath, { messages });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-served-by")).toBe("region-1");
+  });
+
+  it("fails over when a backend hangs past attemptTimeout", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }], config: { attemptTimeout: "PT0.5S" } });
+    sim(0).setFault({ kind: "hang" });
+    const started = Date.now();
+    const response = await h.post(chatPath, { messages });
+    const took = Date.now() - started;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-served-by")).toBe("region-1");
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(2500);
+  });
+
+  it("gives a tripped backend no traffic until its Retry-After passes, then traffic again", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    sim(0).setFault({ kind: "throttle", retryAfterMs: 800 });
+    await h.post(chatPath, { messages });
+    sim(0).setFault(undefined);
+    for (let i = 0; i < 5; i++) expect((await h.post(chatPath, { messages })).headers.get("x-served-by")).toBe("region-1");
+    expect(sim(0).requestCount).toBe(1);
+    await sleep(900);
+    const back = await h.post(chatPath, { messages });
+    expect(back.headers.get("x-served-by")).toBe("region-0");
+    expect(sim(0).requestCount).toBe(2);
+  });
+
+  it("sends the request body byte-for-byte the same to every backend tried", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }, { priority: 3 }] });
+    sim(0).setFault({ kind: "error", status: 500 });
+    sim(1).setFault({ kind: "throttle", retryAfterSeconds: 5 });
+    const body = Buffer.from(`{"messages":[{"role":"user","content":"héllo ✓ ${"x".repeat(70_000)}"}],  "temperature" : 0.5 }`);
+    const response = await h.post(chatPath, body);
+    expect(response.headers.get("x-router-attempts")).toBe("3");
+    for (const i of [0, 1, 2]) expect(Buffer.compare(sim(i).received[0]?.body ?? Buffer.alloc(0), body)).toBe(0);
+  });
+
+  it("tries at most retry.count + 1 backends", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }, { priority: 3 }], config: { retry: { count: 1 } } });
+    sim(0).setFault({ kind: "error", status: 500 });
+    sim(1).setFault({ kind: "error", status: 500 });
+    const response = await h.post(chatPath, { messages });
+    expect(response.status).toBe(503);
+    expect(sim(2).requestCount).toBe(0);
+  });
+
+  it("passes through a backend's non-failure error (400) without failover", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    const response = await h.post(chatPath, "{not json");
+    expect(response.status).toBe(400);
+    expect(response.headers.get("x-served-by")).toBe("region-0");
+    expect(sim(1).requestCount).toBe(0);
+  });
+});
+
+describe("when no backend can take the call", () => {
+  it("answers 429 with Retry-After until the soonest backend returns, hitting each backend once, naming none", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }, { priority: 2 }] });
+    sim(0).setFault({ kind: "throttle", retryAfterSeconds: 20 });
+    sim(1).setFault({ kind: "throttle", retryAfterMs: 7_500 });
+    sim(2).setFault({ kind: "throttle", retryAfterDate: new Date(Date.now() + 40_000) });
+    const response = await h.post(chatPath, { messages });
+    expect(response.status).toBe(429);
+    const retryAfter = Number(response.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(7);
+    expect(retryAfter).toBeLessThanOrEqual(8);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: "TooManyRequests", message: expect.any(String) } });
+    for (const name of ["region-0", "region-1", "region-2", "127.0.0.1"]) expect(text).not.toContain(name);
+    expect([0, 1, 2].map((i) => sim(i).requestCount)).toEqual([1, 1, 1]);
+
+    // Every breaker is open now: the next call reaches no backend at all.
+    const again = await h.post(chatPath, { messages });
+    expect(again.status).toBe(429);
+    expect([0, 1, 2].map((i) => sim(i).requestCount)).toEqual([1, 1, 1]);
+  });
+
+  it("answers 503 when not every backend is throttled", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    sim(0).setFault({ kind: "throttle", retryAfterSeconds: 20 });
+    sim(1).setFault({ kind: "error", status: 500 });
+    const response = await h.post(chatPath, { messages });
+    expect(response.status).toBe(503);
+    expect(Number(response.headers.get("retry-after"))).toBe(20);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("NoBackendAvailable");
+  });
+
+  it("caps a daily-quota Retry-After at maxTripDuration", async () => {
+    h = await startHarness({ regions: [{}], config: { circuitBreaker: { maxTripDuration: "PT2M" } } });
+    sim(0).setFault({ kind: "throttle", retryAfterSeconds: 86_400 });
+    const response = await h.post(chatPath, { messages });
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get("retry-after"))).toBe(120);
+  });
+});
+
+describe("the router's own answers", () => {
+  it("answers 413 for a body over maxRequestBytes and sends nothing to a backend", async () => {
+    h = await startHarness({ regions: [{}], config: { maxRequestBytes: 1024 } });
+    const response = await h.post(chatPath, "x".repeat(2048));
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("RequestTooLarge");
+    const chunked = await fetch(`${h.url}${chatPath}`, {
+      method: "POST",
+      headers: { "api-key": clientKey },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new Uint8Array(800));
+          controller.enqueue(new Uint8Array(800));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(sim(0).requestCount).toBe(0);
+  });
+
+  it("answers 404 with an error JSON for unknown routes", async () => {
+    h = await startHarness({ regions: [{}] });
+    for (const path of ["/", "/v1/chat/completions", "/openaix/y", "/healthz"]) {
+      const response = await fetch(`${h.url}${path}`, { headers: { "api-key": clientKey } });
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("NotFound");
+    }
+    expect(sim(0).requestCount).toBe(0);
+  });
+
+  it("answers /health 200 while a backend can take traffic and 503 when none can, without a key or a backend call", async () => {
+    h = await startHarness({ regions: [{}, {}] });
+    const healthy = await fetch(`${h.url}/health`);
+    expect(healthy.status).toBe(200);
+    expect(await healthy.json()).toEqual({ status: "healthy", backends: { available: 2, total: 2 } });
+    const head = await fetch(`${h.url}/health`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    sim(0).setFault({ kind: "throttle", retryAfterSeconds: 30 });
+    sim(1).setFault({ kind: "throttle", retryAfterSeconds: 30 });
+    await h.post(chatPath, { messages });
+    const before = sim(0).requestCount + sim(1).requestCount;
+    const down = await fetch(`${h.url}/health`);
+    expect(down.status).toBe(503);
+    const text = await down.text();
+    expect(JSON.parse(text)).toMatchObject({ status: "unavailable", backends: { available: 0, total: 2 } });
+    expect(text).not.toContain("127.0.0.1");
+    expect((await fetch(`${h.url}/health`, { method: "HEAD" })).status).toBe(503);
+    expect(sim(0).requestCount + sim(1).requestCount).toBe(before);
+  });
+});
+
+describe("under load", () => {
+  it("serves 200 concurrent calls against an overflowing PTU with zero client-visible errors", async () => {
+    h = await startHarness({
+      regions: [
+        { priority: 1, capacityPerSecond: 20, latencyMs: 20 },
+        { priority: 2, latencyMs: 20 },
+        { priority: 2, latencyMs: 20 },
+      ],
+      config: { circuitBreaker: { tripDuration: "PT1S" } },
+    });
+    const client = h.client();
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 4 === 0
+          ? (async () => {
+              const stream = await client.chat.completions.create({ model: "gpt-4o", messages, stream: true });
+              for await (const _ of stream) {
+              }
+            })()
+          : client.chat.completions.create({ model: "gpt-4o", messages }),
+      ),
+    );
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    expect(sim(0).servedCount).toBeGreaterThanOrEqual(1);
+    expect(sim(0).servedCount).toBeLessThanOrEqual(40);
+    expect(sim(1).servedCount + sim(2).servedCount).toBeGreaterThanOrEqual(160);
+  });
+});

@@ -1,0 +1,96 @@
+// The plain Node host as a user runs it: `node dist/src/server.js` (what `npm start` / `npm run serve` run).
+// `npm test` builds first (pretest), so dist/ is current.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { AzureOpenAI } from "openai";
+import { afterEach, describe, expect, it } from "vitest";
+
+const entry = "dist/src/server.js";
+let child: ChildProcess | undefined;
+
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill("SIGKILL");
+  child = undefined;
+});
+
+function start(env: Record<string, string>): { proc: ChildProcess; output: () => string; waitFor: (re: RegExp) => Promise<RegExpMatchArray> } {
+  const proc = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH ?? "", PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child = proc;
+  let out = "";
+  const listeners: (() => void)[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  proc.stdout?.on("data", onData);
+  proc.stderr?.on("data", onData);
+  const waitFor = (re: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${out}`)), 15_000);
+      const check = () => {
+        const m = out.match(re);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m);
+        }
+      };
+      listeners.push(check);
+      check();
+    });
+  return { proc, output: () => out, waitFor };
+}
+
+describe("plain Node host", () => {
+  it("starts the demo pool without ROUTER_CONFIG, says so, answers an SDK call, and stops cleanly on SIGTERM", async () => {
+    const { proc, waitFor, output } = start({});
+    const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const [, key] = await waitFor(/Client key: (\S+)/);
+    expect(output()).toContain("DEMO MODE");
+    const client = new AzureOpenAI({ endpoint: url, apiKey: key, apiVersion: "2024-10-21", maxRetries: 0 });
+    const { data, response } = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    expect(data.choices[0]?.message.content).toMatch(/^Hello from /);
+    expect(response.headers.get("x-served-by")).toBe("eastus-ptu");
+    proc.kill("SIGTERM");
+    const [code] = await once(proc, "exit");
+    expect(code).toBe(0);
+  });
+
+  it("uses ROUTER_CLIENT_KEYS in the demo when set, and stops on SIGINT", async () => {
+    const { proc, waitFor } = start({ ROUTER_CLIENT_KEYS: "my-demo-key" });
+    const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    await waitFor(/Client key: my-demo-key/);
+    const ok = await fetch(`${url}/status`, { headers: { "api-key": "my-demo-key" } });
+    expect(ok.status).toBe(200);
+    proc.kill("SIGINT");
+    const [code] = await once(proc, "exit");
+    expect(code).toBe(0);
+  });
+
+  it("refuses to start on a bad setting with a non-zero exit and one message naming the field", async () => {
+    const { proc, output } = start({
+      ROUTER_CONFIG: JSON.stringify({ backends: [{ name: "a", url: "not-a-url" }] }),
+      ROUTER_CLIENT_KEYS: "k",
+    });
+    const [code] = await once(proc, "exit");
+    expect(code).toBe(1);
+    expect(output().trim()).toBe("ROUTER_CONFIG: backends[0].url must be an absolute http(s) URL");
+  });
+
+  it("refuses to start outside the demo without ROUTER_CLIENT_KEYS", async () => {
+    const { proc, output } = start({ ROUTER_CONFIG: JSON.stringify({ backends: [{ name: "a", url: "https://a.example", auth: { type: "none" } }] }) });
+    const [code] = await once(proc, "exit");
+    expect(code).toBe(1);
+    expect(output().trim()).toMatch(/^ROUTER_CLIENT_KEYS: is required/);
+  });
+
+  it("refuses a bad PORT", async () => {
+    const { proc, output } = start({ PORT: "http" });
+    const [code] = await once(proc, "exit");
+    expect(code).toBe(1);
+    expect(output().trim()).toBe('PORT: must be a port number (0–65535), got "http"');
+  });
+});
