@@ -96,7 +96,9 @@ describe("credentials", () => {
     const missing = await fetch(`${h.url}${chatPath}`, { method: "POST", body: "{}" });
     expect(missing.status).toBe(401);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("Unauthorized");
-    await expect(h.client({ apiKey: "wrong" }).chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({ status: 401 });
+    await expect(h.client({ apiKey: "wrong" }).chat.completions.create({ model: "gpt-4o", messages })).rejects.toMatchObject({
+      status: 401,
+    });
     const status = await fetch(`${h.url}/status`);
     expect(status.status).toBe(401);
     expect(sim(0).requestCount).toBe(0);

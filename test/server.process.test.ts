@@ -14,7 +14,11 @@ afterEach(() => {
   child = undefined;
 });
 
-function start(env: Record<string, string>): { proc: ChildProcess; output: () => string; waitFor: (re: RegExp) => Promise<RegExpMatchArray> } {
+function start(env: Record<string, string>): {
+  proc: ChildProcess;
+  output: () => string;
+  waitFor: (re: RegExp) => Promise<RegExpMatchArray>;
+} {
   const proc = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? "", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -51,7 +55,9 @@ describe("plain Node host", () => {
     const [, key] = await waitFor(/Client key: (\S+)/);
     expect(output()).toContain("DEMO MODE");
     const client = new AzureOpenAI({ endpoint: url, apiKey: key, apiVersion: "2024-10-21", maxRetries: 0 });
-    const { data, response } = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
     expect(data.choices[0]?.message.content).toMatch(/^Hello from /);
     expect(response.headers.get("x-served-by")).toBe("eastus-ptu");
     proc.kill("SIGTERM");
@@ -81,7 +87,9 @@ describe("plain Node host", () => {
   });
 
   it("refuses to start outside the demo without ROUTER_CLIENT_KEYS", async () => {
-    const { proc, output } = start({ ROUTER_CONFIG: JSON.stringify({ backends: [{ name: "a", url: "https://a.example", auth: { type: "none" } }] }) });
+    const { proc, output } = start({
+      ROUTER_CONFIG: JSON.stringify({ backends: [{ name: "a", url: "https://a.example", auth: { type: "none" } }] }),
+    });
     const [code] = await once(proc, "exit");
     expect(code).toBe(1);
     expect(output().trim()).toMatch(/^ROUTER_CLIENT_KEYS: is required/);

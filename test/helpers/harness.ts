@@ -79,7 +79,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   const summaries: Parameters<NonNullable<RouterEvents["callCompleted"]>>[0][] = [];
   const events = { callCompleted: (s: (typeof summaries)[number]) => void summaries.push(s) };
-  const app = createRouterApp(readSettings(env, () => ""), { events, store: options.store, instance: options.instance });
+  const app = createRouterApp(
+    readSettings(env, () => ""),
+    { events, store: options.store, instance: options.instance },
+  );
   const server = await startNodeServer(app.router, { host: "127.0.0.1", port: 0 });
   return {
     url: server.url,

@@ -14,5 +14,10 @@ export function seededRandom(seed: number): () => number {
 /** A clock that moves only when told; starts at a realistic epoch time, never 0. */
 export function fakeClock(start = 1_700_000_000_000): { now(): number; advance(ms: number): void } {
   let time = start;
-  return { now: () => time, advance: (ms) => void (time += ms) };
+  return {
+    now: () => time,
+    advance: (ms) => {
+      time += ms;
+    },
+  };
 }
