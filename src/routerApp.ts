@@ -5,7 +5,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { managedIdentityTokenProvider } from "./adapters/managedIdentity";
-import { MemoryStateStore } from "./adapters/memoryStateStore";
 import { createStateStore } from "./adapters/stateStoreFactory";
 import { UndiciUpstream } from "./adapters/undiciUpstream";
 import { BreakerBoard } from "./core/breakerBoard";
@@ -51,7 +50,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
   const events = options.events ?? {};
   const instance = options.instance ?? `${process.env.WEBSITE_INSTANCE_ID?.slice(0, 12) || hostname()}-${randomUUID().slice(0, 8)}`;
   const config = settings.config;
-  const store: StateStore = options.store ?? (settings.state.kind === "memory" ? new MemoryStateStore() : createStateStore(settings));
+  const store: StateStore = options.store ?? createStateStore(settings);
   const upstream = options.upstream ?? new UndiciUpstream({ bodyTimeoutMs: config.attemptTimeoutMs });
   const tokenProviderFor = options.tokenProviderFor ?? ((clientId) => managedIdentityTokenProvider(clientId, clock));
 

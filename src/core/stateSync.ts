@@ -22,7 +22,7 @@ export interface StateSyncOptions {
   jitter?: number;
   /** Longest wait for one store call. Default: the refresh interval, at most 2 s. */
   timeoutMs?: number;
-  /** Longest interval while the store fails. Default 30 s. */
+  /** Longest interval while the store fails. Default 8 s. */
   maxBackoffMs?: number;
   clock: Clock;
   random: Random;
@@ -50,7 +50,7 @@ export class StateSync {
     this.refreshMs = options.refreshMs ?? 1000;
     this.jitter = options.jitter ?? 0.2;
     this.timeoutMs = options.timeoutMs ?? Math.min(this.refreshMs, 2000);
-    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 8_000;
   }
 
   /** Starts the background loop; the first refresh runs at once. */
@@ -71,8 +71,9 @@ export class StateSync {
   share(backend: string, trip: TripRecord): void {
     const queued = this.pending.get(backend);
     if (!queued || trip.openUntil > queued.openUntil) this.pending.set(backend, trip);
-    if (!this.stopped && !this.running) {
+    if (!this.stopped && !this.running && this.connected !== false) {
       // Write now rather than at the next tick: other instances learn within one of their refreshes.
+      // While the store is down the write waits for the backed-off tick instead.
       if (this.timer) clearTimeout(this.timer);
       this.schedule(0);
     }

@@ -6,6 +6,7 @@ import { AzureOpenAI } from "openai";
 import type { RouterEvents } from "../../src/core/events";
 import { readSettings } from "../../src/core/settings";
 import type { StateStore } from "../../src/core/stateStore";
+import type { StateSyncLog } from "../../src/core/stateSync";
 import { type NodeServer, startNodeServer } from "../../src/hosts/nodeServer";
 import { createRouterApp, type RouterApp } from "../../src/routerApp";
 import { AzureOpenAISimulator, type SimulatorOptions } from "../../src/simulator/simulator";
@@ -30,11 +31,16 @@ export interface Harness {
   client(options?: { apiKey?: string }): AzureOpenAI;
   /** POST JSON to the router with the client key. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  status(): Promise<StatusBody>;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
-  regions: RegionSpec[];
+  regions?: RegionSpec[];
+  /** Regions already running (shared with another router); not closed with this harness. */
+  pool?: Regions;
+  syncLog?: StateSyncLog;
+  events?: RouterEvents;
   config?: Record<string, unknown>;
   env?: Record<string, string>;
   store?: StateStore;
@@ -50,11 +56,20 @@ export async function refusedPort(): Promise<number> {
   return port;
 }
 
-export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const backendKeys = options.regions.map((_, i) => `backend-key-${i}`);
+/** Simulated regions that one or more routers can share. */
+export interface Regions {
+  specs: RegionSpec[];
+  sims: AzureOpenAISimulator[];
+  urls: string[];
+  backendKeys: string[];
+  close(): Promise<void>;
+}
+
+export async function startRegions(specs: RegionSpec[]): Promise<Regions> {
+  const backendKeys = specs.map((_, i) => `backend-key-${i}`);
   const sims: AzureOpenAISimulator[] = [];
   const urls: string[] = [];
-  for (const [i, region] of options.regions.entries()) {
+  for (const [i, region] of specs.entries()) {
     if (region.refused) {
       urls.push(`http://127.0.0.1:${await refusedPort()}`);
       continue;
@@ -63,8 +78,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     sims[i] = sim;
     urls.push(sim.url);
   }
+  return { specs, sims, urls, backendKeys, close: async () => void (await Promise.all(sims.filter(Boolean).map((s) => s.close()))) };
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const ownRegions = !options.pool;
+  const pool = options.pool ?? (await startRegions(options.regions ?? []));
+  const { sims, urls, backendKeys } = pool;
   const config = {
-    backends: options.regions.map((region, i) => ({
+    backends: pool.specs.map((region, i) => ({
       name: region.region ?? `region-${i}`,
       url: urls[i],
       priority: region.priority ?? 1,
@@ -78,10 +100,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     env[`BACKEND_KEY_${i}`] = key;
   });
   const summaries: Parameters<NonNullable<RouterEvents["callCompleted"]>>[0][] = [];
-  const events = { callCompleted: (s: (typeof summaries)[number]) => void summaries.push(s) };
+  const events = { ...options.events, callCompleted: (s: (typeof summaries)[number]) => void summaries.push(s) };
   const app = createRouterApp(
     readSettings(env, () => ""),
-    { events, store: options.store, instance: options.instance },
+    { events, store: options.store, instance: options.instance, syncLog: options.syncLog },
   );
   const server = await startNodeServer(app.router, { host: "127.0.0.1", port: 0 });
   return {
@@ -98,12 +120,27 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         headers: { "content-type": "application/json", "api-key": clientKey, ...headers },
         body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
       }),
+    status: async () => (await (await fetch(`${server.url}/status`, { headers: { "api-key": clientKey } })).json()) as StatusBody,
     close: async () => {
       await server.close();
       await app.close();
-      await Promise.all(sims.filter(Boolean).map((s) => s.close()));
+      if (ownRegions) await pool.close();
     },
   };
+}
+
+/** The /status body. */
+export interface StatusBody {
+  instance: string;
+  sharedState: { store: string; connected: boolean; lastRefreshAt: string | null };
+  backends: {
+    name: string;
+    state: "open" | "closed";
+    openUntil: string | null;
+    reason: string | null;
+    lastStatus: number | null;
+    source: string | null;
+  }[];
 }
 
 export const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
