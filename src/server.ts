@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import pino from "pino";
 import { ConfigError } from "./core/errors";
+import type { CallSummary } from "./core/events";
 import { readSettings, type Settings, settingNames } from "./core/settings";
 import { type DemoPool, startDemoPool } from "./demo/demoPool";
 import { loggingEvents, loggingSyncLog } from "./hosts/logEvents";
@@ -41,7 +42,10 @@ async function main(): Promise<void> {
   }
 
   const app = createRouterApp(settings, { events: loggingEvents(log), syncLog: loggingSyncLog(log) });
-  const server = await startNodeServer(app.router, listen);
+  const onCall = log.isLevelEnabled("debug")
+    ? (s: CallSummary) => log.debug({ event: "call", ...s }, `${s.method} ${s.path} ${s.status}`)
+    : undefined;
+  const server = await startNodeServer(app.router, { ...listen, onCall });
   log.info(
     { event: "started", url: server.url, backends: settings.config.backends.length, state: app.store.description, instance: app.instance },
     `router listening on ${server.url}`,

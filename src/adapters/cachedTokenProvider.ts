@@ -7,10 +7,13 @@ import { cognitiveServicesScope, type TokenProvider } from "../core/credentials"
 
 /** Refresh this long before expiry at the latest. */
 const refreshMarginMs = 5 * 60_000;
+/** After a failed fetch, calls fail at once for this long instead of each waiting on the identity endpoint. */
+const failureBackoffMs = 5_000;
 
 export class CachedTokenProvider implements TokenProvider {
   private token: { value: string; expiresAt: number; refreshAt: number } | undefined;
   private inflight: Promise<string> | undefined;
+  private failure: { error: Error; until: number } | undefined;
 
   constructor(
     private readonly credential: TokenCredential,
@@ -24,9 +27,10 @@ export class CachedTokenProvider implements TokenProvider {
     if (token && now < token.refreshAt) return Promise.resolve(token.value);
     if (token && now < token.expiresAt - 30_000) {
       // Still valid: serve it and refresh behind the caller's back.
-      this.refresh().catch(() => {});
+      if (!this.failure || now >= this.failure.until) this.refresh().catch(() => {});
       return Promise.resolve(token.value);
     }
+    if (this.failure && now < this.failure.until) return Promise.reject(this.failure.error);
     return this.refresh();
   }
 
@@ -41,10 +45,13 @@ export class CachedTokenProvider implements TokenProvider {
     let token: AccessToken | null;
     try {
       token = await this.credential.getToken(this.scope);
+      if (!token) throw new Error("no token returned");
     } catch (error) {
-      throw new Error(`managed identity token for ${this.scope} failed: ${(error as Error).message}`, { cause: error });
+      const failure = new Error(`managed identity token for ${this.scope} failed: ${(error as Error).message}`, { cause: error });
+      this.failure = { error: failure, until: this.clock.now() + failureBackoffMs };
+      throw failure;
     }
-    if (!token) throw new Error(`managed identity returned no token for ${this.scope}`);
+    this.failure = undefined;
     const now = this.clock.now();
     const lifetime = token.expiresOnTimestamp - now;
     const byMargin = token.expiresOnTimestamp - refreshMarginMs;

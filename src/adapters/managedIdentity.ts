@@ -7,6 +7,8 @@ import type { TokenProvider } from "../core/credentials";
 import { CachedTokenProvider } from "./cachedTokenProvider";
 
 export function managedIdentityTokenProvider(clientId: string | undefined, clock: Clock): TokenProvider {
-  const credential = clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+  // One retry only: a call is waiting, and the next backend is a better bet than a long identity retry loop.
+  const retryOptions = { maxRetries: 1 };
+  const credential = clientId ? new ManagedIdentityCredential({ clientId, retryOptions }) : new ManagedIdentityCredential({ retryOptions });
   return new CachedTokenProvider(credential, clock);
 }

@@ -19,7 +19,7 @@ export interface AttemptFailed {
   detail: string | undefined;
 }
 
-/** One line per forwarded call; never bodies or keys. */
+/** What happened to one call, for its log line; never bodies or keys. Travels on the response. */
 export interface CallSummary {
   method: string;
   /** Path without the query string (which may carry secrets in some clients). */
@@ -35,7 +35,6 @@ export interface CallSummary {
 export interface RouterEvents {
   breakerOpened?(event: BreakerOpened): void;
   attemptFailed?(event: AttemptFailed): void;
-  callCompleted?(summary: CallSummary): void;
   /** A bug or an unexpected failure, answered with an opaque 500. */
   unexpectedError?(error: unknown): void;
 }

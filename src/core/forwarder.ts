@@ -165,19 +165,16 @@ export class Forwarder {
     response: RouterResponse,
     loggedStatus = response.status,
   ): RouterResponse {
-    const { events, clock } = this.deps;
-    if (events.callCompleted) {
-      const q = call.url.indexOf("?");
-      events.callCompleted({
-        method: call.method,
-        path: q === -1 ? call.url : call.url.slice(0, q),
-        status: loggedStatus,
-        servedBy,
-        attempts,
-        latencyMs: clock.now() - started,
-        outcome,
-      });
-    }
+    const q = call.url.indexOf("?");
+    response.summary = {
+      method: call.method,
+      path: q === -1 ? call.url : call.url.slice(0, q),
+      status: loggedStatus,
+      servedBy,
+      attempts,
+      latencyMs: this.deps.clock.now() - started,
+      outcome,
+    };
     return response;
   }
 }

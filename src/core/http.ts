@@ -1,5 +1,7 @@
 // The one request/response shape the core speaks; each host adapts its own objects to it.
 
+import type { CallSummary } from "./events";
+
 /** Incoming headers as Node keeps them: lower-case names, repeated headers as arrays. */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -25,6 +27,8 @@ export interface RouterResponse {
   status: number;
   headers: OutgoingHeaders;
   body: ResponseBody;
+  /** The call's record for the host's per-call log line (absent for /health and /status). */
+  summary?: CallSummary;
 }
 
 /** First value of a header that may repeat. */

@@ -5,7 +5,7 @@ import type { BreakerBoard } from "./breakerBoard";
 import type { ClientAuthenticator } from "./clientAuth";
 import type { Clock } from "./clock";
 import { errorResponse } from "./errors";
-import type { CallSummary, RouterEvents } from "./events";
+import type { RouterEvents } from "./events";
 import type { Forwarder } from "./forwarder";
 import { headerValue, type RouterRequest, type RouterResponse } from "./http";
 import { readBodyWithin } from "./requestBody";
@@ -109,7 +109,7 @@ export class Router implements RequestHandler {
   }
 
   private rejected(request: RouterRequest, path: string, response: RouterResponse): RouterResponse {
-    const summary: CallSummary = {
+    response.summary = {
       method: request.method,
       path,
       status: response.status,
@@ -118,7 +118,6 @@ export class Router implements RequestHandler {
       latencyMs: 0,
       outcome: "rejected",
     };
-    this.deps.events.callCompleted?.(summary);
     return response;
   }
 

@@ -12,7 +12,6 @@ export function loggingEvents(log: Logger): RouterEvents {
         `backend ${e.backend} tripped (${e.reason})`,
       ),
     attemptFailed: (e) => log.info({ event: "attemptFailed", ...e }, `attempt ${e.attempt} on ${e.backend} failed (${e.reason})`),
-    callCompleted: (s) => log.debug({ event: "call", ...s }, `${s.method} ${s.path} ${s.status}`),
     unexpectedError: (error) => log.error({ event: "unexpectedError", err: error }, "unexpected error; answered 500"),
   };
 }

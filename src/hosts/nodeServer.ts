@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream";
+import type { CallSummary } from "../core/events";
 import type { RouterResponse } from "../core/http";
 import type { RequestHandler } from "../core/router";
 
@@ -13,7 +14,10 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
-export function nodeRequestListener(handler: RequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
+/** Called with each call's summary, for a per-call log line. */
+export type CallLogger = (summary: CallSummary) => void;
+
+export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const controller = new AbortController();
     // 'close' before the response finished means the caller went away: cancel the upstream call.
@@ -29,7 +33,10 @@ export function nodeRequestListener(handler: RequestHandler): (req: IncomingMess
         body: method === "GET" || method === "HEAD" ? undefined : req,
         signal: controller.signal,
       })
-      .then((response) => writeResponse(res, response, method))
+      .then((response) => {
+        if (onCall && response.summary) onCall(response.summary);
+        writeResponse(res, response, method);
+      })
       .catch(() => res.destroy());
   };
 }
@@ -59,8 +66,11 @@ function destroyBody(response: RouterResponse): void {
   body?.destroy?.();
 }
 
-export async function startNodeServer(handler: RequestHandler, options: { host: string; port: number }): Promise<NodeServer> {
-  const server = createServer({ keepAliveTimeout: 65_000 }, nodeRequestListener(handler));
+export async function startNodeServer(
+  handler: RequestHandler,
+  options: { host: string; port: number; onCall?: CallLogger },
+): Promise<NodeServer> {
+  const server = createServer({ keepAliveTimeout: 65_000 }, nodeRequestListener(handler, options.onCall));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {

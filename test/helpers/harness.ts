@@ -18,6 +18,8 @@ export interface RegionSpec extends Partial<SimulatorOptions> {
   weight?: number;
   /** A backend whose port refuses connections. */
   refused?: boolean;
+  /** The backend's `auth` in ROUTER_CONFIG; default: apiKey with its own key. */
+  auth?: Record<string, unknown>;
 }
 
 export interface Harness {
@@ -27,7 +29,6 @@ export interface Harness {
   backendKeys: string[];
   app: RouterApp;
   server: NodeServer;
-  events: Required<Pick<RouterEvents, "callCompleted">> & RouterEvents;
   client(options?: { apiKey?: string }): AzureOpenAI;
   /** POST JSON to the router with the client key. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
@@ -91,7 +92,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       url: urls[i],
       priority: region.priority ?? 1,
       weight: region.weight ?? 1,
-      auth: { type: "apiKey", keySetting: `BACKEND_KEY_${i}` },
+      auth: region.auth ?? { type: "apiKey", keySetting: `BACKEND_KEY_${i}` },
     })),
     ...options.config,
   };
@@ -99,11 +100,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   backendKeys.forEach((key, i) => {
     env[`BACKEND_KEY_${i}`] = key;
   });
-  const summaries: Parameters<NonNullable<RouterEvents["callCompleted"]>>[0][] = [];
-  const events = { ...options.events, callCompleted: (s: (typeof summaries)[number]) => void summaries.push(s) };
   const app = createRouterApp(
     readSettings(env, () => ""),
-    { events, store: options.store, instance: options.instance, syncLog: options.syncLog },
+    { events: options.events, store: options.store, instance: options.instance, syncLog: options.syncLog },
   );
   const server = await startNodeServer(app.router, { host: "127.0.0.1", port: 0 });
   return {
@@ -112,7 +111,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     backendKeys,
     app,
     server,
-    events,
     client: (o = {}) => new AzureOpenAI({ endpoint: server.url, apiKey: o.apiKey ?? clientKey, apiVersion: "2024-10-21", maxRetries: 0 }),
     post: (path, body, headers = {}) =>
       fetch(`${server.url}${path}`, {

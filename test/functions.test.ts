@@ -1,0 +1,135 @@
+// The Azure Functions entry point's handler, called with real HttpRequest / InvocationContext objects.
+
+import { afterEach, describe, expect, it } from "vitest";
+import type { RequestHandler } from "../src/core/router";
+import { buildFunctionsHandler } from "../src/functions/functionsRouter";
+import { bodyText, callFunction } from "./helpers/functionsHost";
+import { chatPath, clientKey, type Regions, startRegions } from "./helpers/harness";
+
+let regions: Regions | undefined;
+afterEach(async () => {
+  await regions?.close();
+  regions = undefined;
+});
+
+const silent = { info: () => {}, warn: () => {}, error: () => {} };
+
+async function functionsRouter(specs: Parameters<typeof startRegions>[0]): Promise<RequestHandler> {
+  regions = await startRegions(specs);
+  const pool = regions;
+  const env: Record<string, string> = {
+    ROUTER_CONFIG: JSON.stringify({
+      backends: pool.urls.map((url, i) => ({
+        name: `region-${i}`,
+        url,
+        priority: specs[i]?.priority ?? 1,
+        auth: { type: "apiKey", keySetting: `KEY_${i}` },
+      })),
+    }),
+    ROUTER_CLIENT_KEYS: clientKey,
+  };
+  pool.backendKeys.forEach((k, i) => {
+    env[`KEY_${i}`] = k;
+  });
+  return buildFunctionsHandler(env, silent);
+}
+
+const chat = (extra: object = {}) => JSON.stringify({ messages: [{ role: "user", content: "hi" }], ...extra });
+
+describe("Azure Functions handler", () => {
+  it("forwards a plain call and logs one structured line through the invocation context", async () => {
+    const handler = await functionsRouter([{}]);
+    const { response, headers, logs } = await callFunction(handler, {
+      method: "POST",
+      path: chatPath,
+      headers: { "api-key": clientKey },
+      body: chat(),
+    });
+    expect(response.status).toBe(200);
+    expect(headers.get("x-served-by")).toBe("region-0");
+    expect(JSON.parse(await bodyText(response)).choices[0].message.content).toBe("Hello from region-0.");
+    const lines = logs.map((l) => JSON.parse(String(l.args[0])));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      event: "call",
+      method: "POST",
+      path: "/openai/deployments/gpt-4o/chat/completions",
+      status: 200,
+      servedBy: "region-0",
+      attempts: 1,
+      outcome: "served",
+    });
+    expect(JSON.stringify(logs)).not.toContain(clientKey);
+    expect(JSON.stringify(logs)).not.toContain("api-version");
+  });
+
+  it("streams SSE chunks to the caller as the backend sends them", async () => {
+    const handler = await functionsRouter([{ streamChunks: 5, streamChunkDelayMs: 80 }]);
+    const { response } = await callFunction(handler, {
+      method: "POST",
+      path: chatPath,
+      headers: { "api-key": clientKey },
+      body: chat({ stream: true }),
+    });
+    expect(response.status).toBe(200);
+    const arrivals: number[] = [];
+    let text = "";
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      arrivals.push(Date.now());
+      text += Buffer.from(chunk).toString();
+    }
+    expect(text).toContain("data: [DONE]");
+    expect(arrivals.length).toBeGreaterThanOrEqual(4);
+    expect((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThan(250);
+  });
+
+  it("fails over to the next backend", async () => {
+    const handler = await functionsRouter([{ priority: 1 }, { priority: 2 }]);
+    regions?.sims[0]?.setFault({ kind: "throttle", retryAfterSeconds: 10 });
+    const { response, headers } = await callFunction(handler, {
+      method: "POST",
+      path: chatPath,
+      headers: { "api-key": clientKey },
+      body: chat(),
+    });
+    expect(response.status).toBe(200);
+    expect(headers.get("x-served-by")).toBe("region-1");
+    expect(headers.get("x-router-attempts")).toBe("2");
+  });
+
+  it("answers 401 without a key and reaches no backend", async () => {
+    const handler = await functionsRouter([{}]);
+    const { response } = await callFunction(handler, { method: "POST", path: chatPath, body: chat() });
+    expect(response.status).toBe(401);
+    expect(JSON.parse(await bodyText(response)).error.code).toBe("Unauthorized");
+    expect(regions?.sims[0]?.requestCount).toBe(0);
+  });
+
+  it("when misconfigured: logs the field once, answers every call 500 RouterMisconfigured and /health 503", async () => {
+    const logged: string[] = [];
+    const handler = buildFunctionsHandler(
+      { ROUTER_CONFIG: JSON.stringify({ backends: [{ name: "a", url: "nope" }] }), ROUTER_CLIENT_KEYS: "k" },
+      { info: (m) => logged.push(m), warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+    );
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0] ?? "{}")).toEqual({
+      event: "misconfigured",
+      code: "RouterMisconfigured",
+      message: "ROUTER_CONFIG: backends[0].url must be an absolute http(s) URL",
+    });
+    for (const path of [chatPath, "/status"]) {
+      const { response } = await callFunction(handler, { method: "POST", path, headers: { "api-key": "k" }, body: chat() });
+      expect(response.status).toBe(500);
+      const text = await bodyText(response);
+      expect(JSON.parse(text).error.code).toBe("RouterMisconfigured");
+      expect(text).not.toContain("nope");
+    }
+    const health = await callFunction(handler, { method: "GET", path: "/health" });
+    expect(health.response.status).toBe(503);
+    expect(logged).toHaveLength(1);
+  });
+
+  it("loads the entry points outside a Functions host without throwing", async () => {
+    expect(() => require("../src/functions/router")).not.toThrow();
+  });
+});
