@@ -1,5 +1,8 @@
 // The Azure Functions entry point's handler, called with real HttpRequest / InvocationContext objects.
 
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestHandler } from "../src/core/router";
 import { buildFunctionsHandler } from "../src/functions/functionsRouter";
@@ -129,7 +132,13 @@ describe("Azure Functions handler", () => {
     expect(logged).toHaveLength(1);
   });
 
-  it("loads the entry points outside a Functions host without throwing", async () => {
-    expect(() => require("../src/functions/router")).not.toThrow();
+  it("the built entry points named by package.json main load as CommonJS outside a Functions host", async () => {
+    // `npm test` builds first; these are the files the Functions host loads.
+    const root = join(__dirname, "..");
+    const main: string = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).main;
+    expect(main).toBe("dist/src/{index.js,functions/*.js}");
+    const load = createRequire(join(root, "package.json"));
+    expect(() => load("./dist/src/index.js")).not.toThrow();
+    expect(() => load("./dist/src/functions/router.js")).not.toThrow();
   });
 });
