@@ -1,0 +1,145 @@
+// The router in two or more regions behind Azure Front Door Standard.
+// Per region: a Flex Consumption Function App (Node 22, system-assigned identity). Shared: the
+// state storage account (identity only), Log Analytics + Application Insights, Key Vault with the
+// client keys and backend API keys, and the Front Door that the apps accept traffic from.
+// Deploy: az deployment group create -g <rg> -f infra/main.bicep -p infra/main.parameters.json -p clientKeys=<keys>
+
+targetScope = 'resourceGroup'
+
+@description('Short prefix for resource names (letters and digits).')
+@maxLength(12)
+param namePrefix string = 'aoairouter'
+
+@description('Azure regions that each get a router Function App; two or more.')
+@minLength(2)
+param regions array
+
+@description('activeActive: Front Door spreads callers over every region. activePassive: the first region takes all traffic while healthy; the others are standbys in list order.')
+@allowed([
+  'activeActive'
+  'activePassive'
+])
+param mode string = 'activeActive'
+
+@description('Resource IDs of the Azure OpenAI accounts the router may call (the apps get Cognitive Services OpenAI User on each).')
+param openAiAccountIds array
+
+@description('The pool configuration (ROUTER_CONFIG), as an object.')
+param routerConfig object
+
+@description('Comma-separated client keys (ROUTER_CLIENT_KEYS); stored in Key Vault.')
+@secure()
+param clientKeys string
+
+@description('API keys of backends with auth.type apiKey: { "<keySetting>": "<key>" }. Stored in Key Vault, referenced from app settings.')
+@secure()
+param backendApiKeys object = {}
+
+@description('Region of the shared resources (state storage, Key Vault, monitoring). Default: the first router region.')
+param sharedLocation string = regions[0]
+
+@description('HTTP requests one instance handles at once. The router is I/O-bound (it waits on Azure OpenAI), so this is high.')
+param httpPerInstanceConcurrency int = 64
+
+@description('Instances kept warm per app (always ready).')
+param alwaysReadyInstances int = 1
+
+@description('Scale-out limit per app (Flex Consumption allows up to 1000).')
+param maximumInstanceCount int = 100
+
+var suffix = take(uniqueString(resourceGroup().id), 8)
+var stateTable = 'routerstate'
+var backendKeySettings = [for item in items(backendApiKeys): item.key]
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    name: '${namePrefix}-${suffix}'
+    location: sharedLocation
+  }
+}
+
+module state 'modules/stateStorage.bicep' = {
+  name: 'state'
+  params: {
+    name: take('${namePrefix}st${suffix}', 24)
+    location: sharedLocation
+    tableName: stateTable
+  }
+}
+
+module vault 'modules/keyVault.bicep' = {
+  name: 'vault'
+  params: {
+    name: take('${namePrefix}-kv-${suffix}', 24)
+    location: sharedLocation
+    clientKeys: clientKeys
+    backendApiKeys: backendApiKeys
+  }
+}
+
+module frontDoorProfile 'modules/frontDoorProfile.bicep' = {
+  name: 'frontDoorProfile'
+  params: {
+    name: '${namePrefix}-fd-${suffix}'
+  }
+}
+
+module apps 'modules/functionApp.bicep' = [
+  for region in regions: {
+    name: 'app-${region}'
+    params: {
+      name: take('${namePrefix}-${region}-${suffix}', 58)
+      location: region
+      deploymentStorageName: take('${namePrefix}d${take(replace(region, '-', ''), 8)}${suffix}', 24)
+      appInsightsConnectionString: monitoring.outputs.connectionString
+      routerConfig: string(routerConfig)
+      clientKeysSecretUri: vault.outputs.clientKeysSecretUri
+      vaultUri: vault.outputs.vaultUri
+      backendKeySettings: backendKeySettings
+      stateTableEndpoint: state.outputs.tableEndpoint
+      stateTable: stateTable
+      frontDoorId: frontDoorProfile.outputs.frontDoorId
+      httpPerInstanceConcurrency: httpPerInstanceConcurrency
+      alwaysReadyInstances: alwaysReadyInstances
+      maximumInstanceCount: maximumInstanceCount
+      openAiAccountIds: openAiAccountIds
+    }
+  }
+]
+
+module access 'modules/sharedAccess.bicep' = [
+  for (region, i) in regions: {
+    name: 'access-${region}'
+    params: {
+      principalId: apps[i].outputs.principalId
+      stateAccountName: state.outputs.name
+      vaultName: vault.outputs.name
+    }
+  }
+]
+
+module frontDoor 'modules/frontDoorRoutes.bicep' = {
+  name: 'frontDoorRoutes'
+  params: {
+    profileName: frontDoorProfile.outputs.name
+    endpointName: '${namePrefix}-${suffix}'
+    origins: [
+      for (region, i) in regions: {
+        name: region
+        hostName: apps[i].outputs.defaultHostName
+        priority: mode == 'activeActive' ? 1 : i + 1
+        weight: 1000
+      }
+    ]
+  }
+}
+
+@description('Call the router here, with the official SDKs (endpoint) and a client key.')
+output frontDoorEndpoint string = 'https://${frontDoor.outputs.hostName}'
+
+@description('Publish the code to each: func azure functionapp publish <name>.')
+output functionAppNames array = [for (region, i) in regions: apps[i].outputs.name]
+
+@description('The x-azure-fdid the apps accept (ROUTER_FRONT_DOOR_ID).')
+output frontDoorId string = frontDoorProfile.outputs.frontDoorId
