@@ -204,6 +204,46 @@ describe("failover", () => {
   });
 });
 
+describe("a caller who goes away", () => {
+  it("cancels the upstream call while waiting for the backend", async () => {
+    h = await startHarness({ regions: [{}], config: { attemptTimeout: "PT30S" } });
+    sim(0).setFault({ kind: "hang" });
+    const controller = new AbortController();
+    const call = h.post(chatPath, { messages }, {}).catch(() => "aborted");
+    const aborted = fetch(`${h.url}${chatPath}`, {
+      method: "POST",
+      headers: { "api-key": clientKey, "content-type": "application/json" },
+      body: JSON.stringify({ messages }),
+      signal: controller.signal,
+    }).catch(() => "aborted");
+    await sleep(300);
+    controller.abort();
+    expect(await aborted).toBe("aborted");
+    for (let i = 0; i < 40 && sim(0).abandonedCount < 1; i++) await sleep(50);
+    expect(sim(0).abandonedCount).toBe(1);
+    // The call that stayed is still waiting: only the departed caller's attempt was cancelled.
+    expect(sim(0).requestCount).toBe(2);
+    sim(0).setFault(undefined);
+    void call;
+  });
+
+  it("stops the backend's stream when the caller leaves mid-stream", async () => {
+    h = await startHarness({ regions: [{ streamChunks: 50, streamChunkDelayMs: 50 }] });
+    const controller = new AbortController();
+    const response = await fetch(`${h.url}${chatPath}`, {
+      method: "POST",
+      headers: { "api-key": clientKey, "content-type": "application/json" },
+      body: JSON.stringify({ messages, stream: true }),
+      signal: controller.signal,
+    });
+    const reader = response.body?.getReader();
+    await reader?.read();
+    controller.abort();
+    for (let i = 0; i < 40 && sim(0).abandonedCount < 1; i++) await sleep(50);
+    expect(sim(0).abandonedCount).toBe(1);
+  });
+});
+
 describe("when no backend can take the call", () => {
   it("answers 429 with Retry-After until the soonest backend returns, hitting each backend once, naming none", async () => {
     h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }, { priority: 2 }] });

@@ -1,7 +1,9 @@
 // Upstream over undici: one Agent for the process (a keep-alive pool per backend origin),
 // created at start-up and shared by every call.
 
+import type { EventEmitter } from "node:events";
 import { Agent, type Dispatcher } from "undici";
+import type { CallerSignal } from "../core/http";
 import { type Upstream, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "../core/upstream";
 
 export interface UndiciUpstreamOptions {
@@ -32,7 +34,8 @@ export class UndiciUpstream implements Upstream {
         method: request.method as Dispatcher.HttpMethod,
         headers: request.headers,
         body: request.body,
-        signal: request.signal,
+        // undici takes an AbortSignal or an EventEmitter that emits "abort"; CallerSignal is either.
+        signal: request.signal as AbortSignal | EventEmitter | undefined,
         headersTimeout: request.headersTimeoutMs,
         bodyTimeout: this.bodyTimeoutMs,
       });
@@ -54,7 +57,7 @@ export class UndiciUpstream implements Upstream {
   }
 }
 
-function classify(error: unknown, signal: AbortSignal | undefined): UpstreamError {
+function classify(error: unknown, signal: CallerSignal | undefined): UpstreamError {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   if (signal?.aborted || code === "UND_ERR_ABORTED" || (error as Error).name === "AbortError") {

@@ -10,7 +10,7 @@ import type { BackendCredential } from "./credentials";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
-import type { IncomingHeaders, OutgoingHeaders, RouterResponse } from "./http";
+import type { CallerSignal, IncomingHeaders, OutgoingHeaders, RouterResponse } from "./http";
 import { retryAfterMs } from "./retryAfter";
 import { type PriorityGroups, pickBackend } from "./selection";
 import { type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
@@ -20,7 +20,7 @@ export interface ForwardCall {
   url: string;
   headers: IncomingHeaders;
   body: Uint8Array | undefined;
-  signal: AbortSignal | undefined;
+  signal: CallerSignal | undefined;
 }
 
 export interface ForwarderDeps {
@@ -64,7 +64,9 @@ export class Forwarder {
 
       let headers: OutgoingHeaders = baseHeaders;
       try {
-        const auth = await credential.authHeader();
+        // Cached credentials answer synchronously; awaiting only a real promise saves a tick per call.
+        const pending = credential.authHeader();
+        const auth = pending instanceof Promise ? await pending : pending;
         if (auth) headers = { ...baseHeaders, [auth[0]]: auth[1] };
       } catch (error) {
         // Our identity failed, not the backend: fail over without tripping its breaker.

@@ -11,6 +11,13 @@ export type OutgoingHeaders = Record<string, string | string[]>;
 /** A response body: bytes the router made, or a stream passed through untouched. */
 export type ResponseBody = Uint8Array | AsyncIterable<Uint8Array> | undefined;
 
+/**
+ * Tells that the caller went away. An AbortSignal does; so does any EventEmitter with `aborted`
+ * that emits "abort" — what the Node host uses, as an AbortController per call costs more than
+ * the rest of the router's own work on a request.
+ */
+export type CallerSignal = AbortSignal | { readonly aborted: boolean; on(event: "abort", listener: () => void): unknown };
+
 export interface RouterRequest {
   /** Upper-case HTTP method. */
   readonly method: string;
@@ -20,7 +27,7 @@ export interface RouterRequest {
   /** The body as a byte stream; read at most once. */
   readonly body: AsyncIterable<Uint8Array> | undefined;
   /** Aborted when the caller goes away; cancels the upstream call. */
-  readonly signal: AbortSignal | undefined;
+  readonly signal: CallerSignal | undefined;
 }
 
 export interface RouterResponse {

@@ -34,7 +34,7 @@ function router(upstream: Upstream, events = {}) {
     maxRequestBytes: 100,
     frontDoorId: undefined,
     instance: "test",
-    sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null }),
+    sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
   });
 }
 

@@ -15,6 +15,9 @@ export interface SharedStateStatus {
   store: string;
   connected: boolean;
   lastRefreshAt: string | null;
+  /** Store operations by this instance since start. */
+  reads: number;
+  writes: number;
 }
 
 export interface RouterDeps {

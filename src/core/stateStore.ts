@@ -26,6 +26,8 @@ export interface StateStore {
   readTrips(signal: AbortSignal): Promise<SharedTrips>;
   /** Stores a trip; when another instance stored a longer one meanwhile, the longer stays. */
   writeTrip(backend: string, trip: TripRecord, signal: AbortSignal): Promise<void>;
+  /** Store operations so far (reads include the re-reads of conflicts), for /status and the benchmark. */
+  readonly counts?: { readonly reads: number; readonly writes: number };
   /** Releases connections; the store is not used afterwards. */
   close?(): Promise<void>;
 }

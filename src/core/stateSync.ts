@@ -84,6 +84,8 @@ export class StateSync {
       store: this.store.description,
       connected: this.connected ?? false,
       lastRefreshAt: this.lastRefreshAt === undefined ? null : new Date(this.lastRefreshAt).toISOString(),
+      reads: this.store.counts?.reads ?? 0,
+      writes: this.store.counts?.writes ?? 0,
     };
   }
 

@@ -1,7 +1,7 @@
 // The seam to backends: send one attempt, get status, headers and a body stream.
 // The undici adapter implements it; the core never opens a socket itself.
 
-import type { IncomingHeaders, OutgoingHeaders } from "./http";
+import type { CallerSignal, IncomingHeaders, OutgoingHeaders } from "./http";
 
 export interface UpstreamRequest {
   method: string;
@@ -10,7 +10,7 @@ export interface UpstreamRequest {
   headers: OutgoingHeaders;
   body: Uint8Array | undefined;
   /** The caller's signal: aborting it cancels the attempt and its body. */
-  signal: AbortSignal | undefined;
+  signal: CallerSignal | undefined;
   /** Give up on the attempt when response headers take longer than this. */
   headersTimeoutMs: number;
 }

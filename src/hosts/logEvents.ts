@@ -11,7 +11,7 @@ export function loggingEvents(log: Logger): RouterEvents {
         { event: "breakerOpened", ...e, openUntil: new Date(e.openUntil).toISOString() },
         `backend ${e.backend} tripped (${e.reason})`,
       ),
-    attemptFailed: (e) => log.info({ event: "attemptFailed", ...e }, `attempt ${e.attempt} on ${e.backend} failed (${e.reason})`),
+    attemptFailed: (e) => log.debug({ event: "attemptFailed", ...e }, `attempt ${e.attempt} on ${e.backend} failed (${e.reason})`),
     unexpectedError: (error) => log.error({ event: "unexpectedError", err: error }, "unexpected error; answered 500"),
   };
 }

@@ -1,11 +1,22 @@
 // The plain Node host: node:http in, the core's handler, node:http out. Bodies stream both ways.
 
+import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pipeline } from "node:stream";
+import { Readable } from "node:stream";
 import type { CallSummary } from "../core/events";
 import type { RouterResponse } from "../core/http";
 import type { RequestHandler } from "../core/router";
+
+/** A caller's disconnection as undici understands it (an EventEmitter emitting "abort"), far cheaper than an AbortController. */
+class CallerGone extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit("abort");
+  }
+}
 
 export interface NodeServer {
   server: Server;
@@ -19,10 +30,10 @@ export type CallLogger = (summary: CallSummary) => void;
 
 export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const controller = new AbortController();
+    const gone = new CallerGone();
     // 'close' before the response finished means the caller went away: cancel the upstream call.
     res.once("close", () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) gone.abort();
     });
     const method = req.method ?? "GET";
     handler
@@ -31,7 +42,7 @@ export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger
         url: req.url ?? "/",
         headers: req.headers,
         body: method === "GET" || method === "HEAD" ? undefined : req,
-        signal: controller.signal,
+        signal: gone,
       })
       .then((response) => {
         if (onCall && response.summary) onCall(response.summary);
@@ -54,11 +65,20 @@ function writeResponse(res: ServerResponse, response: RouterResponse, method: st
   } else if (body instanceof Uint8Array) {
     res.end(body);
   } else {
-    // Chunk by chunk as the backend sends them; an error mid-stream cuts the caller's connection.
-    pipeline(body, res, (error) => {
-      if (error) res.destroy();
-    });
+    pipeBody(body instanceof Readable ? body : Readable.from(body), res);
   }
+}
+
+// Chunk by chunk as the backend sends them, with backpressure. Readable.pipe rather than
+// stream.pipeline: pipeline allocates and aborts an AbortController per call, which the
+// benchmark showed as ~8% of the router's CPU. An error mid-stream cuts the caller's connection;
+// a caller that leaves stops the upstream body.
+function pipeBody(body: Readable, res: ServerResponse): void {
+  body.once("error", () => res.destroy());
+  res.once("close", () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  body.pipe(res);
 }
 
 function destroyBody(response: RouterResponse): void {

@@ -46,6 +46,8 @@ export class AzureOpenAISimulator {
   requestCount = 0;
   /** Requests answered 2xx. */
   servedCount = 0;
+  /** Requests whose connection closed before the answer was complete (the router cancelled them). */
+  abandonedCount = 0;
   /** The latest requests, oldest first (bounded). */
   readonly received: RecordedRequest[] = [];
   private fault: Fault | undefined;
@@ -89,6 +91,7 @@ export class AzureOpenAISimulator {
   resetCounts(): void {
     this.requestCount = 0;
     this.servedCount = 0;
+    this.abandonedCount = 0;
     this.received.length = 0;
   }
 
@@ -98,6 +101,9 @@ export class AzureOpenAISimulator {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    res.once("close", () => {
+      if (!res.writableFinished) this.abandonedCount++;
+    });
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {

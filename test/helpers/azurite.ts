@@ -5,11 +5,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { refusedPort, sleep } from "./harness";
 
 const accountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-const bin = join(__dirname, "..", "..", "node_modules", "azurite", "dist", "src", "table", "main.js");
+const bin = join(dirname(require.resolve("azurite/package.json")), "dist", "src", "table", "main.js");
 
 export interface Azurite {
   connectionString: string;

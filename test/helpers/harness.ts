@@ -130,7 +130,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 /** The /status body. */
 export interface StatusBody {
   instance: string;
-  sharedState: { store: string; connected: boolean; lastRefreshAt: string | null };
+  sharedState: { store: string; connected: boolean; lastRefreshAt: string | null; reads: number; writes: number };
   backends: {
     name: string;
     state: "open" | "closed";

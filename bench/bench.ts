@@ -1,0 +1,318 @@
+// `npm run bench`: the router's cost against a bare undici pass-through proxy, in the same run, on
+// loopback. Simulated regions, the router (Node host) and the bare proxy run as separate processes;
+// autocannon drives the same load at each, interleaved in rounds so machine drift hits all alike.
+// CPU per request comes from the OS accounting of each proxy process (/proc/<pid>/stat).
+// `--smoke` runs every scenario for about a second, for CI: it checks the bench still works and
+// that correctness holds (no client errors on overflow, no storage operation per request).
+
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { request } from "undici";
+import { startAzurite } from "../test/helpers/azurite";
+
+const smoke = process.argv.includes("--smoke");
+const seconds = smoke ? 1 : 5;
+const rounds = smoke ? 1 : 5;
+const connections = 32;
+const clientKey = "bench-client-key";
+const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+const chatBody = JSON.stringify({ messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 16 });
+const distRoot = join(__dirname, "..");
+const children: ChildProcess[] = [];
+
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUsPerRequest: number;
+  requests: number;
+  errors: number;
+}
+
+// --- processes -------------------------------------------------------------------------------
+
+function clockTicks(): number {
+  return 100; // Linux USER_HZ; /proc/<pid>/stat counts CPU time in these.
+}
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+}
+
+function startProcess(script: string, env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [join(distRoot, script)], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(proc);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${out}`)), 15_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(ready);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1] });
+      }
+    };
+    proc.stdout?.on("data", onData);
+    proc.stderr?.on("data", onData);
+    proc.once("exit", (code) => reject(new Error(`${script} exited (${code}):\n${out}`)));
+  });
+}
+
+function startRouter(config: object, extraEnv: Record<string, string> = {}) {
+  return startProcess(
+    "src/server.js",
+    { ROUTER_CONFIG: JSON.stringify(config), ROUTER_CLIENT_KEYS: clientKey, PORT: "0", LOG_LEVEL: "info", ...extraEnv },
+    /router listening on (http:\/\/[\d.:]+)/,
+  );
+}
+
+async function startSimulators(regions: object[]): Promise<{ urls: string[]; call: (op: string) => Promise<unknown> }> {
+  const proc = fork(join(distRoot, "bench/simulators.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  children.push(proc);
+  let next = 0;
+  const call = (op: string, extra: object = {}) =>
+    new Promise<unknown>((resolve) => {
+      const id = ++next;
+      const onMessage = (m: { id: number; result: unknown }) => {
+        if (m.id !== id) return;
+        proc.off("message", onMessage);
+        resolve(m.result);
+      };
+      proc.on("message", onMessage);
+      proc.send({ id, op, ...extra });
+    });
+  const urls = (await call("start", { regions })) as string[];
+  return { urls, call: (op) => call(op) };
+}
+
+// --- measurement -----------------------------------------------------------------------------
+
+async function load(url: string, pid: number, duration = seconds): Promise<Measure> {
+  const before = cpuMs(pid);
+  const result = await autocannon({
+    url: `${url}${chatPath}`,
+    method: "POST",
+    connections,
+    duration,
+    headers: { "api-key": clientKey, "content-type": "application/json" },
+    body: chatBody,
+  });
+  const cpu = cpuMs(pid) - before;
+  const requests = result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : Number.NaN,
+    requests,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function summarize(measures: Measure[]): Measure {
+  return {
+    rps: median(measures.map((m) => m.rps)),
+    p50: median(measures.map((m) => m.p50)),
+    p99: median(measures.map((m) => m.p99)),
+    cpuUsPerRequest: median(measures.map((m) => m.cpuUsPerRequest)),
+    requests: measures.reduce((s, m) => s + m.requests, 0),
+    errors: measures.reduce((s, m) => s + m.errors, 0),
+  };
+}
+
+async function status(url: string): Promise<{ sharedState: { reads: number; writes: number } }> {
+  const response = await request(`${url}/status`, { headers: { "api-key": clientKey } });
+  return (await response.body.json()) as { sharedState: { reads: number; writes: number } };
+}
+
+async function timeToFirstChunk(url: string, count: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const response = await request(`${url}${chatPath}`, {
+      method: "POST",
+      headers: { "api-key": clientKey, "content-type": "application/json" },
+      body: JSON.stringify({ messages: [], stream: true }),
+    });
+    let first = 0;
+    for await (const _ of response.body) {
+      if (first === 0) first = performance.now() - started;
+    }
+    times.push(first);
+  }
+  return median(times);
+}
+
+// --- scenarios -------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  progress(`${smoke ? "smoke run" : "full run"}: ${rounds} round(s) of ${seconds} s per target, ${connections} connections`);
+  const sims = await startSimulators([
+    { region: "steady" },
+    { region: "ptu", capacityPerSecond: smoke ? 200 : 400 },
+    { region: "paygo-a" },
+    { region: "paygo-b" },
+    { region: "stream", streamChunkDelayMs: 20 },
+  ]);
+  const [steadyUrl, ptuUrl, paygoA, paygoB, streamUrl] = sims.urls;
+  const none = { type: "none" };
+
+  // (1) steady load, one healthy backend: router vs bare proxy, interleaved.
+  const router = await startRouter({ backends: [{ name: "steady", url: steadyUrl, auth: none }] });
+  const bare = await startProcess("bench/bareProxy.js", { BARE_TARGET: steadyUrl ?? "" }, /bare proxy listening on (http:\/\/[\d.:]+)/);
+  const steady = { router: [] as Measure[], bare: [] as Measure[] };
+  // Warm-up, not recorded: JIT of every process (simulators included) and keep-alive pools.
+  for (const t of [router, bare, router, bare]) await load(t.url, t.proc.pid ?? 0, smoke ? 0.5 : 3);
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? (["router", "bare"] as const) : (["bare", "router"] as const);
+    for (const target of order) {
+      const t = target === "router" ? router : bare;
+      steady[target].push(await load(t.url, t.proc.pid ?? 0));
+      progress(`steady round ${r + 1}/${rounds} ${target}: ${Math.round(steady[target].at(-1)?.rps ?? 0)} req/s`);
+    }
+  }
+  const steadyRouter = summarize(steady.router);
+  const steadyBare = summarize(steady.bare);
+  router.proc.kill("SIGTERM");
+
+  // (2) PTU overflow: priority-1 backend with a capacity limit, two priority-2 backends.
+  const overflowRouter = await startRouter({
+    backends: [
+      { name: "ptu", url: ptuUrl, priority: 1, auth: none },
+      { name: "paygo-a", url: paygoA, priority: 2, auth: none },
+      { name: "paygo-b", url: paygoB, priority: 2, auth: none },
+    ],
+  });
+  await sims.call("reset");
+  const overflowRuns: Measure[] = [];
+  for (let r = 0; r < rounds; r++) {
+    overflowRuns.push(await load(overflowRouter.url, overflowRouter.proc.pid ?? 0));
+    progress(`overflow round ${r + 1}/${rounds}: ${overflowRuns.at(-1)?.errors} client errors`);
+  }
+  const counts = (await sims.call("counts")) as { region: string; served: number }[];
+  const servedBy = (region: string) => counts.find((c) => c.region === region)?.served ?? 0;
+  const overflowServed = servedBy("ptu") + servedBy("paygo-a") + servedBy("paygo-b");
+  const overflow = { ...summarize(overflowRuns), ptuShare: overflowServed > 0 ? servedBy("ptu") / overflowServed : 0 };
+  overflowRouter.proc.kill("SIGTERM");
+
+  // (3) streaming: time to the first chunk through the router minus direct to the backend.
+  const streamRouter = await startRouter({ backends: [{ name: "stream", url: streamUrl, auth: none }] });
+  const streamCount = smoke ? 10 : 100;
+  await timeToFirstChunk(streamRouter.url, 3);
+  const viaRouter = await timeToFirstChunk(streamRouter.url, streamCount);
+  const direct = await timeToFirstChunk(streamUrl ?? "", streamCount);
+  progress(`streaming: first chunk ${viaRouter.toFixed(2)} ms via router, ${direct.toFixed(2)} ms direct`);
+  streamRouter.proc.kill("SIGTERM");
+
+  // (4) the same steady load with shared state in Table Storage (Azurite).
+  const azurite = await startAzurite();
+  const tableRouter = await startRouter(
+    { backends: [{ name: "steady", url: steadyUrl, auth: none }] },
+    { ROUTER_STATE: azurite.connectionString },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await load(tableRouter.url, tableRouter.proc.pid ?? 0, smoke ? 0.5 : 2);
+  const before = (await status(tableRouter.url)).sharedState;
+  const tableRuns: Measure[] = [];
+  for (let r = 0; r < rounds; r++) tableRuns.push(await load(tableRouter.url, tableRouter.proc.pid ?? 0));
+  const after = (await status(tableRouter.url)).sharedState;
+  const table = summarize(tableRuns);
+  const storageOps = after.reads + after.writes - before.reads - before.writes;
+  const tableSeconds = rounds * seconds;
+  progress(`table store: ${storageOps} storage operations for ${table.requests} requests in ~${tableSeconds} s`);
+  tableRouter.proc.kill("SIGTERM");
+  await azurite.stop();
+
+  const results = {
+    machine: { cpus: (await import("node:os")).cpus().length, node: process.version, smoke, seconds, rounds, connections },
+    steady: {
+      router: steadyRouter,
+      bare: steadyBare,
+      // Ratios within each round, then the median: drift between rounds cancels out.
+      ratios: {
+        cpuPerRequest: median(steady.router.map((m, i) => m.cpuUsPerRequest / (steady.bare[i]?.cpuUsPerRequest ?? Number.NaN))),
+        throughput: median(steady.router.map((m, i) => m.rps / (steady.bare[i]?.rps ?? Number.NaN))),
+        p99DeltaMs: median(steady.router.map((m, i) => m.p99 - (steady.bare[i]?.p99 ?? Number.NaN))),
+      },
+    },
+    overflow,
+    streaming: { viaRouterMs: viaRouter, directMs: direct, addedMs: viaRouter - direct },
+    tableStore: { ...table, storageOperations: storageOps, storageOperationsPerRequest: storageOps / Math.max(1, table.requests) },
+    tookSeconds: (Date.now() - started) / 1000,
+  };
+  const targets = [
+    ["router CPU/request ≤ 1.3× bare", results.steady.ratios.cpuPerRequest <= 1.3],
+    ["router throughput ≥ 0.9× bare", results.steady.ratios.throughput >= 0.9],
+    ["router p99 ≤ bare + 5 ms", results.steady.ratios.p99DeltaMs <= 5],
+    ["zero client errors on PTU overflow", overflow.errors === 0],
+    ["no storage operation per request", results.tableStore.storageOperationsPerRequest < 0.01],
+  ] as const;
+  printTable(results, targets);
+  mkdirSync(join(process.cwd(), "bench/results"), { recursive: true });
+  const file = join(process.cwd(), "bench/results", smoke ? "smoke.json" : "latest.json");
+  writeFileSync(file, `${JSON.stringify({ ...results, targets: Object.fromEntries(targets) }, null, 2)}\n`);
+  progress(`results written to ${file}`);
+  // CI times nothing, but correctness targets hold at any speed.
+  const broken = !targets[3][1] || !targets[4][1];
+  cleanup();
+  process.exit(broken ? 1 : 0);
+}
+
+function printTable(
+  r: {
+    steady: { router: Measure; bare: Measure; ratios: { cpuPerRequest: number; throughput: number; p99DeltaMs: number } };
+    overflow: Measure & { ptuShare: number };
+    streaming: { addedMs: number; viaRouterMs: number; directMs: number };
+    tableStore: Measure & { storageOperationsPerRequest: number; storageOperations: number };
+  },
+  targets: readonly (readonly [string, boolean])[],
+): void {
+  const row = (name: string, m: Measure) =>
+    `| ${name.padEnd(22)} | ${Math.round(m.rps).toString().padStart(7)} | ${m.p50.toFixed(1).padStart(6)} | ${m.p99.toFixed(1).padStart(6)} | ${m.cpuUsPerRequest.toFixed(1).padStart(9)} | ${String(m.errors).padStart(6)} |`;
+  const lines = [
+    "",
+    "| target                 |   req/s | p50 ms | p99 ms | CPU µs/req | errors |",
+    "| ---------------------- | ------- | ------ | ------ | ---------- | ------ |",
+    row("bare undici proxy", r.steady.bare),
+    row("router (memory state)", r.steady.router),
+    row("router (Table state)", r.tableStore),
+    row("router, PTU overflow", r.overflow),
+    "",
+    `router / bare: CPU per request ${r.steady.ratios.cpuPerRequest.toFixed(2)}x, throughput ${r.steady.ratios.throughput.toFixed(2)}x, p99 ${r.steady.ratios.p99DeltaMs >= 0 ? "+" : ""}${r.steady.ratios.p99DeltaMs.toFixed(1)} ms`,
+    `PTU overflow: ${r.overflow.errors} client-visible errors, PTU served ${(r.overflow.ptuShare * 100).toFixed(1)}% of calls`,
+    `streaming: first chunk +${r.streaming.addedMs.toFixed(2)} ms through the router (${r.streaming.viaRouterMs.toFixed(2)} vs ${r.streaming.directMs.toFixed(2)} ms direct)`,
+    `Table state: ${r.tableStore.storageOperations} storage operations for ${r.tableStore.requests} requests (${r.tableStore.storageOperationsPerRequest.toFixed(5)} per request)`,
+    "",
+    ...targets.map(([name, ok]) => `${ok ? "met   " : "MISSED"}  ${name}`),
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+}
+
+function cleanup(): void {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+process.on("exit", cleanup);
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
+  cleanup();
+  process.exit(1);
+});
