@@ -1,17 +1,20 @@
 // Entry point of the plain Node host (`npm run serve`, `npm start`): reads settings, starts the
 // demo pool when there is no ROUTER_CONFIG, serves until SIGTERM/SIGINT.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import pino from "pino";
 import { ConfigError } from "./core/errors";
 import type { CallSummary } from "./core/events";
 import { readSettings, type Settings, settingNames } from "./core/settings";
-import { type DemoPool, startDemoPool } from "./demo/demoPool";
+import { type DemoPool, demoInfoFile, startDemoPool } from "./demo/demoPool";
+import { startDemoView } from "./demo/demoView";
 import { loggingEvents, loggingSyncLog } from "./hosts/logEvents";
 import { startNodeServer } from "./hosts/nodeServer";
 import { createRouterApp } from "./routerApp";
 
-const log = pino({ level: process.env.LOG_LEVEL ?? "info", base: undefined });
+// The demo's live view owns a terminal; logs then default to errors only so they do not scroll it away.
+const demoView = !process.env[settingNames.config]?.trim() && process.stdout.isTTY === true && process.env.ROUTER_DEMO_VIEW !== "false";
+const log = pino({ level: process.env.LOG_LEVEL ?? (demoView ? "error" : "info"), base: undefined });
 
 function readListen(env: NodeJS.ProcessEnv): { host: string; port: number } {
   const host = env.HOST?.trim() || "127.0.0.1";
@@ -50,7 +53,18 @@ async function main(): Promise<void> {
     { event: "started", url: server.url, backends: settings.config.backends.length, state: app.store.description, instance: app.instance },
     `router listening on ${server.url}`,
   );
-  if (demo) printDemoHelp(server.url, demo);
+  let stopView = () => {};
+  if (demo) {
+    printDemoHelp(server.url, demo);
+    writeFileSync(demoInfoFile, JSON.stringify({ url: server.url, key: demo.clientKey, pid: process.pid }));
+    if (demoView) {
+      const priorities = settings.config.backends.map((b) => b.priority);
+      stopView = startDemoView(
+        () => app.board.view(Date.now()).map((row, i) => ({ ...row, priority: priorities[i] ?? 1 })),
+        (text) => process.stdout.write(text),
+      );
+    }
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -58,9 +72,11 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ event: "stopping", signal }, "stopping");
     void (async () => {
+      stopView();
       await server.close();
       await app.close();
       await demo?.close();
+      if (demo) rmSync(demoInfoFile, { force: true });
       process.exit(0);
     })();
   };

@@ -65,6 +65,26 @@ describe("plain Node host", () => {
     expect(code).toBe(0);
   });
 
+  it("npm run demo:load sends a bounded mixed load that overflows the demo PTU with zero errors", async () => {
+    const { proc, waitFor } = start({});
+    const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const [, key] = await waitFor(/Client key: (\S+)/);
+    const load = spawn(process.execPath, ["dist/scripts/demoLoad.js", "--url", url ?? "", "--key", key ?? "", "--seconds", "3"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    load.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    const [code] = await once(load, "exit");
+    expect(out).toMatch(/done in .*: \d+ calls, 0 errors/);
+    expect(code).toBe(0);
+    // The middle second sends 20 calls against a PTU that holds 5: priority-2 regions take the rest.
+    expect(out).toMatch(/t= {2}2s {2}20 calls\/s {2}served: .*(westus|swedencentral)/);
+    proc.kill("SIGTERM");
+    await once(proc, "exit");
+  });
+
   it("uses ROUTER_CLIENT_KEYS in the demo when set, and stops on SIGINT", async () => {
     const { proc, waitFor } = start({ ROUTER_CLIENT_KEYS: "my-demo-key" });
     const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);

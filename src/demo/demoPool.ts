@@ -2,10 +2,15 @@
 // a small priority-1 "PTU" that overflows and two priority-2 pay-as-you-go regions.
 
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseRouterConfig } from "../core/config";
 import type { Env, Settings } from "../core/settings";
 import { readSettings, settingNames } from "../core/settings";
 import { AzureOpenAISimulator } from "../simulator/simulator";
+
+/** Where a running demo tells `npm run demo:load` its URL and key. */
+export const demoInfoFile = join(tmpdir(), "aoai-edge-router-demo.json");
 
 export interface DemoPool {
   settings: Settings;

@@ -1,0 +1,81 @@
+// `npm run demo:load`: a mixed load (every fourth call streamed) on the running demo, in three
+// phases — within the PTU's 5 calls/s, well over it, within it again — so the live view shows the
+// PTU overflow to the priority-2 regions and come back. Bounded: it stops by itself.
+// Options: --url <router> --key <client key> (default: read from the running demo), --seconds <n> (default 30).
+
+import { readFileSync } from "node:fs";
+import { demoInfoFile } from "../src/demo/demoPool";
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+function target(): { url: string; key: string } {
+  const url = option("url");
+  const key = option("key");
+  if (url && key) return { url, key };
+  try {
+    return JSON.parse(readFileSync(demoInfoFile, "utf8")) as { url: string; key: string };
+  } catch {
+    process.stderr.write("No running demo found. Start it with `npm start` (without ROUTER_CONFIG), or pass --url and --key.\n");
+    process.exit(2);
+  }
+}
+
+async function call(url: string, key: string, stream: boolean): Promise<string> {
+  const response = await fetch(`${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+    method: "POST",
+    headers: { "api-key": key, "content-type": "application/json" },
+    body: JSON.stringify({ messages: [{ role: "user", content: "Hello" }], stream }),
+  });
+  await response.arrayBuffer();
+  return response.ok ? (response.headers.get("x-served-by") ?? "?") : `error ${response.status}`;
+}
+
+async function main(): Promise<void> {
+  const { url, key } = target();
+  const seconds = Math.max(3, Number(option("seconds") ?? 30));
+  const phases = [
+    { until: seconds / 3, rate: 3 },
+    { until: (2 * seconds) / 3, rate: 20 },
+    { until: seconds, rate: 3 },
+  ];
+  process.stdout.write(`demo load on ${url} for ${seconds} s: 3 calls/s, then 20 calls/s (over the PTU's 5), then 3 calls/s\n`);
+  const started = Date.now();
+  const inflight: Promise<void>[] = [];
+  let errors = 0;
+  let sent = 0;
+  for (let second = 0; second < seconds; second++) {
+    const rate = phases.find((p) => second < p.until)?.rate ?? 3;
+    const served: Record<string, number> = {};
+    const thisSecond: Promise<void>[] = [];
+    for (let i = 0; i < rate; i++) {
+      const stream = sent++ % 4 === 3;
+      const p = call(url, key, stream)
+        .then((by) => {
+          if (by.startsWith("error")) errors++;
+          served[by] = (served[by] ?? 0) + 1;
+        })
+        .catch(() => {
+          errors++;
+        });
+      thisSecond.push(p);
+      inflight.push(p);
+      await new Promise((resolve) => setTimeout(resolve, 1000 / rate));
+    }
+    await Promise.all(thisSecond);
+    const summary = Object.entries(served)
+      .sort()
+      .map(([by, n]) => `${by} ${n}`)
+      .join(", ");
+    process.stdout.write(
+      `t=${String(second + 1).padStart(3)}s  ${String(rate).padStart(2)} calls/s  served: ${summary}  errors ${errors}\n`,
+    );
+  }
+  await Promise.all(inflight);
+  process.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} calls, ${errors} errors\n`);
+  process.exit(errors === 0 ? 0 : 1);
+}
+
+void main();
