@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RequestHandler } from "../src/core/router";
 import { buildFunctionsHandler } from "../src/functions/functionsRouter";
 import { bodyText, callFunction } from "./helpers/functionsHost";
-import { chatPath, clientKey, type Regions, startRegions } from "./helpers/harness";
+import { chatPath, clientKey, type Regions, routerEnv, startRegions } from "./helpers/harness";
 
 let regions: Regions | undefined;
 afterEach(async () => {
@@ -19,22 +19,7 @@ const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
 async function functionsRouter(specs: Parameters<typeof startRegions>[0]): Promise<RequestHandler> {
   regions = await startRegions(specs);
-  const pool = regions;
-  const env: Record<string, string> = {
-    ROUTER_CONFIG: JSON.stringify({
-      backends: pool.urls.map((url, i) => ({
-        name: `region-${i}`,
-        url,
-        priority: specs[i]?.priority ?? 1,
-        auth: { type: "apiKey", keySetting: `KEY_${i}` },
-      })),
-    }),
-    ROUTER_CLIENT_KEYS: clientKey,
-  };
-  pool.backendKeys.forEach((k, i) => {
-    env[`KEY_${i}`] = k;
-  });
-  return buildFunctionsHandler(env, silent);
+  return buildFunctionsHandler(routerEnv(regions), silent);
 }
 
 const chat = (extra: object = {}) => JSON.stringify({ messages: [{ role: "user", content: "hi" }], ...extra });

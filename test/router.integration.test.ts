@@ -259,10 +259,12 @@ describe("when no backend can take the call", () => {
     expect(JSON.parse(text)).toEqual({ error: { code: "TooManyRequests", message: expect.any(String) } });
     for (const name of ["region-0", "region-1", "region-2", "127.0.0.1"]) expect(text).not.toContain(name);
     expect([0, 1, 2].map((i) => sim(i).requestCount)).toEqual([1, 1, 1]);
+    expect(response.headers.get("x-router-attempts")).toBe("3");
 
     // Every breaker is open now: the next call reaches no backend at all.
     const again = await h.post(chatPath, { messages });
     expect(again.status).toBe(429);
+    expect(again.headers.get("x-router-attempts")).toBe("0");
     expect([0, 1, 2].map((i) => sim(i).requestCount)).toEqual([1, 1, 1]);
   });
 

@@ -43,6 +43,11 @@ export class BreakerBoard {
     this.entries = names.map(() => ({ breaker: closedBreaker, source: undefined, lastStatus: undefined, served: 0, failed: 0 }));
   }
 
+  /** Number of backends in the pool. */
+  get size(): number {
+    return this.names.length;
+  }
+
   isOpen(index: number, now: number): boolean {
     const entry = this.entries[index];
     return entry !== undefined && isOpen(entry.breaker, now);

@@ -128,7 +128,7 @@ export class Forwarder {
         body: response.body,
       });
     }
-    return this.finish(call, started, attempts, undefined, "exhausted", this.noBackendResponse(throttled));
+    return this.finish(call, started, attempts, undefined, "exhausted", this.noBackendResponse(throttled, attempts));
   }
 
   private recordFailure(
@@ -144,7 +144,7 @@ export class Forwarder {
   }
 
   /** 429 when every backend is throttled, else 503; Retry-After until the soonest backend returns. */
-  private noBackendResponse(throttledNow: Uint8Array): RouterResponse {
+  private noBackendResponse(throttledNow: Uint8Array, attempts: number): RouterResponse {
     const { board, clock } = this.deps;
     const now = clock.now();
     let allThrottled = throttledNow.length > 0;
@@ -152,7 +152,7 @@ export class Forwarder {
       if (throttledNow[i] !== 1 && board.openReason(i, now) !== "throttled") allThrottled = false;
     }
     const seconds = Math.max(1, Math.ceil((board.soonestAvailableAt(now) - now) / 1000));
-    const headers = { "retry-after": String(seconds) };
+    const headers = { "retry-after": String(seconds), "x-router-attempts": String(attempts) };
     return allThrottled
       ? errorResponse("TooManyRequests", `Every backend is throttled. Retry after ${seconds} seconds.`, headers)
       : errorResponse("NoBackendAvailable", `No backend can take the request now. Retry after ${seconds} seconds.`, headers);

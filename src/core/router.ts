@@ -128,7 +128,7 @@ export class Router implements RequestHandler {
     const { board, clock } = this.deps;
     const now = clock.now();
     const available = board.availableCount(now);
-    const total = board.view(now).length;
+    const total = board.size;
     const healthy = available > 0;
     const payload = Buffer.from(JSON.stringify({ status: healthy ? "healthy" : "unavailable", backends: { available, total } }));
     const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(payload.length), ...noStore };

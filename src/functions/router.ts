@@ -7,8 +7,10 @@ import { functionsHandler } from "./functionsRouter";
 import { handleHttp } from "./httpAdapter";
 
 const everyMethod: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+// Built when the worker loads the app, so a configuration error is logged at start-up, once.
+const router = functionsHandler();
 const handler = (request: Parameters<typeof handleHttp>[1], context: Parameters<typeof handleHttp>[2]) =>
-  handleHttp(functionsHandler(), request, context);
+  handleHttp(router, request, context);
 
 app.http("openai", { route: "openai/{*path}", methods: everyMethod, authLevel: "anonymous", handler });
 app.http("health", { route: "health", methods: ["GET", "HEAD"], authLevel: "anonymous", handler });

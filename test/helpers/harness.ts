@@ -82,14 +82,12 @@ export async function startRegions(specs: RegionSpec[]): Promise<Regions> {
   return { specs, sims, urls, backendKeys, close: async () => void (await Promise.all(sims.filter(Boolean).map((s) => s.close()))) };
 }
 
-export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const ownRegions = !options.pool;
-  const pool = options.pool ?? (await startRegions(options.regions ?? []));
-  const { sims, urls, backendKeys } = pool;
+/** The app settings of a router in front of `pool`: each backend with its own API key setting. */
+export function routerEnv(pool: Regions, options: Pick<HarnessOptions, "config" | "env"> = {}): Record<string, string> {
   const config = {
     backends: pool.specs.map((region, i) => ({
       name: region.region ?? `region-${i}`,
-      url: urls[i],
+      url: pool.urls[i],
       priority: region.priority ?? 1,
       weight: region.weight ?? 1,
       auth: region.auth ?? { type: "apiKey", keySetting: `BACKEND_KEY_${i}` },
@@ -97,9 +95,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ...options.config,
   };
   const env: Record<string, string> = { ROUTER_CONFIG: JSON.stringify(config), ROUTER_CLIENT_KEYS: clientKey, ...options.env };
-  backendKeys.forEach((key, i) => {
+  pool.backendKeys.forEach((key, i) => {
     env[`BACKEND_KEY_${i}`] = key;
   });
+  return env;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const ownRegions = !options.pool;
+  const pool = options.pool ?? (await startRegions(options.regions ?? []));
+  const { sims, backendKeys } = pool;
+  const env = routerEnv(pool, options);
   const app = createRouterApp(
     readSettings(env, () => ""),
     { events: options.events, store: options.store, instance: options.instance, syncLog: options.syncLog },
