@@ -42,7 +42,7 @@ export function upstreamRequestHeaders(incoming: IncomingHeaders): OutgoingHeade
   }
   // Names listed in Connection are hop-by-hop too.
   const connection = incoming.connection;
-  if (typeof connection === "string" && connection.includes(",")) {
+  if (typeof connection === "string" && connection !== "keep-alive" && connection !== "close") {
     for (const token of connection.split(",")) delete out[token.trim().toLowerCase()];
   }
   return out;
