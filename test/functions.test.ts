@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestHandler } from "../src/core/router";
+import { readSettings, settingNames } from "../src/core/settings";
 import { buildFunctionsHandler } from "../src/functions/functionsRouter";
 import { bodyText, callFunction } from "./helpers/functionsHost";
 import { chatPath, clientKey, type Regions, routerEnv, startRegions } from "./helpers/harness";
@@ -125,5 +126,39 @@ describe("Azure Functions handler", () => {
     const load = createRequire(join(root, "package.json"));
     expect(() => load("./dist/src/index.js")).not.toThrow();
     expect(() => load("./dist/src/functions/router.js")).not.toThrow();
+  });
+});
+
+describe("Functions project files", () => {
+  const root = join(__dirname, "..");
+  const json = (file: string) => JSON.parse(readFileSync(join(root, file), "utf8"));
+
+  it("host.json puts routes at the root, allows long calls, and never samples away requests or exceptions", () => {
+    const host = json("host.json");
+    expect(host.extensions.http.routePrefix).toBe("");
+    expect(host.extensions.http.maxConcurrentRequests).toBeGreaterThan(0);
+    expect(host.functionTimeout).toBe("00:30:00");
+    expect(host.logging.applicationInsights.samplingSettings.excludedTypes.split(";")).toEqual(
+      expect.arrayContaining(["Request", "Exception"]),
+    );
+  });
+
+  it("local.settings.sample.json explains every setting the router reads, and its values start the router", () => {
+    const sample = json("local.settings.sample.json");
+    for (const name of Object.values(settingNames)) {
+      expect(sample.Values, `${name} missing from Values`).toHaveProperty(name);
+      expect(sample._comments, `${name} has no explanation`).toHaveProperty(name);
+    }
+    const env = Object.fromEntries(Object.entries(sample.Values as Record<string, string>).map(([k, v]) => [k, v]));
+    const settings = readSettings(env, (path) => readFileSync(join(root, path), "utf8"));
+    expect(settings.config.backends.map((b) => b.name)).toEqual(["eastus-ptu", "westus", "swedencentral"]);
+    expect(settings.state).toMatchObject({ kind: "connectionString", from: "ROUTER_STATE" });
+  });
+
+  it(".funcignore keeps sources, tests and Core Tools out of the published package", () => {
+    const ignored = readFileSync(join(root, ".funcignore"), "utf8").split("\n");
+    for (const entry of ["src", "test", "dist/test", "local.settings.json", "node_modules/azure-functions-core-tools"])
+      expect(ignored).toContain(entry);
+    expect(ignored).not.toContain("dist");
   });
 });

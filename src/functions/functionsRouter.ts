@@ -3,6 +3,7 @@
 // (and /health 503) until the settings are fixed and the app restarts.
 
 import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { ConfigError } from "../core/errors";
 import type { RouterEvents } from "../core/events";
 import { misconfiguredHandler, type RequestHandler } from "../core/router";
@@ -16,12 +17,16 @@ export interface HostLog {
   error(message: string): void;
 }
 
+// dist/src/functions -> the app root.
+const appRoot = join(__dirname, "..", "..", "..");
+
 // Outside an invocation the Functions worker forwards console output to the host's log.
 const consoleLog: HostLog = { info: console.info, warn: console.warn, error: console.error };
 
 export function buildFunctionsHandler(env: Env, log: HostLog = consoleLog, options: RouterAppOptions = {}): RequestHandler {
   try {
-    const settings = readSettings(env, (path) => readFileSync(path, "utf8"));
+    // A relative ROUTER_CONFIG path is relative to the app root (where host.json is), whatever the worker's cwd.
+    const settings = readSettings(env, (path) => readFileSync(isAbsolute(path) ? path : join(appRoot, path), "utf8"));
     const app = createRouterApp(settings, { events: loggingEvents(log), syncLog: syncLog(log), ...options });
     log.info(
       JSON.stringify({ event: "started", backends: settings.config.backends.length, state: app.store.description, instance: app.instance }),
