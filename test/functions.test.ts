@@ -153,6 +153,11 @@ describe("Functions project files", () => {
     const settings = readSettings(env, (path) => readFileSync(join(root, path), "utf8"));
     expect(settings.config.backends.map((b) => b.name)).toEqual(["eastus-ptu", "westus", "swedencentral"]);
     expect(settings.state).toMatchObject({ kind: "connectionString", from: "ROUTER_STATE" });
+    // The Functions host resolves the relative ROUTER_CONFIG path from the app root, not the cwd.
+    const logged: string[] = [];
+    const record = (m: string) => void logged.push(m);
+    buildFunctionsHandler({ ...env, ROUTER_STATE: "memory" }, { info: record, warn: record, error: record });
+    expect(logged.map((l) => JSON.parse(l).event)).toEqual(["started"]);
   });
 
   it(".funcignore keeps sources, tests and Core Tools out of the published package", () => {
