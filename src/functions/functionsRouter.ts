@@ -2,8 +2,8 @@
 // exit a Functions worker: they are logged once and every call gets 500 RouterMisconfigured
 // (and /health 503) until the settings are fixed and the app restarts.
 
-import { readFileSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import { ConfigError } from "../core/errors";
 import type { RouterEvents } from "../core/events";
 import { misconfiguredHandler, type RequestHandler } from "../core/router";
@@ -17,8 +17,12 @@ export interface HostLog {
   error(message: string): void;
 }
 
-// dist/src/functions -> the app root.
-const appRoot = join(__dirname, "..", "..", "..");
+/** The app root: the nearest folder above this file that holds host.json (dist/src/functions -> ../../..). */
+function findAppRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, "host.json"))) return dir;
+  return process.cwd();
+}
+const appRoot = findAppRoot(__dirname);
 
 // Outside an invocation the Functions worker forwards console output to the host's log.
 const consoleLog: HostLog = { info: console.info, warn: console.warn, error: console.error };
