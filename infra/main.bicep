@@ -6,7 +6,7 @@
 
 targetScope = 'resourceGroup'
 
-@description('Short prefix for resource names (letters and digits).')
+@description('Short prefix for resource names: lowercase letters and digits only (storage account names allow nothing else).')
 @maxLength(12)
 param namePrefix string = 'aoairouter'
 
