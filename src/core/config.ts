@@ -192,7 +192,7 @@ function describe(issue: z.core.$ZodIssue | undefined): string {
 }
 
 /** `["backends", 1, "priority"]` → `backends[1].priority`. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;

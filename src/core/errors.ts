@@ -8,7 +8,6 @@ export type RouterErrorCode =
   | "Unauthorized"
   | "Forbidden"
   | "NotFound"
-  | "MethodNotAllowed"
   | "RequestTooLarge"
   | "TooManyRequests"
   | "NoBackendAvailable"
@@ -19,7 +18,6 @@ const statusByCode: Record<RouterErrorCode, number> = {
   Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,
-  MethodNotAllowed: 405,
   RequestTooLarge: 413,
   TooManyRequests: 429,
   NoBackendAvailable: 503,

@@ -84,10 +84,6 @@ export class AzureOpenAISimulator {
     this.fault = fault;
   }
 
-  setCapacity(perSecond: number | undefined): void {
-    this.options.capacityPerSecond = perSecond;
-  }
-
   resetCounts(): void {
     this.requestCount = 0;
     this.servedCount = 0;
