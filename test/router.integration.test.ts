@@ -81,6 +81,22 @@ describe("credentials", () => {
     }
   });
 
+  it("sends no credential to an auth.type none backend, and still not the caller's", async () => {
+    h = await startHarness({ regions: [{ auth: { type: "none" }, apiKey: undefined }] });
+    const response = await h.post(chatPath, { messages }, { authorization: `Bearer ${clientKey}` });
+    expect(response.status).toBe(200);
+    const headers = sim(0).received[0]?.headers ?? {};
+    expect(headers["api-key"]).toBeUndefined();
+    expect(headers.authorization).toBeUndefined();
+  });
+
+  it("serves callers without a key when ROUTER_ALLOW_ANONYMOUS=true and no keys are set", async () => {
+    h = await startHarness({ regions: [{}], env: { ROUTER_CLIENT_KEYS: "", ROUTER_ALLOW_ANONYMOUS: "true" } });
+    const response = await fetch(`${h.url}${chatPath}`, { method: "POST", body: JSON.stringify({ messages }) });
+    expect(response.status).toBe(200);
+    expect(sim(0).received[0]?.headers["api-key"]).toBe(h.backendKeys[0]);
+  });
+
   it("accepts the client key as Authorization: Bearer", async () => {
     h = await startHarness({ regions: [{}] });
     const response = await fetch(`${h.url}${chatPath}`, {
