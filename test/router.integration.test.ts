@@ -348,6 +348,8 @@ describe("the router's own answers", () => {
     const before = sim(0).requestCount + sim(1).requestCount;
     const down = await fetch(`${h.url}/health`);
     expect(down.status).toBe(503);
+    expect(Number(down.headers.get("retry-after"))).toBeGreaterThanOrEqual(29);
+    expect(Number(down.headers.get("retry-after"))).toBeLessThanOrEqual(30);
     const text = await down.text();
     expect(JSON.parse(text)).toMatchObject({ status: "unavailable", backends: { available: 0, total: 2 } });
     expect(text).not.toContain("127.0.0.1");

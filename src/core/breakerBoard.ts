@@ -111,13 +111,18 @@ export class BreakerBoard {
   }
 
   /** Epoch ms when the first backend can take traffic again (`now` if one can already). */
-  soonestAvailableAt(now: number): number {
+  private soonestAvailableAt(now: number): number {
     let soonest = Number.POSITIVE_INFINITY;
     for (const entry of this.entries) {
       const at = isOpen(entry.breaker, now) && entry.breaker.state === "open" ? entry.breaker.openUntil : now;
       if (at < soonest) soonest = at;
     }
     return Number.isFinite(soonest) ? soonest : now;
+  }
+
+  /** Whole seconds until the first backend can take traffic again, at least 1: the `Retry-After` of a refusal. */
+  retryAfterSeconds(now: number): number {
+    return Math.max(1, Math.ceil((this.soonestAvailableAt(now) - now) / 1000));
   }
 
   availableCount(now: number): number {

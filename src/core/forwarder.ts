@@ -17,7 +17,10 @@ import { type Upstream, UpstreamError, type UpstreamResponse } from "./upstream"
 
 export interface ForwardCall {
   method: string;
+  /** Path and query, forwarded unchanged. */
   url: string;
+  /** The path alone (the router has split it off already), for the call's log line. */
+  path: string;
   headers: IncomingHeaders;
   body: Uint8Array | undefined;
   signal: CallerSignal | undefined;
@@ -151,7 +154,7 @@ export class Forwarder {
     for (let i = 0; i < throttledNow.length; i++) {
       if (throttledNow[i] !== 1 && board.openReason(i, now) !== "throttled") allThrottled = false;
     }
-    const seconds = Math.max(1, Math.ceil((board.soonestAvailableAt(now) - now) / 1000));
+    const seconds = board.retryAfterSeconds(now);
     const headers = { "retry-after": String(seconds), "x-router-attempts": String(attempts) };
     return allThrottled
       ? errorResponse("TooManyRequests", `Every backend is throttled. Retry after ${seconds} seconds.`, headers)
@@ -167,10 +170,9 @@ export class Forwarder {
     response: RouterResponse,
     loggedStatus = response.status,
   ): RouterResponse {
-    const q = call.url.indexOf("?");
     response.summary = {
       method: call.method,
-      path: q === -1 ? call.url : call.url.slice(0, q),
+      path: call.path,
       status: loggedStatus,
       servedBy,
       attempts,

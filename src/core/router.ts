@@ -83,6 +83,7 @@ export class Router implements RequestHandler {
     return this.deps.forwarder.forward({
       method: request.method,
       url: request.url,
+      path,
       headers: request.headers,
       body: hasBody ? body : undefined,
       signal: request.signal,
@@ -132,7 +133,7 @@ export class Router implements RequestHandler {
     const healthy = available > 0;
     const payload = Buffer.from(JSON.stringify({ status: healthy ? "healthy" : "unavailable", backends: { available, total } }));
     const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(payload.length), ...noStore };
-    if (!healthy) headers["retry-after"] = String(Math.max(1, Math.ceil((board.soonestAvailableAt(now) - now) / 1000)));
+    if (!healthy) headers["retry-after"] = String(board.retryAfterSeconds(now));
     return { status: healthy ? 200 : 503, headers, body: method === "HEAD" ? undefined : payload };
   }
 
