@@ -68,7 +68,7 @@ export function readSettings(env: Env, readConfigFile: (path: string) => string)
 
 function readConfigJson(env: Env, readConfigFile: (path: string) => string): unknown {
   const name = settingNames.config;
-  const value = env[name]?.trim();
+  const value = env[settingNames.config]?.trim();
   if (!value) throw new ConfigError(`${name}: is required (the pool configuration as JSON, or a path to a JSON file)`);
   let text = value;
   if (!value.startsWith("{")) {
