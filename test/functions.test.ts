@@ -24,16 +24,14 @@ async function functionsRouter(specs: Parameters<typeof startRegions>[0]): Promi
 }
 
 const chat = (extra: object = {}) => JSON.stringify({ messages: [{ role: "user", content: "hi" }], ...extra });
+/** A chat completion with the client key, through the Functions handler. */
+const chatCall = (handler: RequestHandler, extra: object = {}) =>
+  callFunction(handler, { method: "POST", path: chatPath, headers: { "api-key": clientKey }, body: chat(extra) });
 
 describe("Azure Functions handler", () => {
   it("forwards a plain call and logs one structured line through the invocation context", async () => {
     const handler = await functionsRouter([{}]);
-    const { response, headers, logs } = await callFunction(handler, {
-      method: "POST",
-      path: chatPath,
-      headers: { "api-key": clientKey },
-      body: chat(),
-    });
+    const { response, headers, logs } = await chatCall(handler);
     expect(response.status).toBe(200);
     expect(headers.get("x-served-by")).toBe("region-0");
     expect(JSON.parse(await bodyText(response)).choices[0].message.content).toBe("Hello from region-0.");
@@ -54,12 +52,7 @@ describe("Azure Functions handler", () => {
 
   it("streams SSE chunks to the caller as the backend sends them", async () => {
     const handler = await functionsRouter([{ streamChunks: 5, streamChunkDelayMs: 80 }]);
-    const { response } = await callFunction(handler, {
-      method: "POST",
-      path: chatPath,
-      headers: { "api-key": clientKey },
-      body: chat({ stream: true }),
-    });
+    const { response } = await chatCall(handler, { stream: true });
     expect(response.status).toBe(200);
     const arrivals: number[] = [];
     let text = "";
@@ -75,12 +68,7 @@ describe("Azure Functions handler", () => {
   it("fails over to the next backend", async () => {
     const handler = await functionsRouter([{ priority: 1 }, { priority: 2 }]);
     regions?.sims[0]?.setFault({ kind: "throttle", retryAfterSeconds: 10 });
-    const { response, headers } = await callFunction(handler, {
-      method: "POST",
-      path: chatPath,
-      headers: { "api-key": clientKey },
-      body: chat(),
-    });
+    const { response, headers } = await chatCall(handler);
     expect(response.status).toBe(200);
     expect(headers.get("x-served-by")).toBe("region-1");
     expect(headers.get("x-router-attempts")).toBe("2");

@@ -22,6 +22,11 @@ function setup(store: StateStore, instance = "me") {
   return { clock, board, sync, log };
 }
 
+/** A 429 trip written by another instance, lasting `ms` from `now`. */
+function tripByOther(now: number, ms: number): TripRecord {
+  return { openUntil: now + ms, trippedAt: now, reason: "throttled", lastStatus: 429, instance: "other" };
+}
+
 /** A store that can be switched to fail or to hang. */
 class FlakyStore implements StateStore {
   readonly description = "flaky";
@@ -46,13 +51,7 @@ describe("StateSync", () => {
   it("adopts a trip another instance stored, marked as shared", async () => {
     const store = new MemoryStateStore();
     const { board, sync, clock } = setup(store);
-    await store.writeTrip("eastus", {
-      openUntil: clock.now() + 30_000,
-      trippedAt: clock.now(),
-      reason: "throttled",
-      lastStatus: 429,
-      instance: "other",
-    });
+    await store.writeTrip("eastus", tripByOther(clock.now(), 30_000));
     expect(board.isOpen(0, clock.now())).toBe(false);
     await sync.syncOnce();
     expect(board.isOpen(0, clock.now())).toBe(true);
@@ -64,13 +63,7 @@ describe("StateSync", () => {
   it("caps a shared trip at this pool's maxTripDuration", async () => {
     const store = new MemoryStateStore();
     const { board, sync, clock } = setup(store);
-    await store.writeTrip("eastus", {
-      openUntil: clock.now() + 86_400_000,
-      trippedAt: clock.now(),
-      reason: "throttled",
-      lastStatus: 429,
-      instance: "other",
-    });
+    await store.writeTrip("eastus", tripByOther(clock.now(), 86_400_000));
     await sync.syncOnce();
     expect(Date.parse(board.view(clock.now())[0]?.openUntil ?? "")).toBe(clock.now() + policy.maxTripDurationMs);
   });
