@@ -13,8 +13,8 @@ import { type Clock, type Random, systemClock, systemRandom } from "./core/clock
 import { buildCredentials, type TokenProvider } from "./core/credentials";
 import type { RouterEvents } from "./core/events";
 import { Forwarder } from "./core/forwarder";
+import { Pool } from "./core/pool";
 import { Router } from "./core/router";
-import { groupByPriority } from "./core/selection";
 import type { Settings } from "./core/settings";
 import type { StateStore } from "./core/stateStore";
 import { StateSync, type StateSyncLog } from "./core/stateSync";
@@ -38,67 +38,63 @@ export interface RouterAppOptions {
 export interface RouterApp {
   router: Router;
   board: BreakerBoard;
+  pool: Pool;
   sync: StateSync;
   store: StateStore;
   instance: string;
   close(): Promise<void>;
 }
 
+const quietSyncLog: StateSyncLog = { lost: () => {}, restored: () => {}, badRow: () => {} };
+
 export function createRouterApp(settings: Settings, options: RouterAppOptions = {}): RouterApp {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const events = options.events ?? {};
+  const syncLog = options.syncLog ?? quietSyncLog;
   const instance = options.instance ?? `${process.env.WEBSITE_INSTANCE_ID?.slice(0, 12) || hostname()}-${randomUUID().slice(0, 8)}`;
   const config = settings.config;
-  const store: StateStore = options.store ?? createStateStore(settings);
+  const store: StateStore = options.store ?? createStateStore(settings, { clock, onBadRow: (dropped) => syncLog.badRow(dropped) });
   const upstream = options.upstream ?? new UndiciUpstream({ bodyTimeoutMs: config.attemptTimeoutMs });
   const tokenProviderFor = options.tokenProviderFor ?? ((clientId) => managedIdentityTokenProvider(clientId, clock));
 
-  let sync: StateSync | undefined;
-  const board = new BreakerBoard(
-    config.backends.map((b) => b.name),
-    config.circuitBreaker,
-    instance,
-    events,
-    (backend, trip) => sync?.share(backend, trip),
-  );
-  sync = new StateSync(store, board, {
-    refreshMs: settings.stateRefreshMs,
-    clock,
-    random,
-    log: options.syncLog ?? { lost: () => {}, restored: () => {} },
-  });
+  const board = new BreakerBoard(config.backends, config.circuitBreaker, instance);
+  if (events.breakerOpened) board.onTrip(events.breakerOpened);
+  if (events.breakerClosed) board.onClose(events.breakerClosed);
+  const sync = new StateSync(store, board, { refreshMs: settings.stateRefreshMs, clock, random, log: syncLog });
+  const pool = new Pool(config.backends);
   const forwarder = new Forwarder({
     config,
     board,
-    groups: groupByPriority(config.backends),
     upstream,
     credentials: buildCredentials(config.backends, settings.backendKeys, tokenProviderFor),
     clock,
     random,
     events,
   });
-  const stateSync = sync;
   const router = new Router({
     forwarder,
+    pool,
     board,
     authenticate: createClientAuthenticator(settings.clientKeys, settings.allowAnonymous),
     clock,
     events,
     maxRequestBytes: config.maxRequestBytes,
+    bodyTimeoutMs: config.attemptTimeoutMs,
     frontDoorId: settings.frontDoorId,
     instance,
-    sharedState: () => stateSync.status(),
+    sharedState: () => sync.status(),
   });
-  stateSync.start();
+  sync.start();
   return {
     router,
     board,
-    sync: stateSync,
+    pool,
+    sync,
     store,
     instance,
     close: async () => {
-      await stateSync.stop();
+      await sync.stop();
       await Promise.all([upstream.close?.(), store.close?.()]);
     },
   };

@@ -2,22 +2,32 @@
 // demo pool when there is no ROUTER_CONFIG, serves until SIGTERM/SIGINT.
 
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import pino from "pino";
-import { ConfigError } from "./core/errors";
+import { ConfigError } from "./core/config";
 import type { CallSummary } from "./core/events";
 import { readSettings, type Settings, settingNames } from "./core/settings";
 import { type DemoPool, demoInfoFile, startDemoPool } from "./demo/demoPool";
-import { startDemoView } from "./demo/demoView";
-import { loggingEvents, loggingSyncLog } from "./hosts/logEvents";
-import { startNodeServer } from "./hosts/nodeServer";
+import { demoRows, startDemoView } from "./demo/demoView";
+import { callFields, callLevel, callMessage, type LogSink, routerEventLog, stateSyncLog } from "./hosts/eventLog";
+import { type NodeServer, startNodeServer } from "./hosts/node/nodeServer";
 import { createRouterApp } from "./routerApp";
 
 // The demo's live view owns a terminal; logs then default to errors only so they do not scroll it away.
 const demoView = !process.env[settingNames.config]?.trim() && process.stdout.isTTY === true && process.env.ROUTER_DEMO_VIEW !== "false";
 const log = pino({ level: process.env.LOG_LEVEL ?? (demoView ? "error" : "info"), base: undefined });
+const sink: LogSink = {
+  debug: (fields, message) => log.debug(fields, message),
+  info: (fields, message) => log.info(fields, message),
+  warn: (fields, message) => log.warn(fields, message),
+  error: (fields, message) => log.error(fields, message),
+};
 
 function readListen(env: NodeJS.ProcessEnv): { host: string; port: number } {
   const host = env.HOST?.trim() || "127.0.0.1";
+  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) {
+    throw new ConfigError(`HOST: must be an IP address or a host name, got "${host}"`);
+  }
   const portText = env.PORT?.trim() || "7071";
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65_535) throw new ConfigError(`PORT: must be a port number (0–65535), got "${portText}"`);
@@ -44,11 +54,30 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = createRouterApp(settings, { events: loggingEvents(log), syncLog: loggingSyncLog(log) });
-  const onCall = log.isLevelEnabled("debug")
-    ? (s: CallSummary) => log.debug({ event: "call", ...s }, `${s.method} ${s.path} ${s.status}`)
-    : undefined;
-  const server = await startNodeServer(app.router, { ...listen, onCall });
+  const app = createRouterApp(settings, { events: routerEventLog(sink), syncLog: stateSyncLog(sink) });
+  // Per-call lines are debug on this host (a line per call costs CPU at load); warnings always show.
+  const debug = log.isLevelEnabled("debug");
+  const onCall = (s: CallSummary) => {
+    const level = callLevel(s);
+    if (level === "warn") log.warn(callFields(s), callMessage(s));
+    else if (debug) log.debug(callFields(s), callMessage(s));
+  };
+  let server: NodeServer;
+  try {
+    server = await startNodeServer(app.router, { ...listen, onCall });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "EADDRINUSE"
+        ? `port ${listen.port} on ${listen.host} is already in use (set PORT to another port)`
+        : code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN"
+          ? `cannot listen on ${listen.host} (set HOST to an address of this machine)`
+          : `cannot listen on ${listen.host}:${listen.port} (${code ?? (error as Error).message})`;
+    process.stderr.write(`${code === "EADDRINUSE" ? "PORT" : "HOST"}: ${reason}\n`);
+    await app.close();
+    await demo?.close();
+    process.exit(1);
+  }
   log.info(
     { event: "started", url: server.url, backends: settings.config.backends.length, state: app.store.description, instance: app.instance },
     `router listening on ${server.url}`,
@@ -58,31 +87,42 @@ async function main(): Promise<void> {
     printDemoHelp(server.url, demo);
     writeFileSync(demoInfoFile, JSON.stringify({ url: server.url, key: demo.clientKey, pid: process.pid }));
     if (demoView) {
-      const priorities = settings.config.backends.map((b) => b.priority);
       stopView = startDemoView(
-        () => app.board.view(Date.now()).map((row, i) => ({ ...row, priority: priorities[i] ?? 1 })),
+        () => demoRows(app.board.view(Date.now()), settings.config.backends),
         (text) => process.stdout.write(text),
       );
     }
   }
 
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (reason: string, exitCode: number): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ event: "stopping", signal }, "stopping");
+    log.info({ event: "stopping", reason }, "stopping");
     void (async () => {
       stopView();
+      // No new calls; calls in flight finish (streams get a moment), then the process exits.
       await server.close();
       await app.close();
       await demo?.close();
       if (demo) rmSync(demoInfoFile, { force: true });
-      process.exit(0);
+      process.exit(exitCode);
     })();
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM", 0));
+  process.on("SIGINT", () => stop("SIGINT", 0));
+  // A bug that escaped every handler leaves the process in a state nobody can vouch for: stop taking
+  // calls, let the ones in flight finish, and exit non-zero so the supervisor starts a fresh one.
+  fatal = (event, error) => {
+    log.fatal({ event, err: error }, `${event}: stopping so a fresh process can take over`);
+    stop(event, 1);
+  };
 }
+
+let fatal = (event: string, error: unknown): void => {
+  log.fatal({ event, err: error }, event);
+  process.exit(1);
+};
 
 function printDemoHelp(url: string, demo: DemoPool): void {
   const lines = [
@@ -107,9 +147,8 @@ function printDemoHelp(url: string, demo: DemoPool): void {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-// One bad call must not take the process down; it is logged and the server goes on.
-process.on("uncaughtException", (error) => log.error({ event: "uncaughtException", err: error }, "uncaught exception"));
-process.on("unhandledRejection", (error) => log.error({ event: "unhandledRejection", err: error }, "unhandled rejection"));
+process.on("uncaughtException", (error) => fatal("uncaughtException", error));
+process.on("unhandledRejection", (error) => fatal("unhandledRejection", error));
 
 main().catch((error: unknown) => {
   log.fatal({ err: error }, "start-up failed");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestHandler } from "../src/core/router";
 import { readSettings, settingNames } from "../src/core/settings";
-import { buildFunctionsHandler } from "../src/functions/functionsRouter";
+import { buildFunctionsHandler, jsonLineSink } from "../src/hosts/functions/functionsHandler";
 import { bodyText, callFunction } from "./helpers/functionsHost";
 import { chatPath, clientKey, type Regions, routerEnv, startRegions } from "./helpers/harness";
 
@@ -16,7 +16,12 @@ afterEach(async () => {
   regions = undefined;
 });
 
-const silent = { info: () => {}, warn: () => {}, error: () => {} };
+const silent = jsonLineSink({ debug: () => {}, info: () => {}, warn: () => {}, error: () => {} });
+/** A sink that keeps each JSON line. */
+const capture = (logged: string[]) => {
+  const record = (m: string) => void logged.push(m);
+  return jsonLineSink({ debug: record, info: record, warn: record, error: record });
+};
 
 async function functionsRouter(specs: Parameters<typeof startRegions>[0]): Promise<RequestHandler> {
   regions = await startRegions(specs);
@@ -86,7 +91,7 @@ describe("Azure Functions handler", () => {
     const logged: string[] = [];
     const handler = buildFunctionsHandler(
       { ROUTER_CONFIG: JSON.stringify({ backends: [{ name: "a", url: "nope" }] }), ROUTER_CLIENT_KEYS: "k" },
-      { info: (m) => logged.push(m), warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+      capture(logged),
     );
     expect(logged).toHaveLength(1);
     expect(JSON.parse(logged[0] ?? "{}")).toEqual({
@@ -113,7 +118,7 @@ describe("Azure Functions handler", () => {
     expect(main).toBe("dist/src/{index.js,functions/*.js}");
     const load = createRequire(join(root, "package.json"));
     expect(() => load("./dist/src/index.js")).not.toThrow();
-    expect(() => load("./dist/src/functions/router.js")).not.toThrow();
+    expect(() => load("./dist/src/functions/entryPoints.js")).not.toThrow();
   });
 });
 
@@ -143,8 +148,7 @@ describe("Functions project files", () => {
     expect(settings.state).toMatchObject({ kind: "connectionString", from: "ROUTER_STATE" });
     // The Functions host resolves the relative ROUTER_CONFIG path from the app root, not the cwd.
     const logged: string[] = [];
-    const record = (m: string) => void logged.push(m);
-    buildFunctionsHandler({ ...env, ROUTER_STATE: "memory" }, { info: record, warn: record, error: record });
+    buildFunctionsHandler({ ...env, ROUTER_STATE: "memory" }, capture(logged));
     expect(logged.map((l) => JSON.parse(l).event)).toEqual(["started"]);
   });
 

@@ -35,7 +35,11 @@ async function twoInstances(logs?: { lost: number; restored: number }[]): Promis
       instance,
       env: { ROUTER_STATE: azurite.connectionString, ROUTER_STATE_TABLE: table },
       syncLog: logs?.[i]
-        ? { lost: () => void (logs[i] as { lost: number }).lost++, restored: () => void (logs[i] as { restored: number }).restored++ }
+        ? {
+            lost: () => void (logs[i] as { lost: number }).lost++,
+            restored: () => void (logs[i] as { restored: number }).restored++,
+            badRow: () => {},
+          }
         : undefined,
     });
   routers = [await make("instance-a", 0), await make("instance-b", 1)];

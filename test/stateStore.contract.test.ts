@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStateStore } from "../src/adapters/memoryStateStore";
 import { TableStateStore } from "../src/adapters/tableStateStore";
-import type { TripRecord } from "../src/core/stateStore";
+import { systemClock } from "../src/core/clock";
+import { findTrip, wholeBackend } from "../src/core/stateStore";
 import { type Azurite, startAzurite } from "./helpers/azurite";
-import { stateStoreContract } from "./helpers/stateStoreContract";
+import { contractMaxTripMs, stateStoreContract, trip } from "./helpers/stateStoreContract";
 
 let azurite: Azurite;
 beforeAll(async () => {
@@ -17,12 +18,18 @@ afterAll(async () => {
 function tableStores(): [TableStateStore, TableStateStore] {
   const pool = `pool-${randomUUID().slice(0, 8)}`;
   const make = () =>
-    new TableStateStore({ location: { kind: "connectionString", connectionString: azurite.connectionString }, table: "routerstate", pool });
+    new TableStateStore({
+      location: { kind: "connectionString", connectionString: azurite.connectionString },
+      table: "routerstate",
+      pool,
+      clock: systemClock,
+      maxTripMs: contractMaxTripMs,
+    });
   return [make(), make()];
 }
 
 stateStoreContract("MemoryStateStore", async () => {
-  const store = new MemoryStateStore();
+  const store = new MemoryStateStore(systemClock, contractMaxTripMs);
   return [store, store];
 });
 
@@ -31,32 +38,25 @@ stateStoreContract("TableStateStore on Azurite", async () => tableStores());
 describe("TableStateStore conflicts", () => {
   const now = Date.now();
   const signal = () => new AbortController().signal;
-  const trip = (openUntil: number, instance: string): TripRecord => ({
-    openUntil,
-    trippedAt: now,
-    reason: "throttled",
-    lastStatus: 429,
-    instance,
-  });
 
   it("re-reads and merges on 412 instead of dropping the other instance's longer trip", async () => {
     const [a, b] = tableStores();
     await a.readTrips(signal());
     await b.readTrips(signal());
-    await b.writeTrip("eastus", trip(now + 60_000, "b"), signal());
+    await b.writeTrip(trip(now + 60_000, "b"), signal());
     // a's ETag is stale now: its write gets 412, re-reads, and sees b's longer trip.
-    await a.writeTrip("eastus", trip(now + 10_000, "a"), signal());
+    await a.writeTrip(trip(now + 10_000, "a"), signal());
     expect(a.counts.conflicts).toBe(1);
-    expect((await b.readTrips(signal())).eastus).toEqual(trip(now + 60_000, "b"));
+    expect(findTrip(await b.readTrips(signal()), "eastus", wholeBackend)).toEqual(trip(now + 60_000, "b"));
   });
 
   it("re-reads and merges on 412 so both instances' trips of different backends survive", async () => {
     const [a, b] = tableStores();
     await a.readTrips(signal());
-    await b.writeTrip("westus", trip(now + 20_000, "b"), signal());
-    await a.writeTrip("eastus", trip(now + 30_000, "a"), signal());
+    await b.writeTrip(trip(now + 20_000, "b", wholeBackend, "westus"), signal());
+    await a.writeTrip(trip(now + 30_000, "a"), signal());
     expect(a.counts.conflicts).toBe(1);
-    expect(Object.keys(await b.readTrips(signal())).sort()).toEqual(["eastus", "westus"]);
+    expect((await b.readTrips(signal())).map((t) => t.backend).sort()).toEqual(["eastus", "westus"]);
   });
 
   it("creates its table when missing and needs one request per refresh read", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../core/clock";
 import { readSettings } from "../core/settings";
 import { MemoryStateStore } from "./memoryStateStore";
 import { createStateStore } from "./stateStoreFactory";
@@ -13,11 +14,13 @@ const settings = (env: Record<string, string>) =>
 
 describe("createStateStore", () => {
   it("uses memory when ROUTER_STATE and AzureWebJobsStorage are unset", () => {
-    expect(createStateStore(settings({}))).toBeInstanceOf(MemoryStateStore);
+    expect(createStateStore(settings({}), { clock: systemClock })).toBeInstanceOf(MemoryStateStore);
   });
 
   it("uses Table Storage with managed identity for a table service URL, naming account and table but no secret", () => {
-    const store = createStateStore(settings({ ROUTER_STATE: "https://acct.table.core.windows.net", ROUTER_STATE_TABLE: "breakers" }));
+    const store = createStateStore(settings({ ROUTER_STATE: "https://acct.table.core.windows.net", ROUTER_STATE_TABLE: "breakers" }), {
+      clock: systemClock,
+    });
     expect(store).toBeInstanceOf(TableStateStore);
     expect(store.description).toBe("Azure Table Storage acct.table.core.windows.net/breakers (managed identity)");
   });
@@ -28,6 +31,7 @@ describe("createStateStore", () => {
       settings({
         AzureWebJobsStorage: `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${key};EndpointSuffix=core.windows.net`,
       }),
+      { clock: systemClock },
     );
     expect(store.description).toBe("Azure Table Storage acct/routerstate (connection string)");
     expect(store.description).not.toContain(key);

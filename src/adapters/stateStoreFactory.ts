@@ -1,13 +1,21 @@
 // Chooses the state store the settings name.
 
+import type { Clock } from "../core/clock";
 import type { Settings } from "../core/settings";
 import type { StateStore } from "../core/stateStore";
 import { MemoryStateStore } from "./memoryStateStore";
 import { poolKey, TableStateStore } from "./tableStateStore";
 
-export function createStateStore(settings: Settings): StateStore {
+export interface StateStoreOptions {
+  clock: Clock;
+  /** Told when a stored row held entries that failed the schema (they are ignored). */
+  onBadRow?: (dropped: number) => void;
+}
+
+export function createStateStore(settings: Settings, options: StateStoreOptions): StateStore {
   const state = settings.state;
-  if (state.kind === "memory") return new MemoryStateStore();
+  const maxTripMs = settings.config.circuitBreaker.maxTripDurationMs;
+  if (state.kind === "memory") return new MemoryStateStore(options.clock, maxTripMs);
   return new TableStateStore({
     location:
       state.kind === "connectionString"
@@ -15,5 +23,8 @@ export function createStateStore(settings: Settings): StateStore {
         : { kind: "tableServiceUrl", url: state.url, clientId: state.clientId },
     table: settings.stateTable,
     pool: poolKey(settings.config.backends),
+    clock: options.clock,
+    maxTripMs,
+    onBadRow: options.onBadRow,
   });
 }

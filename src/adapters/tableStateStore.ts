@@ -1,13 +1,17 @@
-// Shared breaker state in Azure Table Storage. One entity per pool holds every backend's trip,
-// so a refresh is one point read and a trip is one conditional write (ETag). Two instances
-// racing on the entity settle through 412 + re-read + merge: the longer trip always survives.
+// Shared breaker state in Azure Table Storage. One entity per pool holds every trip of every
+// backend and deployment, so a refresh is one point read and a trip is one conditional write
+// (ETag). Two instances racing on the entity settle through 412 + re-read + merge: the longer
+// trip always survives. Rows are decoded with a schema: what fails it is dropped, logged once,
+// and left out of the next write.
 
 import { createHash } from "node:crypto";
 import { type PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
+import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config";
-import { mergeTrip, type SharedTrips, type StateStore, type TripRecord } from "../core/stateStore";
+import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord, tripEnd } from "../core/stateStore";
+import { decodeTrips, encodeTrips } from "../core/tripCodec";
 
 /** Where the table is and how to reach it. */
 export type TableLocation =
@@ -19,21 +23,31 @@ export interface TableStateStoreOptions {
   table: string;
   /** Partition key of this pool's entity; see `poolKey`. */
   pool: string;
-  now?: () => number;
+  clock: Clock;
+  /** The pool's `maxTripDuration`: trips past it are dropped when writing. */
+  maxTripMs: number;
+  /** Told once per stored version of the row that held entries failing the schema. */
+  onBadRow?: (dropped: number) => void;
 }
 
-/** The entity as stored. */
-interface PoolEntity {
-  partitionKey: string;
-  rowKey: string;
-  /** JSON of `SharedTrips`. */
-  trips: string;
-  /** Instance of the last writer. */
-  updatedBy: string;
-}
+/** The entity as stored: `trips`, then `trips1`, `trips2`, … when the encoded trips outgrow one property. */
+type PoolEntity = { partitionKey: string; rowKey: string; updatedBy: string } & Record<string, string>;
 
-const rowKey = "breakers";
+// Versioned: part 1 kept one trip per backend under RowKey "breakers"; this row keeps trips per
+// deployment. During a rolling upgrade old and new instances simply do not see each other's trips.
+const rowKey = "breakers.v2";
 const maxWriteTries = 5;
+/** A string property holds 64 KiB of UTF-16, 32K characters; the encoding is ASCII. */
+const charsPerProperty = 30_000;
+/** At most this many properties: 15 × 60 KB stays under the entity's 1 MiB. */
+const maxChunks = 15;
+
+interface Seen {
+  etag: string | undefined;
+  trips: SharedTrips;
+  /** The row held entries that failed the schema: the next write leaves them out, whatever else it changes. */
+  needsRepair: boolean;
+}
 
 /**
  * The pool's partition key: a digest of its backends' names and URLs. Router deployments with the
@@ -52,13 +66,13 @@ export class TableStateStore implements StateStore {
   /** HTTP requests sent to Table Storage, and 412 conflicts settled, for tests and the benchmark. */
   readonly counts = { requests: 0, reads: 0, writes: 0, conflicts: 0 };
   private readonly client: TableClient;
-  private readonly now: () => number;
   private tableReady = false;
   /** The entity as this instance last saw it: a write starts from it and saves a read. */
-  private lastSeen: { etag: string | undefined; trips: SharedTrips } | undefined;
+  private lastSeen: Seen | undefined;
+  /** ETag of the last row reported bad, so a bad row is logged once, not on every refresh. */
+  private reportedEtag: string | undefined;
 
   constructor(private readonly options: TableStateStoreOptions) {
-    this.now = options.now ?? Date.now;
     const counting: PipelinePolicy = {
       name: "countTableRequests",
       sendRequest: (request, next) => {
@@ -91,21 +105,23 @@ export class TableStateStore implements StateStore {
     return (await this.read(signal)).trips;
   }
 
-  async writeTrip(backend: string, trip: TripRecord, signal: AbortSignal): Promise<void> {
+  async writeTrip(trip: TripRecord, signal: AbortSignal): Promise<void> {
     await this.ensureTable(signal);
+    const { clock, maxTripMs } = this.options;
     let seen = this.lastSeen ?? (await this.read(signal));
     for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
-      const merged = mergeTrip(seen.trips, backend, trip, this.now());
-      // Another instance already stored this trip or a longer one: nothing to write.
-      if (seen.trips[backend] && merged[backend] === seen.trips[backend]) return;
-      const entity: PoolEntity = { partitionKey: this.options.pool, rowKey, trips: JSON.stringify(merged), updatedBy: trip.instance };
+      // Another instance already stored this trip or a longer one, and the row is sound: nothing to write.
+      const stored = findTrip(seen.trips, trip.backend, trip.scope);
+      if (stored && tripEnd(stored, maxTripMs) >= tripEnd(trip, maxTripMs) && !seen.needsRepair) return;
+      const merged = mergeTrip(seen.trips, trip, clock.now(), maxTripMs);
+      const entity = this.entity(merged, trip.instance);
       try {
         this.counts.writes++;
         const response =
           seen.etag === undefined
             ? await this.client.createEntity(entity, { abortSignal: signal })
             : await this.client.updateEntity(entity, "Replace", { etag: seen.etag, abortSignal: signal });
-        this.lastSeen = { etag: response.etag, trips: merged };
+        this.lastSeen = { etag: response.etag, trips: merged, needsRepair: false };
         return;
       } catch (error) {
         // 412: someone wrote since we read; 409: someone created it first. Re-read, merge, try again.
@@ -117,20 +133,36 @@ export class TableStateStore implements StateStore {
         seen = await this.read(signal);
       }
     }
-    throw new Error(`state store: gave up writing ${backend} after ${maxWriteTries} conflicting writes`);
+    throw new Error(`state store: gave up writing a trip of ${trip.backend} after ${maxWriteTries} conflicting writes`);
   }
 
-  private async read(signal: AbortSignal): Promise<{ etag: string | undefined; trips: SharedTrips }> {
+  private entity(trips: SharedTrips, writer: string): PoolEntity {
+    const text = encodeTrips(trips);
+    const entity: PoolEntity = { partitionKey: this.options.pool, rowKey, updatedBy: writer, trips: "" };
+    const chunks = Math.min(maxChunks, Math.ceil(text.length / charsPerProperty));
+    for (let i = 0; i < chunks; i++) entity[i === 0 ? "trips" : `trips${i}`] = text.slice(i * charsPerProperty, (i + 1) * charsPerProperty);
+    return entity;
+  }
+
+  private async read(signal: AbortSignal): Promise<Seen> {
     this.counts.reads++;
     try {
-      const entity = await this.client.getEntity<PoolEntity>(this.options.pool, rowKey, { abortSignal: signal });
-      this.lastSeen = { etag: entity.etag, trips: parseTrips(entity.trips) };
+      const entity = await this.client.getEntity<Record<string, unknown>>(this.options.pool, rowKey, { abortSignal: signal });
+      const previous = this.lastSeen;
+      // An unchanged row needs no decoding: most refreshes read the same version again.
+      if (previous && entity.etag !== undefined && previous.etag === entity.etag) return previous;
+      const { trips, dropped } = decodeTrips(joinChunks(entity), this.options.clock.now());
+      if (dropped > 0 && entity.etag !== this.reportedEtag) {
+        this.reportedEtag = entity.etag;
+        this.options.onBadRow?.(dropped);
+      }
+      this.lastSeen = { etag: entity.etag, trips, needsRepair: dropped > 0 };
     } catch (error) {
       if (!(error instanceof RestError && error.statusCode === 404 && error.code !== "TableNotFound")) {
         this.forgetOnTableLoss(error);
         throw error;
       }
-      this.lastSeen = { etag: undefined, trips: {} };
+      this.lastSeen = { etag: undefined, trips: [], needsRepair: false };
     }
     return this.lastSeen;
   }
@@ -152,14 +184,17 @@ export class TableStateStore implements StateStore {
   }
 }
 
-function parseTrips(text: string | undefined): SharedTrips {
-  if (!text) return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === "object" ? (parsed as SharedTrips) : {};
-  } catch {
-    return {};
+/** The encoded trips of a stored entity: its chunk properties in order; anything not a string ends the text. */
+function joinChunks(entity: Record<string, unknown>): string | undefined {
+  const first = entity.trips;
+  if (typeof first !== "string") return first === undefined ? undefined : "not a string";
+  let text = first;
+  for (let i = 1; i < maxChunks; i++) {
+    const next = entity[`trips${i}`];
+    if (typeof next !== "string") break;
+    text += next;
   }
+  return text;
 }
 
 function accountOf(connectionString: string): string {

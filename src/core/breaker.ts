@@ -4,7 +4,7 @@
 import type { CircuitBreakerConfig } from "./config";
 
 /** Why a backend was tripped or an attempt failed. */
-export type FailureReason = "throttled" | "serverError" | "status" | "connectionError" | "timeout";
+export type FailureReason = "throttled" | "serverError" | "status" | "connectionError" | "timeout" | "brokenStream";
 
 export interface Failure {
   reason: FailureReason;

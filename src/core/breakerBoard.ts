@@ -1,24 +1,53 @@
-// The breakers of one pool, as this instance knows them: its own observations merged with
-// trips other instances shared. The request path reads it from memory, never from storage.
+// The breakers of one pool, as this instance knows them: its own observations merged with trips
+// other instances shared. One breaker per backend and deployment (quotas are per deployment), one
+// for calls that name no deployment, and one for the whole backend (a refused connection stops
+// every call). The request path reads it from memory, never from storage.
 
 import { type BreakerState, closedBreaker, type Failure, type FailureReason, isOpen, recordFailure } from "./breaker";
-import type { CircuitBreakerConfig } from "./config";
-import type { RouterEvents } from "./events";
-import type { SharedTrips, TripRecord } from "./stateStore";
+import type { BackendConfig, CircuitBreakerConfig } from "./config";
+import { noDeployment, type SharedTrips, type TripRecord, type TripScope, tripEnd, wholeBackend } from "./stateStore";
 
 export type StateSource = "local" | "shared";
 
-interface Entry {
+/** A breaker opened (or its trip grew longer): by this instance's own call, or learned from the store. */
+export interface TripEvent extends TripRecord {
+  source: StateSource;
+}
+
+/** A trip ended: the breaker lets calls through again. */
+export interface CloseEvent {
+  backend: string;
+  scope: TripScope;
+  /** Epoch ms the trip ended. */
+  at: number;
+}
+
+interface Slot {
   breaker: BreakerState;
   source: StateSource | undefined;
   lastStatus: number | undefined;
   served: number;
   failed: number;
+  /** Listed in the configuration; learned slots (from calls to a backend without a list) may be evicted. */
+  readonly listed: boolean;
 }
 
-/** One backend as /status and the demo view show it. No URL, no key. */
-export interface BackendView {
-  name: string;
+interface Backend {
+  readonly name: string;
+  readonly whole: Slot;
+  /** Calls with no deployment; made on first use. */
+  none: Slot | undefined;
+  /** By deployment name at this backend. */
+  readonly deployments: Map<string, Slot>;
+  /** Caller names of each listed deployment, for /status. */
+  readonly callerNames: ReadonlyMap<string, readonly string[]>;
+  served: number;
+  failed: number;
+  lastStatus: number | undefined;
+}
+
+/** One breaker as /status and the demo view show it. */
+export interface BreakerView {
   state: "closed" | "open";
   openUntil: string | null;
   reason: FailureReason | null;
@@ -29,123 +58,311 @@ export interface BackendView {
   failed: number;
 }
 
+export interface DeploymentView extends BreakerView {
+  /** The deployment's name at this backend. */
+  name: string;
+  /** The names callers use for it. */
+  callerNames: string[];
+}
+
+/** One backend as /status and the demo view show it. No URL, no key. */
+export interface BackendView extends BreakerView {
+  name: string;
+  /** `state` above is "open" when the backend can take none of the calls it is known for; this is the breaker that stops all of them. */
+  backendWide: BreakerView;
+  deployments: DeploymentView[];
+  noDeployment: BreakerView | null;
+}
+
+/** Deployments learned from calls (backends without a list) kept per backend; bounds memory against made-up names. */
+export const maxLearnedDeployments = 100;
+
+const newSlot = (listed: boolean): Slot => ({
+  breaker: closedBreaker,
+  source: undefined,
+  lastStatus: undefined,
+  served: 0,
+  failed: 0,
+  listed,
+});
+
 export class BreakerBoard {
-  private readonly entries: Entry[];
+  private readonly backends: Backend[];
+  private readonly indexByName = new Map<string, number>();
+  private readonly tripListeners: ((event: TripEvent) => void)[] = [];
+  private readonly closeListeners: ((event: CloseEvent) => void)[] = [];
 
   constructor(
-    private readonly names: readonly string[],
+    backends: readonly Pick<BackendConfig, "name" | "deployments">[],
     private readonly policy: CircuitBreakerConfig,
     private readonly instance: string,
-    private readonly events: RouterEvents,
-    /** Called with each local trip (or longer trip), to share it. Must not block. */
-    private readonly onLocalTrip: (backend: string, trip: TripRecord) => void = () => {},
   ) {
-    this.entries = names.map(() => ({ breaker: closedBreaker, source: undefined, lastStatus: undefined, served: 0, failed: 0 }));
+    this.backends = backends.map((backend, index) => {
+      this.indexByName.set(backend.name, index);
+      const deployments = new Map<string, Slot>();
+      const callerNames = new Map<string, string[]>();
+      for (const [callerName, deployment] of backend.deployments ?? []) {
+        if (!deployments.has(deployment.name)) deployments.set(deployment.name, newSlot(true));
+        callerNames.set(deployment.name, [...(callerNames.get(deployment.name) ?? []), callerName]);
+      }
+      return {
+        name: backend.name,
+        whole: newSlot(true),
+        none: undefined,
+        deployments,
+        callerNames,
+        served: 0,
+        failed: 0,
+        lastStatus: undefined,
+      };
+    });
+  }
+
+  /** Calls `listener` with every trip: local ones (to share them) and shared ones (to log them). */
+  onTrip(listener: (event: TripEvent) => void): void {
+    this.tripListeners.push(listener);
+  }
+
+  /** Calls `listener` when a trip is over (noticed by `sweep`). */
+  onClose(listener: (event: CloseEvent) => void): void {
+    this.closeListeners.push(listener);
   }
 
   /** Number of backends in the pool. */
   get size(): number {
-    return this.names.length;
+    return this.backends.length;
   }
 
-  isOpen(index: number, now: number): boolean {
-    const entry = this.entries[index];
-    return entry !== undefined && isOpen(entry.breaker, now);
+  /** Whether a call for `deployment` (the name at the backend; `undefined` for none) must skip this backend. */
+  isOpen(index: number, deployment: string | undefined, now: number): boolean {
+    const backend = this.backends[index];
+    if (!backend) return false;
+    if (isOpen(backend.whole.breaker, now)) return true;
+    const slot = deployment === undefined ? backend.none : backend.deployments.get(deployment);
+    return slot !== undefined && isOpen(slot.breaker, now);
   }
 
-  /** Reason of a current trip, if the backend is open. */
-  openReason(index: number, now: number): FailureReason | undefined {
-    const breaker = this.entries[index]?.breaker;
-    return breaker && breaker.state === "open" && now < breaker.openUntil ? breaker.reason : undefined;
+  /** Epoch ms when this backend can take a call for `deployment` again (`now` when it can already). */
+  openUntil(index: number, deployment: string | undefined, now: number): number {
+    const backend = this.backends[index];
+    if (!backend) return now;
+    const slot = deployment === undefined ? backend.none : backend.deployments.get(deployment);
+    return Math.max(endOf(backend.whole, now), slot ? endOf(slot, now) : now);
   }
 
-  recordSuccess(index: number, status: number): void {
-    const entry = this.entries[index];
-    if (!entry) return;
-    entry.served++;
-    entry.lastStatus = status;
+  /** True when every open breaker that stops a call for `deployment` here was tripped by throttling. */
+  throttled(index: number, deployment: string | undefined, now: number): boolean {
+    const backend = this.backends[index];
+    if (!backend) return false;
+    const slot = deployment === undefined ? backend.none : backend.deployments.get(deployment);
+    const blocking = [backend.whole, slot].filter((s): s is Slot => s !== undefined && isOpen(s.breaker, now));
+    return blocking.length > 0 && blocking.every((s) => s.breaker.state === "open" && s.breaker.reason === "throttled");
   }
 
-  recordFailure(index: number, failure: Failure, now: number): void {
-    const entry = this.entries[index];
-    const name = this.names[index];
-    if (!entry || name === undefined) return;
-    entry.failed++;
-    if (failure.status !== undefined) entry.lastStatus = failure.status;
-    const { next, tripped } = recordFailure(entry.breaker, failure, now, this.policy);
-    entry.breaker = next;
+  recordSuccess(index: number, deployment: string | undefined, status: number): void {
+    const backend = this.backends[index];
+    if (!backend) return;
+    backend.served++;
+    backend.lastStatus = status;
+    const slot = this.slot(backend, deployment);
+    if (!slot) return;
+    slot.served++;
+    slot.lastStatus = status;
+  }
+
+  /**
+   * Records a failed attempt. A refused or reset connection trips the whole backend; anything else
+   * trips the call's deployment at that backend (or its no-deployment breaker).
+   */
+  recordFailure(index: number, deployment: string | undefined, failure: Failure, now: number): void {
+    const backend = this.backends[index];
+    if (!backend) return;
+    backend.failed++;
+    if (failure.status !== undefined) backend.lastStatus = failure.status;
+    const wholeTrip = failure.reason === "connectionError";
+    // Past the bound on learned deployments, the backend's own breaker takes the failure: safe, if coarse.
+    const slot = (wholeTrip ? undefined : this.slot(backend, deployment)) ?? backend.whole;
+    const scope = slot === backend.whole ? wholeBackend : (deployment ?? noDeployment);
+    slot.failed++;
+    if (failure.status !== undefined) slot.lastStatus = failure.status;
+    const { next, tripped } = recordFailure(slot.breaker, failure, now, this.policy);
+    slot.breaker = next;
     if (!tripped || next.state !== "open") return;
-    entry.source = "local";
-    this.events.breakerOpened?.({
-      backend: name,
-      openUntil: next.openUntil,
-      reason: next.reason,
-      status: next.lastStatus,
-      source: "local",
-    });
-    this.onLocalTrip(name, {
+    slot.source = "local";
+    this.emitTrip({
+      backend: backend.name,
+      scope,
       openUntil: next.openUntil,
       trippedAt: next.trippedAt,
       reason: next.reason,
       lastStatus: next.lastStatus,
       instance: this.instance,
+      source: "local",
     });
   }
 
-  /** Adopts trips other instances stored when they end later than what this instance knows. */
+  /**
+   * Adopts trips other instances stored when they end later than what this instance knows. Each
+   * is capped at `maxTripDuration` from its own start, so re-reading a row every second never
+   * extends a trip, and each trip is reported once.
+   */
   applySharedTrips(trips: SharedTrips, now: number): void {
-    this.names.forEach((name, index) => {
-      const trip = trips[name];
-      const entry = this.entries[index];
-      if (!trip || !entry || trip.openUntil <= now) return;
-      const current = entry.breaker;
-      if (current.state === "open" && current.openUntil >= trip.openUntil) return;
-      // Capped again here: another deployment's looser policy must not bench our backend for longer.
-      const openUntil = Math.min(trip.openUntil, now + this.policy.maxTripDurationMs);
-      if (current.state === "open" && current.openUntil >= openUntil) return;
-      entry.breaker = { state: "open", openUntil, trippedAt: trip.trippedAt, reason: trip.reason, lastStatus: trip.lastStatus };
-      entry.source = trip.instance === this.instance ? "local" : "shared";
-      if (trip.lastStatus !== undefined) entry.lastStatus = trip.lastStatus;
-      this.events.breakerOpened?.({ backend: name, openUntil, reason: trip.reason, status: trip.lastStatus, source: entry.source });
-    });
-  }
-
-  /** Epoch ms when the first backend can take traffic again (`now` if one can already). */
-  private soonestAvailableAt(now: number): number {
-    let soonest = Number.POSITIVE_INFINITY;
-    for (const entry of this.entries) {
-      const at = isOpen(entry.breaker, now) && entry.breaker.state === "open" ? entry.breaker.openUntil : now;
-      if (at < soonest) soonest = at;
+    for (const trip of trips) {
+      const index = this.indexByName.get(trip.backend);
+      const backend = index === undefined ? undefined : this.backends[index];
+      if (!backend) continue;
+      const end = tripEnd(trip, this.policy.maxTripDurationMs);
+      if (end <= now) continue;
+      const slot = trip.scope === wholeBackend ? backend.whole : this.slot(backend, trip.scope === noDeployment ? undefined : trip.scope);
+      if (!slot) continue;
+      const current = slot.breaker;
+      if (current.state === "open" && current.openUntil >= end) continue;
+      slot.breaker = { state: "open", openUntil: end, trippedAt: trip.trippedAt, reason: trip.reason, lastStatus: trip.lastStatus };
+      slot.source = trip.instance === this.instance ? "local" : "shared";
+      if (trip.lastStatus !== undefined) {
+        slot.lastStatus = trip.lastStatus;
+        backend.lastStatus = trip.lastStatus;
+      }
+      this.emitTrip({ ...trip, openUntil: end, source: slot.source });
     }
-    return Number.isFinite(soonest) ? soonest : now;
   }
 
-  /** Whole seconds until the first backend can take traffic again, at least 1: the `Retry-After` of a refusal. */
+  /** Closes breakers whose trip is over and reports each; runs on the state refresh tick. */
+  sweep(now: number): void {
+    for (const backend of this.backends) {
+      this.sweepSlot(backend, backend.whole, wholeBackend, now);
+      if (backend.none) this.sweepSlot(backend, backend.none, noDeployment, now);
+      for (const [name, slot] of backend.deployments) this.sweepSlot(backend, slot, name, now);
+    }
+  }
+
+  /** Whole seconds until the first backend can take traffic again, at least 1: the `Retry-After` of /health's 503. */
   retryAfterSeconds(now: number): number {
-    return Math.max(1, Math.ceil((this.soonestAvailableAt(now) - now) / 1000));
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const backend of this.backends) soonest = Math.min(soonest, availableAt(backend, now));
+    return secondsUntil(Number.isFinite(soonest) ? soonest : now, now);
   }
 
+  /**
+   * Backends that can take traffic: not tripped as a whole, and at least one deployment they are
+   * known for (listed, or called since start) is closed. A backend with neither is available.
+   */
   availableCount(now: number): number {
     let count = 0;
-    for (const entry of this.entries) if (!isOpen(entry.breaker, now)) count++;
+    for (const backend of this.backends) if (availableAt(backend, now) <= now) count++;
     return count;
   }
 
   view(now: number): BackendView[] {
-    return this.names.map((name, index) => {
-      const entry = this.entries[index] as Entry;
-      const b = entry.breaker;
-      const open = b.state === "open" && now < b.openUntil;
+    return this.backends.map((backend) => {
+      const at = availableAt(backend, now);
+      const open = at > now;
+      const wholeOpen = isOpen(backend.whole.breaker, now);
+      // The backend's own line: the breaker that keeps it out, when one does.
+      const blocking = wholeOpen ? backend.whole : open ? soonestOpen(backend, now) : undefined;
       return {
-        name,
+        name: backend.name,
         state: open ? "open" : "closed",
-        openUntil: open ? new Date(b.openUntil).toISOString() : null,
-        reason: open ? b.reason : null,
-        lastStatus: entry.lastStatus ?? null,
-        source: open ? (entry.source ?? "local") : entry.lastStatus === undefined ? null : "local",
-        served: entry.served,
-        failed: entry.failed,
+        openUntil: open ? new Date(at).toISOString() : null,
+        reason: blocking?.breaker.state === "open" ? blocking.breaker.reason : null,
+        lastStatus: backend.lastStatus ?? null,
+        source: open ? (blocking?.source ?? "local") : backend.lastStatus === undefined ? null : "local",
+        served: backend.served,
+        failed: backend.failed,
+        backendWide: slotView(backend.whole, now),
+        deployments: [...backend.deployments].map(([name, slot]) => ({
+          name,
+          callerNames: [...(backend.callerNames.get(name) ?? [name])],
+          ...slotView(slot, now),
+        })),
+        noDeployment: backend.none ? slotView(backend.none, now) : null,
       };
     });
   }
+
+  /** The slot for `deployment` at `backend`, made on first use; `undefined` past the bound on learned deployments. */
+  private slot(backend: Backend, deployment: string | undefined): Slot | undefined {
+    if (deployment === undefined) {
+      backend.none ??= newSlot(false);
+      return backend.none;
+    }
+    const existing = backend.deployments.get(deployment);
+    if (existing) return existing;
+    let learned = 0;
+    for (const slot of backend.deployments.values()) if (!slot.listed) learned++;
+    if (learned >= maxLearnedDeployments && !evictOneQuiet(backend.deployments)) return undefined;
+    const slot = newSlot(false);
+    backend.deployments.set(deployment, slot);
+    return slot;
+  }
+
+  private sweepSlot(backend: Backend, slot: Slot, scope: TripScope, now: number): void {
+    const breaker = slot.breaker;
+    if (breaker.state !== "open" || breaker.openUntil > now) return;
+    slot.breaker = closedBreaker;
+    for (const listener of this.closeListeners) listener({ backend: backend.name, scope, at: breaker.openUntil });
+  }
+
+  private emitTrip(event: TripEvent): void {
+    for (const listener of this.tripListeners) listener(event);
+  }
+}
+
+function endOf(slot: Slot, now: number): number {
+  const b = slot.breaker;
+  return b.state === "open" && b.openUntil > now ? b.openUntil : now;
+}
+
+/** When the backend can take some call it is known for again (`now` if it can already). */
+function availableAt(backend: Backend, now: number): number {
+  const whole = endOf(backend.whole, now);
+  let soonest = Number.POSITIVE_INFINITY;
+  let known = 0;
+  if (backend.none) {
+    known++;
+    soonest = endOf(backend.none, now);
+  }
+  for (const slot of backend.deployments.values()) {
+    known++;
+    soonest = Math.min(soonest, endOf(slot, now));
+  }
+  return Math.max(whole, known === 0 ? now : soonest);
+}
+
+function soonestOpen(backend: Backend, now: number): Slot | undefined {
+  let best: Slot | undefined;
+  for (const slot of [backend.none, ...backend.deployments.values()]) {
+    if (!slot || !isOpen(slot.breaker, now)) continue;
+    if (!best || endOf(slot, now) < endOf(best, now)) best = slot;
+  }
+  return best;
+}
+
+function evictOneQuiet(slots: Map<string, Slot>): boolean {
+  for (const [name, slot] of slots) {
+    if (!slot.listed && slot.breaker.state === "closed" && slot.breaker.failures.length === 0) {
+      slots.delete(name);
+      return true;
+    }
+  }
+  return false;
+}
+
+function slotView(slot: Slot, now: number): BreakerView {
+  const b = slot.breaker;
+  const open = b.state === "open" && now < b.openUntil;
+  return {
+    state: open ? "open" : "closed",
+    openUntil: open ? new Date(b.openUntil).toISOString() : null,
+    reason: open ? b.reason : null,
+    lastStatus: slot.lastStatus ?? null,
+    source: open ? (slot.source ?? "local") : slot.lastStatus === undefined ? null : "local",
+    served: slot.served,
+    failed: slot.failed,
+  };
+}
+
+/** Whole seconds from `now` until `at`, at least 1: a `Retry-After` value. */
+export function secondsUntil(at: number, now: number): number {
+  return Math.max(1, Math.ceil((at - now) / 1000));
 }

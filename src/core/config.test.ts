@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRouterConfig } from "./config";
-import { ConfigError } from "./errors";
+import { ConfigError, parseRouterConfig } from "./config";
 
 const backend = { name: "eastus", url: "https://aoai-eastus.openai.azure.com" };
 
@@ -94,7 +93,7 @@ describe("parseRouterConfig", () => {
     [{ backends: [backend, { ...backend, name: "b", priority: 1.5 }] }, "ROUTER_CONFIG: backends[1].priority must be an integer"],
     [{ backends: [backend, { ...backend, name: "b", priority: "1" }] }, "ROUTER_CONFIG: backends[1].priority must be an integer"],
     [{ backends: [{ ...backend, weight: 0 }] }, "ROUTER_CONFIG: backends[0].weight must be a positive integer"],
-    [{ backends: [{ ...backend, name: "has space" }] }, "ROUTER_CONFIG: backends[0].name must be 1–64 letters, digits, '.', '_' or '-'"],
+    [{ backends: [{ ...backend, name: "has space" }] }, "ROUTER_CONFIG: backends[0].name must be 1–64 letters, digits, '.', '_' or '-' (not '.' or '..')"],
     [{ backends: [backend, backend] }, "ROUTER_CONFIG: backends[1].name must be unique"],
     [{ backends: [{ url: backend.url }] }, "ROUTER_CONFIG: backends[0].name is required"],
     [{ backends: [] }, "ROUTER_CONFIG: backends must list at least one backend"],

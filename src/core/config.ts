@@ -3,13 +3,34 @@
 
 import { z } from "zod";
 import { durationToMs } from "./duration";
-import { ConfigError } from "./errors";
+
+/** A start-up failure: names the setting and the field, carries no secret. */
+export class ConfigError extends Error {
+  readonly code = "RouterMisconfigured";
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** The largest request body a host accepts: the Functions host refuses bodies over 100 MB by default. */
+export const hostMaxRequestBytes = 100 * 1024 * 1024;
 
 /** How the router authenticates to one backend. */
 export type BackendAuth =
   | { type: "managedIdentity"; clientId: string | undefined }
   | { type: "apiKey"; keySetting: string }
   | { type: "none" };
+
+/** One deployment a backend serves: the name callers use, mapped to the name at this backend. */
+export interface DeploymentConfig {
+  /** The deployment's name at this backend (defaults to the caller's name). */
+  name: string;
+  /** Defaults to the backend's priority. */
+  priority: number;
+  /** Defaults to the backend's weight. */
+  weight: number;
+}
 
 export interface BackendConfig {
   /** Unique name; appears in `x-served-by`, logs and `/status`, never in error bodies. */
@@ -23,6 +44,11 @@ export interface BackendConfig {
   /** Share of traffic within its priority group. Default 1. */
   weight: number;
   auth: BackendAuth;
+  /**
+   * Caller's deployment name -> this backend's deployment. `undefined`: the backend serves every
+   * name unchanged (part 1 configurations).
+   */
+  deployments: ReadonlyMap<string, DeploymentConfig> | undefined;
 }
 
 export interface StatusCodeRange {
@@ -65,6 +91,20 @@ const isHttpUrl = (text: string): boolean => {
   }
 };
 
+// Credentials in a URL would be dropped silently by the HTTP client; refuse them instead.
+const hasUserInfo = (text: string): boolean => {
+  try {
+    const url = new URL(text);
+    return url.username !== "" || url.password !== "";
+  } catch {
+    return false;
+  }
+};
+
+/** Names of backends, deployments and clients: what Azure allows in a deployment name, never a dot segment. */
+export const namePattern = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,64}$/;
+const nameRule = "must be 1–64 letters, digits, '.', '_' or '-' (not '.' or '..')";
+
 const required = (what: string) => (issue: { input: unknown }) => (issue.input === undefined ? "is required" : `must be ${what}`);
 
 const duration = z.string({ error: required("an ISO 8601 duration such as PT30S") }).transform((text, ctx) => {
@@ -97,19 +137,47 @@ const authSchema = z.discriminatedUnion(
   { error: 'must be "managedIdentity", "apiKey" or "none"' },
 );
 
+const name = (what: string) => z.string({ error: required(what) }).regex(namePattern, { error: nameRule });
+
+const deploymentSchema = z.union(
+  [
+    name("a deployment name"),
+    z.strictObject({
+      name: name("a deployment name").optional(),
+      priority: integer(0, "an integer").optional(),
+      weight: integer(1, "a positive integer").optional(),
+    }),
+  ],
+  { error: 'must be the deployment\'s name at this backend, or { "name", "priority", "weight" }' },
+);
+
+const deploymentsSchema = z
+  .record(z.string(), deploymentSchema, { error: 'must be an object of { "<caller\'s name>": <name at this backend> }' })
+  .superRefine((deployments, ctx) => {
+    for (const key of Object.keys(deployments)) {
+      if (!namePattern.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `is not a deployment name: ${nameRule}` });
+    }
+    if (Object.keys(deployments).length === 0)
+      ctx.addIssue({ code: "custom", message: "must list at least one deployment (or be left out)" });
+  });
+
 const backendSchema = z.strictObject({
-  name: z.string({ error: required("a name") }).regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 letters, digits, '.', '_' or '-'" }),
-  url: z.string({ error: required("an absolute http(s) URL") }).refine(isHttpUrl, {
-    error: "must be an absolute http(s) URL",
-  }),
+  name: name("a name"),
+  url: z
+    .string({ error: required("an absolute http(s) URL") })
+    .refine(isHttpUrl, { error: "must be an absolute http(s) URL" })
+    .refine((url) => !hasUserInfo(url), { error: "must not carry a user name or password (use auth)" }),
   priority: integer(0, "an integer").default(1),
   weight: integer(1, "a positive integer").default(1),
   auth: authSchema.default({ type: "managedIdentity" }),
+  deployments: deploymentsSchema.optional(),
 });
 
 const rangeSchema = z
   .strictObject({ min: integer(100, "an HTTP status code"), max: integer(100, "an HTTP status code") })
-  .refine((r) => r.min <= r.max && r.max <= 599, { error: "must have 100 <= min <= max <= 599" });
+  .refine((r) => r.min <= r.max && r.max <= 599, { error: "must have 100 <= min <= max <= 599" })
+  // A success counted as a failure would trip every backend on its first answer.
+  .refine((r) => r.max < 200 || r.min >= 300, { error: "must not cover 2xx statuses (a success is never a failure)" });
 
 const circuitBreakerSchema = z.strictObject({
   failureCondition: z
@@ -146,6 +214,29 @@ const configSchema = z
       seen.add(key);
     });
     if (config.attemptTimeout <= 0) ctx.addIssue({ code: "custom", path: ["attemptTimeout"], message: "must be longer than zero" });
+    // A zero duration means the breaker never opens (or never counts): protection off without a word.
+    const cb = config.circuitBreaker;
+    const positive: [PropertyKey[], number][] = [
+      [["circuitBreaker", "failureCondition", "interval"], cb.failureCondition.interval],
+      [["circuitBreaker", "tripDuration"], cb.tripDuration],
+      [["circuitBreaker", "maxTripDuration"], cb.maxTripDuration],
+    ];
+    for (const [path, ms] of positive) if (ms <= 0) ctx.addIssue({ code: "custom", path, message: "must be longer than zero" });
+    const retries = config.retry?.count;
+    if (retries !== undefined && retries > config.backends.length - 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["retry", "count"],
+        message: `must be at most ${config.backends.length - 1} (backends − 1: each backend is tried at most once per call)`,
+      });
+    }
+    if (config.maxRequestBytes > hostMaxRequestBytes) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxRequestBytes"],
+        message: `must be at most ${hostMaxRequestBytes} (the Functions host refuses larger bodies)`,
+      });
+    }
   });
 
 /** A validated, defaulted configuration, or a `ConfigError` naming the first bad field. */
@@ -169,6 +260,7 @@ export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG")
         priority: b.priority,
         weight: b.weight,
         auth,
+        deployments: b.deployments === undefined ? undefined : compileDeployments(b.deployments, b.priority, b.weight),
       };
     }),
     circuitBreaker: {
@@ -183,6 +275,24 @@ export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG")
     attemptTimeoutMs: raw.attemptTimeout,
     maxRequestBytes: raw.maxRequestBytes,
   };
+}
+
+function compileDeployments(
+  raw: Record<string, string | { name?: string | undefined; priority?: number | undefined; weight?: number | undefined }>,
+  priority: number,
+  weight: number,
+): Map<string, DeploymentConfig> {
+  // A Map, not the parsed object: a caller's name such as "constructor" must never meet Object.prototype.
+  const out = new Map<string, DeploymentConfig>();
+  for (const [callerName, value] of Object.entries(raw)) {
+    out.set(
+      callerName,
+      typeof value === "string"
+        ? { name: value, priority, weight }
+        : { name: value.name ?? callerName, priority: value.priority ?? priority, weight: value.weight ?? weight },
+    );
+  }
+  return out;
 }
 
 function describe(issue: z.core.$ZodIssue | undefined): string {

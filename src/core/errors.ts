@@ -8,9 +8,13 @@ export type RouterErrorCode =
   | "Unauthorized"
   | "Forbidden"
   | "NotFound"
+  | "DeploymentNotFound"
+  | "BadRequest"
+  | "RequestTimeout"
   | "RequestTooLarge"
   | "TooManyRequests"
   | "NoBackendAvailable"
+  | "ServerBusy"
   | "RouterMisconfigured"
   | "InternalError";
 
@@ -18,9 +22,13 @@ const statusByCode: Record<RouterErrorCode, number> = {
   Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,
+  DeploymentNotFound: 404,
+  BadRequest: 400,
+  RequestTimeout: 408,
   RequestTooLarge: 413,
   TooManyRequests: 429,
   NoBackendAvailable: 503,
+  ServerBusy: 503,
   RouterMisconfigured: 500,
   InternalError: 500,
 };
@@ -33,13 +41,4 @@ export function errorResponse(code: RouterErrorCode, message: string, headers: R
     headers: { "content-type": "application/json", "content-length": String(body.length), ...headers },
     body,
   };
-}
-
-/** A start-up failure: names the setting and the field, carries no secret. */
-export class ConfigError extends Error {
-  readonly code = "RouterMisconfigured";
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
 }

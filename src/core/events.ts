@@ -1,40 +1,55 @@
 // What the core reports; hosts decide how to log it (pino, the Functions invocation context, the demo view).
 
 import type { FailureReason } from "./breaker";
-
-export interface BreakerOpened {
-  backend: string;
-  openUntil: number;
-  reason: FailureReason;
-  status: number | undefined;
-  /** `local`: this instance saw the failure; `shared`: learned from the state store. */
-  source: "local" | "shared";
-}
+import type { CloseEvent, TripEvent } from "./breakerBoard";
 
 export interface AttemptFailed {
   backend: string;
+  /** The deployment's name at that backend, when the call has one. */
+  deployment: string | undefined;
   attempt: number;
   reason: FailureReason | "credentialError";
   status: number | undefined;
   detail: string | undefined;
 }
 
-/** What happened to one call, for its log line; never bodies or keys. Travels on the response. */
+/** No candidate could take a call: the router answered it 429 or 503 itself. */
+export interface PoolExhausted {
+  /** The caller's deployment name, when the call has one. */
+  deployment: string | undefined;
+  status: number;
+  retryAfterSeconds: number;
+  attempts: number;
+}
+
+/** What happened to one call, for its log line; never bodies or keys. */
 export interface CallSummary {
   method: string;
   /** Path without the query string (which may carry secrets in some clients). */
   path: string;
   status: number;
+  /** The caller's name for the deployment, when the call has one. */
+  deployment: string | undefined;
   servedBy: string | undefined;
+  /** The deployment's name at the backend that served. */
+  servedDeployment: string | undefined;
   attempts: number;
   /** Time to response headers, ms. */
   latencyMs: number;
-  outcome: "served" | "exhausted" | "rejected" | "aborted";
+  /**
+   * `served`; `exhausted` (the router's own 429/503); `rejected` (401/403/404/413/400); `aborted`
+   * (the caller left); `broken` (the backend's body failed after the first byte).
+   */
+  outcome: "served" | "exhausted" | "rejected" | "aborted" | "broken";
+  /** Body bytes sent to the caller, once the body is done (streamed answers). */
+  bytes?: number;
 }
 
 export interface RouterEvents {
-  breakerOpened?(event: BreakerOpened): void;
+  breakerOpened?(event: TripEvent): void;
+  breakerClosed?(event: CloseEvent): void;
   attemptFailed?(event: AttemptFailed): void;
+  poolExhausted?(event: PoolExhausted): void;
   /** A bug or an unexpected failure, answered with an opaque 500. */
   unexpectedError?(error: unknown): void;
 }

@@ -1,9 +1,10 @@
-// The forwarding loop: pick a backend, send, and on a breaker-worthy failure record it and move
-// on at once to the next backend with the same bytes. Policies (selection, breaker, Retry-After)
-// decide; this loop only acts on their decisions.
+// The forwarding loop: pick a candidate, send, and act on what `judgeAttempt` decides — serve,
+// or record the failure and move on at once to the next candidate with the same bytes (only the
+// deployment name rewritten for each backend), or stop because the caller left.
 
-import { type FailureReason, isFailureStatus, reasonForStatus } from "./breaker";
-import type { BreakerBoard } from "./breakerBoard";
+import { type AttemptResult, judgeAttempt } from "./attemptOutcome";
+import { type BreakerBoard, secondsUntil } from "./breakerBoard";
+import { bodyFor, type CallDeployment, urlFor } from "./callDeployment";
 import type { Clock, Random } from "./clock";
 import type { RouterConfig } from "./config";
 import type { BackendCredential } from "./credentials";
@@ -11,25 +12,35 @@ import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import type { CallerSignal, IncomingHeaders, OutgoingHeaders, RouterResponse } from "./http";
-import { retryAfterMs } from "./retryAfter";
-import { type PriorityGroups, pickBackend } from "./selection";
+import { type Candidate, type PriorityGroups, pickBackend } from "./selection";
 import { type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
 
 export interface ForwardCall {
   method: string;
-  /** Path and query, forwarded unchanged. */
+  /** Path and query as the caller sent them. */
   url: string;
   /** The path alone (the router has split it off already), for the call's log line. */
   path: string;
   headers: IncomingHeaders;
   body: Uint8Array | undefined;
   signal: CallerSignal | undefined;
+  /** The caller's deployment, when the call names one. */
+  deployment: CallDeployment | undefined;
+  /** The backends that serve it (every backend for a call with no deployment). */
+  candidates: PriorityGroups;
+}
+
+/** The answer, and the call's record for the host's log line beside it. */
+export interface ForwardResult {
+  response: RouterResponse;
+  summary: CallSummary;
+  /** The backend and deployment that answered, so a body that breaks later counts against them. */
+  served?: { index: number; deployment: string | undefined };
 }
 
 export interface ForwarderDeps {
   config: RouterConfig;
   board: BreakerBoard;
-  groups: PriorityGroups;
   upstream: Upstream;
   credentials: readonly BackendCredential[];
   clock: Clock;
@@ -43,143 +54,171 @@ const clientClosedRequest = 499;
 export class Forwarder {
   constructor(private readonly deps: ForwarderDeps) {}
 
-  async forward(call: ForwardCall): Promise<RouterResponse> {
-    const { config, board, groups, upstream, credentials, clock, random, events } = this.deps;
+  async forward(call: ForwardCall): Promise<ForwardResult> {
+    const { config, board, clock, random, events } = this.deps;
     const backends = config.backends;
     const started = clock.now();
     const tried = new Uint8Array(backends.length);
     const throttled = new Uint8Array(backends.length);
     const baseHeaders = upstreamRequestHeaders(call.headers);
     const maxAttempts = config.retryCount + 1;
+    const callName = call.deployment?.name;
     let attempts = 0;
     let now = started;
-    const canTake = (index: number): boolean => tried[index] === 0 && !board.isOpen(index, now);
+    const canTake = (c: Candidate): boolean => tried[c.index] === 0 && !board.isOpen(c.index, c.deployment ?? callName, now);
+    // The call as the last target needed it: most calls use one name everywhere, so one rewrite at most.
+    let rewritten: { target: string; url: string; body: Uint8Array | undefined } | undefined;
 
     while (attempts < maxAttempts) {
       now = clock.now();
-      const index = pickBackend(groups, canTake, random);
-      if (index === undefined) break;
+      const candidate = pickBackend(call.candidates, canTake, random);
+      if (candidate === undefined) break;
+      const index = candidate.index;
       const backend = backends[index];
-      const credential = credentials[index];
-      if (!backend || !credential) break;
+      if (!backend) break;
       tried[index] = 1;
       attempts++;
+      const target = candidate.deployment ?? callName;
+      let url = call.url;
+      let body = call.body;
+      if (call.deployment && target !== undefined && target !== callName) {
+        if (rewritten?.target !== target) {
+          const b = call.body;
+          rewritten = { target, url: urlFor(call.url, call.deployment, target), body: b && bodyFor(b, call.deployment, target) };
+        }
+        url = rewritten.url;
+        body = rewritten.body;
+      }
 
-      let headers: OutgoingHeaders = baseHeaders;
-      try {
-        // Cached credentials answer synchronously; awaiting only a real promise saves a tick per call.
-        const pending = credential.authHeader();
-        const auth = pending instanceof Promise ? await pending : pending;
-        if (auth) headers = { ...baseHeaders, [auth[0]]: auth[1] };
-      } catch (error) {
-        // Our identity failed, not the backend: fail over without tripping its breaker.
+      const { result, response } = await this.attempt(index, url, body, baseHeaders, call.signal, call.method);
+      const decision = judgeAttempt(result, config.circuitBreaker, call.signal?.aborted === true, clock.now());
+      if (decision.action === "abort") {
+        response?.discard();
+        return this.finish(
+          call,
+          started,
+          attempts,
+          undefined,
+          "aborted",
+          errorResponse("InternalError", "The caller went away."),
+          clientClosedRequest,
+        );
+      }
+      if (decision.action === "failOver") {
+        response?.discard();
+        const failure = decision.failure;
+        if (failure) {
+          if (failure.status === 429) throttled[index] = 1;
+          board.recordFailure(index, target, failure, clock.now());
+        }
         events.attemptFailed?.({
           backend: backend.name,
+          deployment: target,
           attempt: attempts,
-          reason: "credentialError",
-          status: undefined,
-          detail: messageOf(error),
+          reason: failure?.reason ?? "credentialError",
+          status: failure?.status,
+          detail: decision.detail,
         });
         continue;
       }
-
-      let response: UpstreamResponse;
-      try {
-        response = await upstream.send(backend.origin, {
-          method: call.method,
-          path: backend.basePath + call.url,
-          headers,
-          body: call.body,
-          signal: call.signal,
-          headersTimeoutMs: config.attemptTimeoutMs,
-        });
-      } catch (error) {
-        const kind = error instanceof UpstreamError ? error.kind : "connectionError";
-        if (kind === "aborted" || call.signal?.aborted) {
-          return this.finish(
-            call,
-            started,
-            attempts,
-            undefined,
-            "aborted",
-            errorResponse("InternalError", "The caller went away.", {}),
-            clientClosedRequest,
-          );
-        }
-        this.recordFailure(index, attempts, { reason: kind }, messageOf(error));
-        continue;
-      }
-
-      if (isFailureStatus(response.status, config.circuitBreaker)) {
-        const at = clock.now();
-        const reason = reasonForStatus(response.status);
-        if (response.status === 429) throttled[index] = 1;
-        this.recordFailure(
-          index,
-          attempts,
-          { reason, status: response.status, retryAfterMs: retryAfterMs(response.headers, at) },
-          undefined,
-        );
-        response.discard();
-        continue;
-      }
-
-      board.recordSuccess(index, response.status);
-      return this.finish(call, started, attempts, backend.name, "served", {
+      if (!response) break;
+      board.recordSuccess(index, target, response.status);
+      const served = this.finish(call, started, attempts, { name: backend.name, deployment: target }, "served", {
         status: response.status,
-        headers: downstreamResponseHeaders(response.headers, backend.name, attempts),
+        headers: downstreamResponseHeaders(response.headers, backend.name, target, attempts),
         body: response.body,
       });
+      served.served = { index, deployment: target };
+      return served;
     }
-    return this.finish(call, started, attempts, undefined, "exhausted", this.noBackendResponse(throttled, attempts));
+    return this.exhausted(call, started, attempts, throttled);
   }
 
-  private recordFailure(
+  /** One attempt at one backend: its result for the judge, and the response to serve or discard. */
+  private async attempt(
     index: number,
-    attempt: number,
-    failure: { reason: FailureReason; status?: number; retryAfterMs?: number | undefined },
-    detail: string | undefined,
-  ): void {
-    const { board, clock, events, config } = this.deps;
-    board.recordFailure(index, failure, clock.now());
-    const name = config.backends[index]?.name ?? String(index);
-    events.attemptFailed?.({ backend: name, attempt, reason: failure.reason, status: failure.status, detail });
+    url: string,
+    body: Uint8Array | undefined,
+    baseHeaders: OutgoingHeaders,
+    signal: CallerSignal | undefined,
+    method: string,
+  ): Promise<{ result: AttemptResult; response: UpstreamResponse | undefined }> {
+    const { config, upstream, credentials } = this.deps;
+    const backend = config.backends[index];
+    const credential = credentials[index];
+    if (!backend || !credential) return { result: { kind: "credentialError", message: "no credential" }, response: undefined };
+    let headers = baseHeaders;
+    try {
+      // Cached credentials answer synchronously; awaiting only a real promise saves a tick per call.
+      const pending = credential.authHeader();
+      const auth = pending instanceof Promise ? await pending : pending;
+      if (auth) headers = { ...baseHeaders, [auth[0]]: auth[1] };
+    } catch (error) {
+      return { result: { kind: "credentialError", message: messageOf(error) }, response: undefined };
+    }
+    let response: UpstreamResponse;
+    try {
+      response = await upstream.send(backend.origin, {
+        method,
+        path: backend.basePath + url,
+        headers,
+        body,
+        signal,
+        headersTimeoutMs: config.attemptTimeoutMs,
+      });
+    } catch (error) {
+      const failure = error instanceof UpstreamError ? error.kind : "connectionError";
+      return { result: { kind: "noResponse", failure, message: messageOf(error) }, response: undefined };
+    }
+    return { result: { kind: "response", status: response.status, headers: response.headers }, response };
   }
 
-  /** 429 when every backend is throttled, else 503; Retry-After until the soonest backend returns. */
-  private noBackendResponse(throttledNow: Uint8Array, attempts: number): RouterResponse {
-    const { board, clock } = this.deps;
+  /** 429 when every candidate is throttled, else 503; Retry-After until the soonest candidate returns. */
+  private exhausted(call: ForwardCall, started: number, attempts: number, throttledNow: Uint8Array): ForwardResult {
+    const { board, clock, events } = this.deps;
     const now = clock.now();
-    let allThrottled = throttledNow.length > 0;
-    for (let i = 0; i < throttledNow.length; i++) {
-      if (throttledNow[i] !== 1 && board.openReason(i, now) !== "throttled") allThrottled = false;
+    const callName = call.deployment?.name;
+    let allThrottled = true;
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const group of call.candidates) {
+      for (const c of group) {
+        const target = c.deployment ?? callName;
+        if (throttledNow[c.index] !== 1 && !board.throttled(c.index, target, now)) allThrottled = false;
+        soonest = Math.min(soonest, board.openUntil(c.index, target, now));
+      }
     }
-    const seconds = board.retryAfterSeconds(now);
+    const seconds = secondsUntil(Number.isFinite(soonest) ? soonest : now, now);
     const headers = { "retry-after": String(seconds), "x-router-attempts": String(attempts) };
-    return allThrottled
-      ? errorResponse("TooManyRequests", `Every backend is throttled. Retry after ${seconds} seconds.`, headers)
+    const response = allThrottled
+      ? errorResponse("TooManyRequests", `Every backend that serves this call is throttled. Retry after ${seconds} seconds.`, headers)
       : errorResponse("NoBackendAvailable", `No backend can take the request now. Retry after ${seconds} seconds.`, headers);
+    events.poolExhausted?.({ deployment: callName, status: response.status, retryAfterSeconds: seconds, attempts });
+    return this.finish(call, started, attempts, undefined, "exhausted", response);
   }
 
   private finish(
     call: ForwardCall,
     started: number,
     attempts: number,
-    servedBy: string | undefined,
+    served: { name: string; deployment: string | undefined } | undefined,
     outcome: CallSummary["outcome"],
     response: RouterResponse,
     loggedStatus = response.status,
-  ): RouterResponse {
-    response.summary = {
-      method: call.method,
-      path: call.path,
-      status: loggedStatus,
-      servedBy,
-      attempts,
-      latencyMs: this.deps.clock.now() - started,
-      outcome,
+  ): ForwardResult {
+    return {
+      response,
+      summary: {
+        method: call.method,
+        path: call.path,
+        status: loggedStatus,
+        deployment: call.deployment?.name,
+        servedBy: served?.name,
+        servedDeployment: served?.deployment,
+        attempts,
+        latencyMs: this.deps.clock.now() - started,
+        outcome,
+      },
     };
-    return response;
   }
 }
 

@@ -42,6 +42,7 @@ describe("headers", () => {
         "transfer-encoding": "chunked",
       },
       "eastus",
+      "gpt-4o-ptu",
       2,
     );
     expect(out).toEqual({
@@ -51,7 +52,23 @@ describe("headers", () => {
       "apim-request-id": "id",
       "set-cookie": ["a=1", "b=2"],
       "x-served-by": "eastus",
+      "x-served-deployment": "gpt-4o-ptu",
       "x-router-attempts": "2",
     });
+  });
+
+  it("drops response headers the backend's Connection header names (RFC 9110 §7.6.1)", () => {
+    const out = downstreamResponseHeaders(
+      { connection: "close, x-hop, X-Other", "x-hop": "1", "x-other": "2", "x-ms-region": "East US" },
+      "eastus",
+      undefined,
+      1,
+    );
+    expect(out).toEqual({ "x-ms-region": "East US", "x-served-by": "eastus", "x-router-attempts": "1" });
+  });
+
+  it("leaves out x-served-deployment for a call with no deployment, even when a backend sends one", () => {
+    const out = downstreamResponseHeaders({ "x-served-deployment": "forged" }, "eastus", undefined, 1);
+    expect(out["x-served-deployment"]).toBeUndefined();
   });
 });

@@ -40,23 +40,35 @@ export function upstreamRequestHeaders(incoming: IncomingHeaders): OutgoingHeade
     if (value === undefined || notForwardedUpstream.has(name)) continue;
     out[name] = value;
   }
-  // Names listed in Connection are hop-by-hop too.
-  const connection = incoming.connection;
-  if (typeof connection === "string" && connection !== "keep-alive" && connection !== "close") {
-    for (const token of connection.split(",")) delete out[token.trim().toLowerCase()];
-  }
+  dropConnectionListed(incoming, out);
   return out;
 }
 
-/** The backend's response headers, plus which backend served and after how many attempts. */
-export function downstreamResponseHeaders(upstream: IncomingHeaders, servedBy: string, attempts: number): OutgoingHeaders {
+/** The backend's response headers, plus which backend (and deployment there) served and after how many attempts. */
+export function downstreamResponseHeaders(
+  upstream: IncomingHeaders,
+  servedBy: string,
+  servedDeployment: string | undefined,
+  attempts: number,
+): OutgoingHeaders {
   const out: OutgoingHeaders = {};
   for (const name in upstream) {
     const value = upstream[name];
     if (value === undefined || notForwardedDownstream.has(name)) continue;
     out[name] = value;
   }
+  dropConnectionListed(upstream, out);
   out["x-served-by"] = servedBy;
+  if (servedDeployment !== undefined) out["x-served-deployment"] = servedDeployment;
+  else delete out["x-served-deployment"];
   out["x-router-attempts"] = String(attempts);
   return out;
+}
+
+// Names listed in Connection are hop-by-hop too (RFC 9110 §7.6.1), in both directions.
+function dropConnectionListed(from: IncomingHeaders, out: OutgoingHeaders): void {
+  const connection = from.connection;
+  if (connection === undefined || connection === "keep-alive" || connection === "close") return;
+  const text = Array.isArray(connection) ? connection.join(",") : connection;
+  for (const token of text.split(",")) delete out[token.trim().toLowerCase()];
 }

@@ -34,8 +34,28 @@ export interface RouterResponse {
   status: number;
   headers: OutgoingHeaders;
   body: ResponseBody;
-  /** The call's record for the host's per-call log line (absent for /health and /status). */
+}
+
+/** How a streamed body ended, as the host saw it while sending it. */
+export interface BodyEnd {
+  /** Body bytes written to the caller. */
+  bytes: number;
+  /** Set when the backend's body failed before its end. */
+  error: unknown;
+  /** The caller went away first: not the backend's fault. */
+  callerGone: boolean;
+}
+
+/** A call's answer and, beside it, its record for the host's per-call log line. */
+export interface HandledCall {
+  response: RouterResponse;
+  /** Absent for /health and /status. */
   summary?: CallSummary;
+  /**
+   * Present when the body is a backend's stream: the host calls it once when the body is done,
+   * and logs the summary it returns. A body that broke counts against the backend that sent it.
+   */
+  bodyDone?(end: BodyEnd): CallSummary;
 }
 
 /** First value of a header that may repeat. */

@@ -1,47 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { fakeClock } from "../../test/helpers/random";
-import { BreakerBoard } from "./breakerBoard";
-import { createClientAuthenticator } from "./clientAuth";
-import { parseRouterConfig } from "./config";
-import { apiKeyCredential } from "./credentials";
-import { Forwarder } from "./forwarder";
+import { answer, coreRouter, fakeUpstream, testClientKey } from "../../test/helpers/coreRouter";
 import type { RouterRequest } from "./http";
-import { misconfiguredHandler, Router } from "./router";
-import { groupByPriority } from "./selection";
+import { misconfiguredHandler } from "./router";
 import { type Upstream, UpstreamError } from "./upstream";
 
-const config = parseRouterConfig({ backends: [{ name: "a", url: "https://a.example" }] });
+const oneBackend = { backends: [{ name: "a", url: "https://a.example" }] };
 
-function router(upstream: Upstream, events = {}) {
-  const clock = fakeClock();
-  const board = new BreakerBoard(["a"], config.circuitBreaker, "test", events);
-  const forwarder = new Forwarder({
-    config,
-    board,
-    groups: groupByPriority(config.backends),
-    upstream,
-    credentials: [apiKeyCredential("k")],
-    clock,
-    random: () => 0,
-    events,
-  });
-  return new Router({
-    forwarder,
-    board,
-    authenticate: createClientAuthenticator(["client"], false),
-    clock,
-    events,
-    maxRequestBytes: 100,
-    frontDoorId: undefined,
-    instance: "test",
-    sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
-  });
+const call: RouterRequest = {
+  method: "POST",
+  url: "/openai/v1/x",
+  headers: { "api-key": testClientKey },
+  body: undefined,
+  signal: undefined,
+};
+
+function bodyOf(response: { body: unknown }): string {
+  return Buffer.from(response.body as Uint8Array).toString();
 }
 
-const call: RouterRequest = { method: "POST", url: "/openai/v1/x", headers: { "api-key": "client" }, body: undefined, signal: undefined };
-
-async function bodyOf(response: { body: unknown }): Promise<string> {
-  return Buffer.from(response.body as Uint8Array).toString();
+async function* bytes(text: string): AsyncIterable<Uint8Array> {
+  yield Buffer.from(text);
 }
 
 describe("Router", () => {
@@ -63,13 +41,13 @@ describe("Router", () => {
         };
       },
     };
-    const r = router(buggy);
-    const failed = await r.handle(call);
-    expect(failed.status).toBe(500);
-    const text = await bodyOf(failed);
+    const { router } = coreRouter(oneBackend, buggy);
+    const failed = await router.handle(call);
+    expect(failed.response.status).toBe(500);
+    const text = bodyOf(failed.response);
     expect(JSON.parse(text)).toEqual({ error: { code: "InternalError", message: "The router failed to handle the request." } });
     expect(text).not.toContain("secret");
-    expect((await r.handle(call)).status).toBe(200);
+    expect((await router.handle(call)).response.status).toBe(200);
   });
 
   it("reports the caller going away instead of tripping the backend", async () => {
@@ -78,16 +56,99 @@ describe("Router", () => {
         throw new UpstreamError("aborted", "gone");
       },
     };
-    const r = router(aborted);
-    expect((await r.handle(call)).summary?.outcome).toBe("aborted");
-    expect((await r.handle({ ...call, url: "/health", method: "GET" })).status).toBe(200);
+    const { router } = coreRouter(oneBackend, aborted);
+    expect((await router.handle(call)).summary?.outcome).toBe("aborted");
+    expect((await router.handle({ ...call, url: "/health", method: "GET" })).response.status).toBe(200);
   });
 
   it("stands in with 500 RouterMisconfigured and /health 503 when settings are wrong", async () => {
     const handler = misconfiguredHandler();
-    const response = await handler.handle(call);
+    const { response } = await handler.handle(call);
     expect(response.status).toBe(500);
-    expect(JSON.parse(await bodyOf(response)).error.code).toBe("RouterMisconfigured");
-    expect((await handler.handle({ ...call, url: "/health", method: "GET" })).status).toBe(503);
+    expect(JSON.parse(bodyOf(response)).error.code).toBe("RouterMisconfigured");
+    expect((await handler.handle({ ...call, url: "/health", method: "GET" })).response.status).toBe(503);
+  });
+
+  it("answers 404 DeploymentNotFound, calling no backend, when no backend serves the deployment", async () => {
+    const upstream = fakeUpstream(() => answer(200));
+    const { router } = coreRouter(
+      { backends: [{ name: "a", url: "https://a.example", deployments: { "gpt-4o": "gpt-4o-ptu" } }] },
+      upstream,
+    );
+    const viaPath = await router.handle({ ...call, url: "/openai/deployments/gpt-4o-ptu/chat/completions" });
+    expect(viaPath.response.status).toBe(404);
+    expect(JSON.parse(bodyOf(viaPath.response)).error.code).toBe("DeploymentNotFound");
+    expect(viaPath.summary).toMatchObject({ outcome: "rejected", deployment: "gpt-4o-ptu", attempts: 0 });
+    const viaBody = await router.handle({
+      ...call,
+      headers: { ...call.headers, "content-type": "application/json" },
+      body: bytes('{"model":"o3"}'),
+    });
+    expect(viaBody.response.status).toBe(404);
+    expect(upstream.sent).toHaveLength(0);
+  });
+
+  it("refuses dot segments and encoded slashes with 400 before any backend call", async () => {
+    const upstream = fakeUpstream(() => answer(200));
+    const { router } = coreRouter(oneBackend, upstream);
+    const tricks = [
+      "/openai/../status",
+      "/openai/./deployments/x/chat/completions",
+      "/openai/%2e%2e/admin",
+      "/openai/%2E%2e/admin",
+      "/openai/.%2e/admin",
+      "/openai/..%2f..%2fadmin",
+      "/openai/deployments%2Fx/chat",
+      "/openai/deployments/x%5c..%5cadmin",
+      "/openai/deployments/x\\..\\admin",
+      "/openai/deployments/%E0%A4%A/chat",
+    ];
+    for (const url of tricks) {
+      const { response, summary } = await router.handle({ ...call, url });
+      expect(response.status, url).toBe(400);
+      expect(JSON.parse(bodyOf(response)).error.code, url).toBe("BadRequest");
+      expect(summary?.outcome).toBe("rejected");
+    }
+    expect(upstream.sent).toHaveLength(0);
+    // Dots inside a segment are fine: deployment names and file names have them.
+    expect((await router.handle({ ...call, url: "/openai/deployments/gpt-4.1/chat/completions?x=../y" })).response.status).toBe(200);
+  });
+
+  it("answers 408 to a body that stalls and logs a caller leaving mid-upload as aborted, not as an error", async () => {
+    const errors: unknown[] = [];
+    const { router } = coreRouter(
+      oneBackend,
+      fakeUpstream(() => answer(200)),
+      { events: { unexpectedError: (e) => errors.push(e) } },
+    );
+    const stalled = await router.handle({
+      ...call,
+      body: (async function* () {
+        yield Buffer.from("{");
+        await new Promise(() => {});
+      })(),
+    });
+    expect(stalled.response.status).toBe(408);
+    const cut = await router.handle({
+      ...call,
+      body: (async function* () {
+        yield Buffer.from("{");
+        throw Object.assign(new Error("aborted"), { code: "ECONNRESET" });
+      })(),
+    });
+    expect(cut.summary?.outcome).toBe("aborted");
+    expect(errors).toEqual([]);
+  });
+
+  it("refuses a JSON body that names the model twice, as the router and a backend could read different ones", async () => {
+    const upstream = fakeUpstream(() => answer(200));
+    const { router } = coreRouter(oneBackend, upstream);
+    const { response } = await router.handle({
+      ...call,
+      headers: { ...call.headers, "content-type": "application/json" },
+      body: bytes('{"model":"a","input":"x","model":"b"}'),
+    });
+    expect(response.status).toBe(400);
+    expect(upstream.sent).toHaveLength(0);
   });
 });

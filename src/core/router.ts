@@ -1,41 +1,39 @@
 // The router's routes, framework-free: /openai/* is forwarded, /health and /status are answered
 // from memory, everything else is 404. Every host (Functions, plain Node) calls `handle`.
 
+import type { FailureReason } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
+import { findCallDeployment } from "./callDeployment";
 import type { ClientAuthenticator } from "./clientAuth";
 import type { Clock } from "./clock";
 import { errorResponse } from "./errors";
-import type { RouterEvents } from "./events";
-import type { Forwarder } from "./forwarder";
-import { headerValue, type RouterRequest, type RouterResponse } from "./http";
-import { readBodyWithin } from "./requestBody";
-
-/** What /status says about shared state; supplied by the state sync. */
-export interface SharedStateStatus {
-  store: string;
-  connected: boolean;
-  lastRefreshAt: string | null;
-  /** Store operations by this instance since start. */
-  reads: number;
-  writes: number;
-}
+import type { CallSummary, RouterEvents } from "./events";
+import type { Forwarder, ForwardResult } from "./forwarder";
+import { type BodyEnd, type HandledCall, headerValue, type RouterRequest, type RouterResponse } from "./http";
+import type { Pool } from "./pool";
+import { BodyReadError, readBodyWithin } from "./requestBody";
+import { pathOf, unsafePathReason } from "./requestPath";
+import type { SharedStateStatus } from "./stateSync";
 
 export interface RouterDeps {
   forwarder: Forwarder;
+  pool: Pool;
   board: BreakerBoard;
   authenticate: ClientAuthenticator;
   clock: Clock;
   events: RouterEvents;
   maxRequestBytes: number;
+  /** Longest pause while a request body arrives before the call is answered 408. */
+  bodyTimeoutMs: number;
   /** When set, `x-azure-fdid` must match (not checked on /health). */
   frontDoorId: string | undefined;
   instance: string;
   sharedState: () => SharedStateStatus;
 }
 
-/** Answers every call with one error, for a router whose settings are wrong. */
+/** Anything that answers calls: the router, or its stand-in when settings are invalid. */
 export interface RequestHandler {
-  handle(request: RouterRequest): Promise<RouterResponse>;
+  handle(request: RouterRequest): Promise<HandledCall>;
 }
 
 const openaiPrefix = "/openai/";
@@ -44,54 +42,91 @@ const noStore = { "cache-control": "no-store" };
 export class Router implements RequestHandler {
   constructor(private readonly deps: RouterDeps) {}
 
-  async handle(request: RouterRequest): Promise<RouterResponse> {
+  async handle(request: RouterRequest): Promise<HandledCall> {
     try {
       return await this.route(request);
     } catch (error) {
       // Anything unexpected becomes an opaque 500: no stack, no backend detail reaches the caller.
       this.deps.events.unexpectedError?.(error);
-      return errorResponse("InternalError", "The router failed to handle the request.");
+      return { response: errorResponse("InternalError", "The router failed to handle the request.") };
     }
   }
 
-  private async route(request: RouterRequest): Promise<RouterResponse> {
-    const url = request.url;
-    const q = url.indexOf("?");
-    const path = q === -1 ? url : url.slice(0, q);
+  private async route(request: RouterRequest): Promise<HandledCall> {
+    const path = pathOf(request.url);
     if (path.startsWith(openaiPrefix)) return this.forward(request, path);
-    if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) return this.health(request.method);
+    if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) return { response: this.health(request.method) };
     if (path === "/status" && request.method === "GET") {
       const rejected = this.gate(request, path);
-      return rejected ?? this.status();
+      return rejected ?? { response: this.status() };
     }
-    return errorResponse("NotFound", "Unknown route. The router serves /openai/*, /health and /status.");
+    return { response: errorResponse("NotFound", "Unknown route. The router serves /openai/*, /health and /status.") };
   }
 
-  private async forward(request: RouterRequest, path: string): Promise<RouterResponse> {
+  private async forward(request: RouterRequest, path: string): Promise<HandledCall> {
     const rejected = this.gate(request, path);
     if (rejected) return rejected;
+    const unsafe = unsafePathReason(path);
+    if (unsafe) return this.rejected(request, path, errorResponse("BadRequest", unsafe));
+    const { maxRequestBytes, bodyTimeoutMs, pool, forwarder } = this.deps;
     const declared = Number(headerValue(request.headers, "content-length"));
-    const body = await readBodyWithin(request.body, this.deps.maxRequestBytes, Number.isFinite(declared) ? declared : undefined);
+    let body: Buffer | undefined;
+    try {
+      body = await readBodyWithin(request.body, maxRequestBytes, Number.isFinite(declared) ? declared : undefined, bodyTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof BodyReadError)) throw error;
+      if (error.kind === "timeout") {
+        return this.rejected(request, path, errorResponse("RequestTimeout", "The request body did not arrive in time."));
+      }
+      // The caller left (or its connection broke) during the upload: its call, not our failure.
+      return this.rejected(request, path, errorResponse("BadRequest", "The request body was cut off."), "aborted");
+    }
     if (body === undefined) {
-      return this.rejected(
-        request,
-        path,
-        errorResponse("RequestTooLarge", `The request body is larger than ${this.deps.maxRequestBytes} bytes.`),
-      );
+      return this.rejected(request, path, errorResponse("RequestTooLarge", `The request body is larger than ${maxRequestBytes} bytes.`));
     }
     const hasBody = body.length > 0 || (request.method !== "GET" && request.method !== "HEAD");
-    return this.deps.forwarder.forward({
+    const lookup = findCallDeployment(request.url, path, headerValue(request.headers, "content-type"), hasBody ? body : undefined);
+    if (lookup.kind === "ambiguous") {
+      return this.rejected(request, path, errorResponse("BadRequest", "The request body names the model more than once."));
+    }
+    const deployment = lookup.kind === "deployment" ? lookup.deployment : undefined;
+    const candidates = deployment ? pool.candidates(deployment.name) : pool.anyBackend;
+    if (!candidates) {
+      const response = errorResponse("DeploymentNotFound", "The API deployment for this resource does not exist.");
+      return this.rejected(request, path, response, "rejected", deployment?.name);
+    }
+    const result = await forwarder.forward({
       method: request.method,
       url: request.url,
       path,
       headers: request.headers,
       body: hasBody ? body : undefined,
       signal: request.signal,
+      deployment,
+      candidates,
     });
+    return this.withBodyAccounting(result);
+  }
+
+  /** A served stream can still break: the host reports its end, and a break counts against the backend. */
+  private withBodyAccounting(result: ForwardResult): HandledCall {
+    const { response, summary, served } = result;
+    if (!served || response.body === undefined || response.body instanceof Uint8Array) return { response, summary };
+    return {
+      response,
+      summary,
+      bodyDone: (end: BodyEnd): CallSummary => {
+        if (end.callerGone) return { ...summary, bytes: end.bytes, outcome: "aborted" };
+        if (end.error === undefined) return { ...summary, bytes: end.bytes };
+        const reason: FailureReason = isTimeout(end.error) ? "timeout" : "brokenStream";
+        this.deps.board.recordFailure(served.index, served.deployment, { reason }, this.deps.clock.now());
+        return { ...summary, bytes: end.bytes, outcome: "broken" };
+      },
+    };
   }
 
   /** Front Door lock and client key, in that order; `undefined` lets the call through. */
-  private gate(request: RouterRequest, path: string): RouterResponse | undefined {
+  private gate(request: RouterRequest, path: string): HandledCall | undefined {
     const { frontDoorId, authenticate } = this.deps;
     if (frontDoorId !== undefined && headerValue(request.headers, "x-azure-fdid") !== frontDoorId) {
       return this.rejected(request, path, errorResponse("Forbidden", "Calls must come through the configured Azure Front Door."));
@@ -103,26 +138,34 @@ export class Router implements RequestHandler {
         errorResponse(
           "Unauthorized",
           "Access denied due to missing or invalid key. Send it as 'api-key: <key>' or 'Authorization: Bearer <key>'.",
-          {
-            "www-authenticate": "Bearer",
-          },
+          { "www-authenticate": "Bearer" },
         ),
       );
     }
     return undefined;
   }
 
-  private rejected(request: RouterRequest, path: string, response: RouterResponse): RouterResponse {
-    response.summary = {
-      method: request.method,
-      path,
-      status: response.status,
-      servedBy: undefined,
-      attempts: 0,
-      latencyMs: 0,
-      outcome: "rejected",
+  private rejected(
+    request: RouterRequest,
+    path: string,
+    response: RouterResponse,
+    outcome: "rejected" | "aborted" = "rejected",
+    deployment?: string,
+  ): HandledCall {
+    return {
+      response,
+      summary: {
+        method: request.method,
+        path,
+        status: response.status,
+        deployment,
+        servedBy: undefined,
+        servedDeployment: undefined,
+        attempts: 0,
+        latencyMs: 0,
+        outcome,
+      },
     };
-    return response;
   }
 
   private health(method: string): RouterResponse {
@@ -151,15 +194,23 @@ export class Router implements RequestHandler {
   }
 }
 
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "UND_ERR_BODY_TIMEOUT";
+}
+
 /** Stands in for the router when settings are invalid: every call 500 `RouterMisconfigured`, /health 503. */
 export function misconfiguredHandler(): RequestHandler {
   return {
     handle: async (request) => {
-      const path = request.url.split("?")[0];
-      if (path === "/health") {
-        return errorResponse("NoBackendAvailable", "The router is misconfigured; see its log.", { "retry-after": "60", ...noStore });
+      if (pathOf(request.url) === "/health") {
+        return {
+          response: errorResponse("NoBackendAvailable", "The router is misconfigured; see its log.", { "retry-after": "60", ...noStore }),
+        };
       }
-      return errorResponse("RouterMisconfigured", "The router is misconfigured; the operator must fix its settings (see its log).");
+      return {
+        response: errorResponse("RouterMisconfigured", "The router is misconfigured; the operator must fix its settings (see its log)."),
+      };
     },
   };
 }

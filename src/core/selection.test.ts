@@ -1,16 +1,26 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../test/helpers/random";
-import { groupByPriority, pickBackend } from "./selection";
+import { type Candidate, groupByPriority, type PriorityGroups, pickBackend } from "./selection";
 
 const all = () => true;
 
+/** Backends as candidates of a call with no deployment (index = position). */
+function groups(backends: readonly { priority: number; weight: number }[]): PriorityGroups {
+  return groupByPriority(backends.map((b, index) => ({ ...b, index, deployment: undefined })));
+}
+
+/** `pickBackend` by backend index, as most of these cases read best. */
+function pick(g: PriorityGroups, canTake: (i: number) => boolean, random: () => number): number | undefined {
+  return pickBackend(g, (c: Candidate) => canTake(c.index), random)?.index;
+}
+
 function shares(backends: { priority: number; weight: number }[], draws: number, canTake: (i: number) => boolean = all) {
-  const groups = groupByPriority(backends);
+  const g = groups(backends);
   const random = seededRandom(42);
   const counts = backends.map(() => 0);
   for (let i = 0; i < draws; i++) {
-    const picked = pickBackend(groups, canTake, random);
+    const picked = pick(g, canTake, random);
     if (picked !== undefined) counts[picked] = (counts[picked] ?? 0) + 1;
   }
   return counts.map((c) => c / draws);
@@ -40,7 +50,7 @@ describe("selection", () => {
   });
 
   it("returns undefined when no backend can take the call", () => {
-    expect(pickBackend(groupByPriority([{ priority: 1, weight: 1 }]), () => false, Math.random)).toBeUndefined();
+    expect(pickBackend(groups([{ priority: 1, weight: 1 }]), () => false, Math.random)).toBeUndefined();
   });
 
   it("follows weights within a priority group to within 5% over many seeded draws", () => {
@@ -73,12 +83,12 @@ describe("selection", () => {
   });
 
   it("picks the last eligible backend even when random() returns just below 1", () => {
-    const groups = groupByPriority([
+    const g = groups([
       { priority: 1, weight: 1 },
       { priority: 1, weight: 1 },
     ]);
-    expect(pickBackend(groups, all, () => 0.9999999999999999)).toBe(1);
-    expect(pickBackend(groups, all, () => 0)).toBe(0);
+    expect(pick(g, all, () => 0.9999999999999999)).toBe(1);
+    expect(pick(g, all, () => 0)).toBe(0);
   });
 
   it("never picks a backend that cannot take the call, nor one of a higher priority than an eligible one (property)", () => {
@@ -90,7 +100,7 @@ describe("selection", () => {
         fc.double({ min: 0, max: 0.999999, noNaN: true }),
         (backends, eligible, draw) => {
           const canTake = (i: number) => eligible[i] === true;
-          const picked = pickBackend(groupByPriority(backends), canTake, () => draw);
+          const picked = pick(groups(backends), canTake, () => draw);
           const eligiblePriorities = backends.filter((_, i) => canTake(i)).map((b) => b.priority);
           if (eligiblePriorities.length === 0) return picked === undefined;
           return picked !== undefined && canTake(picked) && backends[picked]?.priority === Math.min(...eligiblePriorities);

@@ -1,5 +1,5 @@
-// Which backend takes the next attempt: the lowest priority group with a backend that can take it,
-// then a weighted draw within that group. Randomness is a parameter so tests fix the draws.
+// Which backend takes the next attempt: the lowest priority group with a candidate that can take
+// it, then a weighted draw within that group. Randomness is a parameter so tests fix the draws.
 
 import type { Random } from "./clock";
 
@@ -7,37 +7,39 @@ export interface Candidate {
   /** Index of the backend in the configuration. */
   readonly index: number;
   readonly weight: number;
+  /** The deployment's name at this backend; `undefined`: the call's own name, unchanged (or none). */
+  readonly deployment: string | undefined;
 }
 
 /** Candidates grouped by priority, lowest priority first. Built once at start-up. */
 export type PriorityGroups = readonly (readonly Candidate[])[];
 
-export function groupByPriority(backends: readonly { priority: number; weight: number }[]): PriorityGroups {
+export function groupByPriority(candidates: readonly (Candidate & { readonly priority: number })[]): PriorityGroups {
   const byPriority = new Map<number, Candidate[]>();
-  backends.forEach((backend, index) => {
-    const group = byPriority.get(backend.priority) ?? [];
-    group.push({ index, weight: backend.weight });
-    byPriority.set(backend.priority, group);
-  });
+  for (const { priority, ...candidate } of candidates) {
+    const group = byPriority.get(priority) ?? [];
+    group.push(candidate);
+    byPriority.set(priority, group);
+  }
   return [...byPriority.entries()].sort(([a], [b]) => a - b).map(([, group]) => group);
 }
 
 /**
- * The index of the backend to try, or `undefined` when no backend passes `canTake`.
+ * The candidate to try, or `undefined` when none passes `canTake`.
  * Allocates nothing: it runs once per attempt on the request path.
  */
-export function pickBackend(groups: PriorityGroups, canTake: (index: number) => boolean, random: Random): number | undefined {
+export function pickBackend(groups: PriorityGroups, canTake: (candidate: Candidate) => boolean, random: Random): Candidate | undefined {
   for (const group of groups) {
     let total = 0;
-    for (const c of group) if (canTake(c.index)) total += c.weight;
+    for (const c of group) if (canTake(c)) total += c.weight;
     if (total === 0) continue;
     let draw = random() * total;
-    let last: number | undefined;
+    let last: Candidate | undefined;
     for (const c of group) {
-      if (!canTake(c.index)) continue;
-      last = c.index;
+      if (!canTake(c)) continue;
+      last = c;
       draw -= c.weight;
-      if (draw < 0) return c.index;
+      if (draw < 0) return c;
     }
     // Floating-point leftovers when random() is just below 1.
     return last;

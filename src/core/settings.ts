@@ -1,9 +1,8 @@
 // App settings (environment variables) to typed settings, validated once at start-up.
 // Every failure is a ConfigError whose message starts with the setting's name.
 
-import { parseRouterConfig, type RouterConfig } from "./config";
+import { ConfigError, parseRouterConfig, type RouterConfig } from "./config";
 import { durationToMs } from "./duration";
-import { ConfigError } from "./errors";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

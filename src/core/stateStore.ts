@@ -4,11 +4,25 @@
 
 import type { FailureReason } from "./breaker";
 
-/** One backend's trip as stored: what every instance needs to steer around it. */
+/** The scope of a trip that holds back every call to its backend (a refused or reset connection). */
+export const wholeBackend = "*";
+/** The scope of a trip that holds back the calls that name no deployment (`GET /openai/models`, …). */
+export const noDeployment = "";
+
+/**
+ * Which calls a trip holds back at its backend: `wholeBackend`, `noDeployment`, or the name of a
+ * deployment at that backend (quotas are per deployment, so breakers are too).
+ */
+export type TripScope = string;
+
+/** One trip as stored: what every instance needs to steer around it. */
 export interface TripRecord {
-  /** Epoch ms when the backend may take traffic again. */
+  /** Backend name: instances sharing state identify a backend by name. */
+  backend: string;
+  scope: TripScope;
+  /** Epoch ms when the breaker may let calls through again. */
   openUntil: number;
-  /** Epoch ms when the trip began. */
+  /** Epoch ms when the trip began; no trip lasts past `trippedAt + maxTripDuration`. */
   trippedAt: number;
   reason: FailureReason;
   lastStatus: number | undefined;
@@ -16,27 +30,54 @@ export interface TripRecord {
   instance: string;
 }
 
-/** Current trips by backend name. Backends without a trip are absent. */
-export type SharedTrips = Readonly<Record<string, TripRecord>>;
+/** Every current trip of a pool. */
+export type SharedTrips = readonly TripRecord[];
 
 export interface StateStore {
   /** Where the state lives, without secrets, for the start-up log and /status. */
   readonly description: string;
   /** Every trip of the pool in one read. */
   readTrips(signal: AbortSignal): Promise<SharedTrips>;
-  /** Stores a trip; when another instance stored a longer one meanwhile, the longer stays. */
-  writeTrip(backend: string, trip: TripRecord, signal: AbortSignal): Promise<void>;
+  /** Stores a trip; when another instance stored a longer one for the same backend and scope, the longer stays. */
+  writeTrip(trip: TripRecord, signal: AbortSignal): Promise<void>;
   /** Store operations so far (reads include the re-reads of conflicts), for /status and the benchmark. */
   readonly counts?: { readonly reads: number; readonly writes: number };
   /** Releases connections; the store is not used afterwards. */
   close?(): Promise<void>;
 }
 
-/** The trips after adding `trip` for `backend`: the later `openUntil` wins; trips over before `now` are dropped. */
-export function mergeTrip(trips: SharedTrips, backend: string, trip: TripRecord, now: number): Record<string, TripRecord> {
-  const merged: Record<string, TripRecord> = {};
-  for (const [name, existing] of Object.entries(trips)) if (existing.openUntil > now) merged[name] = existing;
-  const existing = merged[backend];
-  if (!existing || trip.openUntil > existing.openUntil) merged[backend] = trip;
-  return merged;
+/** Most trips one pool's row holds; past it the trips ending soonest are left out (see the README). */
+export const maxStoredTrips = 4000;
+
+/** When a trip really ends: its `openUntil`, but never later than `maxTripMs` after it began. */
+export function tripEnd(trip: Pick<TripRecord, "openUntil" | "trippedAt">, maxTripMs: number): number {
+  return Math.min(trip.openUntil, trip.trippedAt + maxTripMs);
+}
+
+const keyOf = (trip: TripRecord): string => `${trip.backend}\n${trip.scope}`;
+
+/**
+ * The trips after adding `trip`: per backend and scope the later end wins; trips over before
+ * `now` (their cap included) are dropped, so a row cannot hold a backend out past its cap.
+ */
+export function mergeTrip(trips: SharedTrips, trip: TripRecord, now: number, maxTripMs: number): TripRecord[] {
+  const merged = new Map<string, TripRecord>();
+  for (const existing of trips) {
+    if (tripEnd(existing, maxTripMs) <= now) continue;
+    const key = keyOf(existing);
+    const seen = merged.get(key);
+    if (!seen || tripEnd(existing, maxTripMs) > tripEnd(seen, maxTripMs)) merged.set(key, existing);
+  }
+  const key = keyOf(trip);
+  const existing = merged.get(key);
+  if (tripEnd(trip, maxTripMs) > now && (!existing || tripEnd(trip, maxTripMs) > tripEnd(existing, maxTripMs))) merged.set(key, trip);
+  const out = [...merged.values()];
+  if (out.length <= maxStoredTrips) return out;
+  return out.sort((a, b) => tripEnd(b, maxTripMs) - tripEnd(a, maxTripMs)).slice(0, maxStoredTrips);
+}
+
+/** The stored trip for `trip`'s backend and scope, if any. */
+export function findTrip(trips: SharedTrips, backend: string, scope: TripScope): TripRecord | undefined {
+  for (const t of trips) if (t.backend === backend && t.scope === scope) return t;
+  return undefined;
 }

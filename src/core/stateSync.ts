@@ -5,14 +5,25 @@
 
 import type { BreakerBoard } from "./breakerBoard";
 import type { Clock, Random } from "./clock";
-import type { SharedStateStatus } from "./router";
 import type { StateStore, TripRecord } from "./stateStore";
+
+/** What /status says about shared state. */
+export interface SharedStateStatus {
+  store: string;
+  connected: boolean;
+  lastRefreshAt: string | null;
+  /** Store operations by this instance since start. */
+  reads: number;
+  writes: number;
+}
 
 export interface StateSyncLog {
   /** Once, when the store stops answering. */
   lost(error: unknown): void;
   /** Once, when it answers again. */
   restored(): void;
+  /** Once per stored version of a row that held entries failing the schema; they were ignored. */
+  badRow(dropped: number): void;
 }
 
 export interface StateSyncOptions {
@@ -34,6 +45,7 @@ export class StateSync {
   private readonly jitter: number;
   private readonly timeoutMs: number;
   private readonly maxBackoffMs: number;
+  /** Local trips not yet written, by backend and scope. */
   private readonly pending = new Map<string, TripRecord>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -51,6 +63,9 @@ export class StateSync {
     this.jitter = options.jitter ?? 0.2;
     this.timeoutMs = options.timeoutMs ?? Math.min(this.refreshMs, 2000);
     this.maxBackoffMs = options.maxBackoffMs ?? 8_000;
+    board.onTrip((trip) => {
+      if (trip.source === "local") this.share(trip);
+    });
   }
 
   /** Starts the background loop; the first refresh runs at once. */
@@ -68,9 +83,13 @@ export class StateSync {
   }
 
   /** Queues a local trip for the store and returns at once. */
-  share(backend: string, trip: TripRecord): void {
-    const queued = this.pending.get(backend);
-    if (!queued || trip.openUntil > queued.openUntil) this.pending.set(backend, trip);
+  share(trip: TripRecord): void {
+    const key = `${trip.backend}\n${trip.scope}`;
+    const queued = this.pending.get(key);
+    if (!queued || trip.openUntil > queued.openUntil) {
+      const { backend, scope, openUntil, trippedAt, reason, lastStatus, instance } = trip;
+      this.pending.set(key, { backend, scope, openUntil, trippedAt, reason, lastStatus, instance });
+    }
     if (!this.stopped && !this.running && this.connected !== false) {
       // Write now rather than at the next tick: other instances learn within one of their refreshes.
       // While the store is down the write waits for the backed-off tick instead.
@@ -91,6 +110,8 @@ export class StateSync {
 
   /** One round of writes then a read; exposed so tests can step the loop. */
   async syncOnce(): Promise<void> {
+    // Trips that ended are reported closed on this tick, whether or not the store answers.
+    this.board.sweep(this.options.clock.now());
     try {
       await this.flushWrites();
       const trips = await this.withTimeout((signal) => this.store.readTrips(signal));
@@ -123,14 +144,14 @@ export class StateSync {
 
   private async flushWrites(): Promise<void> {
     const now = this.options.clock.now();
-    for (const [backend, trip] of [...this.pending]) {
+    for (const [key, trip] of [...this.pending]) {
       if (trip.openUntil <= now) {
-        this.pending.delete(backend);
+        this.pending.delete(key);
         continue;
       }
-      await this.withTimeout((signal) => this.store.writeTrip(backend, trip, signal));
+      await this.withTimeout((signal) => this.store.writeTrip(trip, signal));
       // A longer trip may have been queued while this one was written.
-      if (this.pending.get(backend) === trip) this.pending.delete(backend);
+      if (this.pending.get(key) === trip) this.pending.delete(key);
     }
   }
 

@@ -1,40 +1,47 @@
 import { describe, expect, it } from "vitest";
-import { renderDemoView } from "./demoView";
+import { BreakerBoard } from "../core/breakerBoard";
+import { parseRouterConfig } from "../core/config";
+import { demoRows, renderDemoView } from "./demoView";
 
 const now = Date.parse("2026-01-02T10:00:00Z");
 
-describe("renderDemoView", () => {
-  it("shows each backend's breaker, calls served and failures", () => {
-    const text = renderDemoView(
-      [
-        {
-          name: "eastus-ptu",
-          priority: 1,
-          state: "open",
-          openUntil: "2026-01-02T10:00:01.000Z",
-          reason: "throttled",
-          lastStatus: 429,
-          source: "local",
-          served: 12,
-          failed: 3,
-        },
+describe("demo view", () => {
+  it("shows a row per backend and deployment: its breaker, calls served and failures", () => {
+    const config = parseRouterConfig({
+      backends: [
+        { name: "eastus-ptu", url: "https://a.example", priority: 1, deployments: { "gpt-4o": "gpt-4o-ptu" } },
         {
           name: "westus",
+          url: "https://b.example",
           priority: 2,
-          state: "closed",
-          openUntil: null,
-          reason: null,
-          lastStatus: 200,
-          source: "local",
-          served: 40,
-          failed: 0,
+          deployments: { "gpt-4o": "gpt-4o", "text-embedding-3-large": { name: "embeddings", priority: 1 } },
         },
       ],
-      now,
-    );
-    const lines = text.trimEnd().split("\n");
+    });
+    const board = new BreakerBoard(config.backends, config.circuitBreaker, "demo");
+    for (let i = 0; i < 12; i++) board.recordSuccess(0, "gpt-4o-ptu", 200);
+    board.recordFailure(0, "gpt-4o-ptu", { reason: "throttled", status: 429, retryAfterMs: 1_000 }, now);
+    for (let i = 0; i < 40; i++) board.recordSuccess(1, "gpt-4o", 200);
+    board.recordSuccess(1, "embeddings", 200);
+    const lines = renderDemoView(demoRows(board.view(now), config.backends), now)
+      .trimEnd()
+      .split("\n");
     expect(lines[0]).toContain("10:00:00");
-    expect(lines[2]).toMatch(/^eastus-ptu\s+1\s+OPEN until 10:00:01 \(throttled\)\s+12\s+3\s+429$/);
-    expect(lines[3]).toMatch(/^westus\s+2\s+closed\s+40\s+0\s+200$/);
+    expect(lines[2]).toMatch(/^eastus-ptu\s+gpt-4o-ptu\s+1\s+OPEN until 10:00:01 \(throttled\)\s+12\s+1\s+429$/);
+    expect(lines[3]).toMatch(/^westus\s+gpt-4o\s+2\s+closed\s+40\s+0\s+200$/);
+    expect(lines[4]).toMatch(/^westus\s+embeddings\s+1\s+closed\s+1\s+0\s+200$/);
+  });
+
+  it("shows a whole-backend trip on every row of that backend", () => {
+    const config = parseRouterConfig({ backends: [{ name: "eastus", url: "https://a.example" }] });
+    const board = new BreakerBoard(config.backends, config.circuitBreaker, "demo");
+    board.recordSuccess(0, "gpt-4o", 200);
+    board.recordSuccess(0, "embeddings", 200);
+    board.recordFailure(0, "gpt-4o", { reason: "connectionError" }, now);
+    const rows = demoRows(board.view(now), config.backends);
+    expect(rows.map((r) => [r.deployment, r.state, r.reason])).toEqual([
+      ["gpt-4o", "open", "connectionError"],
+      ["embeddings", "open", "connectionError"],
+    ]);
   });
 });

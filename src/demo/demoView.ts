@@ -1,18 +1,54 @@
-// The demo's live view: each backend's breaker, calls served and failures, redrawn in place every
-// second so a newcomer watches the PTU overflow to the priority-2 regions and come back.
+// The demo's live view: a row per backend and deployment — its breaker, calls served and failures
+// — redrawn in place every second, so a newcomer watches the PTU overflow to the priority-2
+// regions and come back, and a throttled deployment move without its neighbours.
 
-import type { BackendView } from "../core/breakerBoard";
+import type { BackendView, BreakerView } from "../core/breakerBoard";
+import type { BackendConfig } from "../core/config";
 
-export interface DemoRow extends BackendView {
+export interface DemoRow extends BreakerView {
+  backend: string;
+  /** The deployment's name at the backend ("-" before any call to a backend without a list). */
+  deployment: string;
   priority: number;
 }
 
-/** The view as text, one line per backend. Pure, so it is tested without a terminal. */
+/** Rows for the view: one per backend and deployment; a whole-backend trip shows on each of its rows. */
+export function demoRows(backends: readonly BackendView[], config: readonly BackendConfig[]): DemoRow[] {
+  const rows: DemoRow[] = [];
+  backends.forEach((backend, i) => {
+    const own = config[i];
+    const priorityOf = (name: string) => {
+      for (const d of own?.deployments?.values() ?? []) if (d.name === name) return d.priority;
+      return own?.priority ?? 1;
+    };
+    const whole = backend.backendWide.state === "open" ? backend.backendWide : undefined;
+    const entries: [string, BreakerView][] = backend.deployments.map((d) => [d.name, d]);
+    if (entries.length === 0) entries.push(["-", backend]);
+    for (const [name, view] of entries) {
+      const breaker = whole ?? view;
+      rows.push({
+        backend: backend.name,
+        deployment: name,
+        priority: priorityOf(name),
+        state: breaker.state,
+        openUntil: breaker.openUntil,
+        reason: breaker.reason,
+        source: breaker.source,
+        served: view.served,
+        failed: view.failed,
+        lastStatus: view.lastStatus,
+      });
+    }
+  });
+  return rows;
+}
+
+/** The view as text, one line per row. Pure, so it is tested without a terminal. */
 export function renderDemoView(rows: readonly DemoRow[], now: number): string {
   const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
   const lines = [
     `Demo pool at ${time(now)} UTC   (npm run demo:load sends traffic; Ctrl+C stops)`,
-    `${"backend".padEnd(15)}${"prio".padEnd(6)}${"state".padEnd(36)}${"served".padStart(8)}${"failed".padStart(8)}  last`,
+    `${"backend".padEnd(15)}${"deployment".padEnd(20)}${"prio".padEnd(6)}${"state".padEnd(36)}${"served".padStart(8)}${"failed".padStart(8)}  last`,
   ];
   for (const row of rows) {
     const state =
@@ -20,7 +56,7 @@ export function renderDemoView(rows: readonly DemoRow[], now: number): string {
         ? `OPEN until ${time(Date.parse(row.openUntil))} (${row.reason}${row.source === "shared" ? ", shared" : ""})`
         : "closed";
     lines.push(
-      `${row.name.padEnd(15)}${String(row.priority).padEnd(6)}${state.padEnd(36)}${String(row.served).padStart(8)}${String(row.failed).padStart(8)}  ${row.lastStatus ?? "-"}`,
+      `${row.backend.padEnd(15)}${row.deployment.padEnd(20)}${String(row.priority).padEnd(6)}${state.padEnd(36)}${String(row.served).padStart(8)}${String(row.failed).padStart(8)}  ${row.lastStatus ?? "-"}`,
     );
   }
   return `${lines.join("\n")}\n`;

@@ -3,11 +3,13 @@
 
 import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { RequestHandler } from "../../src/core/router";
-import { handleHttp } from "../../src/functions/httpAdapter";
+import type { LogSink } from "../../src/hosts/eventLog";
+import { handleHttp } from "../../src/hosts/functions/httpAdapter";
 
 export interface FunctionsCall {
   response: HttpResponseInit;
   headers: Headers;
+  /** Lines logged through the invocation's context, and (for streams) through the worker's log after it returned. */
   logs: { level: string; args: unknown[] }[];
 }
 
@@ -23,7 +25,13 @@ export async function callFunction(
   });
   const body = init.body === undefined ? undefined : typeof init.body === "string" ? { string: init.body } : { bytes: init.body };
   const request = new HttpRequest({ method: init.method, url: `http://localhost:7071${init.path}`, headers: init.headers ?? {}, body });
-  const response = await handleHttp(handler, request, context);
+  const workerLog: LogSink = {
+    debug: (fields) => logs.push({ level: "debug", args: [JSON.stringify(fields)] }),
+    info: (fields) => logs.push({ level: "information", args: [JSON.stringify(fields)] }),
+    warn: (fields) => logs.push({ level: "warning", args: [JSON.stringify(fields)] }),
+    error: (fields) => logs.push({ level: "error", args: [JSON.stringify(fields)] }),
+  };
+  const response = await handleHttp(handler, request, context, workerLog);
   return { response, headers: new Headers(response.headers as [string, string][]), logs };
 }
 

@@ -7,7 +7,7 @@ import type { RouterEvents } from "../../src/core/events";
 import { readSettings } from "../../src/core/settings";
 import type { StateStore } from "../../src/core/stateStore";
 import type { StateSyncLog } from "../../src/core/stateSync";
-import { type NodeServer, startNodeServer } from "../../src/hosts/nodeServer";
+import { type NodeServer, startNodeServer } from "../../src/hosts/node/nodeServer";
 import { createRouterApp, type RouterApp } from "../../src/routerApp";
 import { AzureOpenAISimulator, type SimulatorOptions } from "../../src/simulator/simulator";
 

@@ -1,60 +1,74 @@
 // One contract suite for every StateStore implementation (memory and Table Storage on Azurite).
 
 import { describe, expect, it } from "vitest";
-import type { StateStore, TripRecord } from "../../src/core/stateStore";
+import { findTrip, type SharedTrips, type StateStore, type TripRecord, wholeBackend } from "../../src/core/stateStore";
 
 const now = Date.now();
 const signal = () => new AbortController().signal;
 
-function trip(openUntil: number, instance = "i-1"): TripRecord {
-  return { openUntil, trippedAt: now, reason: "throttled", lastStatus: 429, instance };
+/** The cap the stores under test were made with (`maxTripMs`). */
+export const contractMaxTripMs = 300_000;
+
+export function trip(openUntil: number, instance = "i-1", scope = wholeBackend, backend = "eastus", trippedAt = now): TripRecord {
+  return { backend, scope, openUntil, trippedAt, reason: "throttled", lastStatus: 429, instance };
 }
+
+const keys = (trips: SharedTrips) => trips.map((t) => `${t.backend}/${t.scope}`).sort();
 
 /** `make` returns two clients of one fresh shared store (two instances on one table). */
 export function stateStoreContract(name: string, make: () => Promise<[StateStore, StateStore]>): void {
   describe(`${name} (StateStore contract)`, () => {
     it("reads no trips from an empty store", async () => {
       const [a] = await make();
-      expect(await a.readTrips(signal())).toEqual({});
+      expect(await a.readTrips(signal())).toEqual([]);
     });
 
     it("returns a written trip to every client", async () => {
       const [a, b] = await make();
-      await a.writeTrip("eastus", trip(now + 30_000), signal());
-      expect((await b.readTrips(signal())).eastus).toEqual(trip(now + 30_000));
-      expect((await a.readTrips(signal())).eastus).toEqual(trip(now + 30_000));
+      await a.writeTrip(trip(now + 30_000), signal());
+      expect(await b.readTrips(signal())).toEqual([trip(now + 30_000)]);
+      expect(await a.readTrips(signal())).toEqual([trip(now + 30_000)]);
     });
 
     it("keeps the longer trip when a shorter one is written later", async () => {
       const [a, b] = await make();
-      await a.writeTrip("eastus", trip(now + 60_000, "a"), signal());
-      await b.writeTrip("eastus", trip(now + 10_000, "b"), signal());
-      expect((await a.readTrips(signal())).eastus?.openUntil).toBe(now + 60_000);
-      await b.writeTrip("eastus", trip(now + 90_000, "b"), signal());
-      expect((await a.readTrips(signal())).eastus).toEqual(trip(now + 90_000, "b"));
+      await a.writeTrip(trip(now + 60_000, "a"), signal());
+      await b.writeTrip(trip(now + 10_000, "b"), signal());
+      expect(findTrip(await a.readTrips(signal()), "eastus", wholeBackend)?.openUntil).toBe(now + 60_000);
+      await b.writeTrip(trip(now + 90_000, "b"), signal());
+      expect(findTrip(await a.readTrips(signal()), "eastus", wholeBackend)).toEqual(trip(now + 90_000, "b"));
     });
 
-    it("keeps every backend's trip when clients write different backends", async () => {
+    it("keeps every backend's and every deployment's trip when clients write different ones", async () => {
       const [a, b] = await make();
       await a.readTrips(signal());
-      await b.writeTrip("westus", trip(now + 20_000, "b"), signal());
-      await a.writeTrip("eastus", trip(now + 30_000, "a"), signal());
-      const trips = await b.readTrips(signal());
-      expect(Object.keys(trips).sort()).toEqual(["eastus", "westus"]);
+      await b.writeTrip(trip(now + 20_000, "b", wholeBackend, "westus"), signal());
+      await a.writeTrip(trip(now + 30_000, "a", "gpt-4o"), signal());
+      await a.writeTrip(trip(now + 40_000, "a", "embeddings"), signal());
+      await b.writeTrip(trip(now + 50_000, "b", ""), signal());
+      expect(keys(await b.readTrips(signal()))).toEqual(["eastus/", "eastus/embeddings", "eastus/gpt-4o", "westus/*"]);
     });
 
-    it("settles concurrent trips of one backend on the longest", async () => {
+    it("settles concurrent trips of one backend and deployment on the longest", async () => {
       const [a, b] = await make();
       const lengths = [5_000, 50_000, 20_000, 45_000, 10_000, 30_000];
-      await Promise.all(lengths.map((ms, i) => (i % 2 === 0 ? a : b).writeTrip("eastus", trip(now + ms, `w${i}`), signal())));
-      expect((await a.readTrips(signal())).eastus?.openUntil).toBe(now + 50_000);
+      await Promise.all(lengths.map((ms, i) => (i % 2 === 0 ? a : b).writeTrip(trip(now + ms, `w${i}`, "gpt-4o"), signal())));
+      expect(findTrip(await a.readTrips(signal()), "eastus", "gpt-4o")?.openUntil).toBe(now + 50_000);
     });
 
     it("drops trips that are over when it next writes", async () => {
       const [a, b] = await make();
-      await a.writeTrip("old", trip(now - 1_000), signal());
-      await a.writeTrip("eastus", trip(now + 30_000), signal());
-      expect(Object.keys(await b.readTrips(signal()))).toEqual(["eastus"]);
+      await a.writeTrip(trip(now - 1_000, "i-1", wholeBackend, "old"), signal());
+      await a.writeTrip(trip(now + 30_000), signal());
+      expect(keys(await b.readTrips(signal()))).toEqual(["eastus/*"]);
+    });
+
+    it("drops, when it writes, trips past their cap counted from their own start", async () => {
+      const [a, b] = await make();
+      // Says it lasts another 9e15 ms, but began longer ago than the cap allows.
+      await a.writeTrip(trip(9e15, "liar", wholeBackend, "old", now - contractMaxTripMs - 1), signal());
+      await a.writeTrip(trip(now + 30_000), signal());
+      expect(keys(await b.readTrips(signal()))).toEqual(["eastus/*"]);
     });
   });
 }

@@ -4,9 +4,10 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import type { CallSummary } from "../core/events";
-import type { RouterResponse } from "../core/http";
-import type { RequestHandler } from "../core/router";
+import type { CallSummary } from "../../core/events";
+import type { HandledCall } from "../../core/http";
+import type { RequestHandler } from "../../core/router";
+import { BodyMeter, brokenStreamEvent, isEventStream } from "../responseBody";
 
 /** A caller's disconnection as undici understands it (an EventEmitter emitting "abort"), far cheaper than an AbortController. */
 class CallerGone extends EventEmitter {
@@ -25,7 +26,7 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
-/** Called with each call's summary, for a per-call log line. */
+/** Called with each call's summary once its body is done, for a per-call log line. */
 export type CallLogger = (summary: CallSummary) => void;
 
 export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger): (req: IncomingMessage, res: ServerResponse) => void {
@@ -44,46 +45,61 @@ export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger
         body: method === "GET" || method === "HEAD" ? undefined : req,
         signal: gone,
       })
-      .then((response) => {
-        if (onCall && response.summary) onCall(response.summary);
-        writeResponse(res, response, method);
-      })
+      .then((handled) => writeResponse(res, handled, method, onCall))
       .catch(() => res.destroy());
   };
 }
 
-function writeResponse(res: ServerResponse, response: RouterResponse, method: string): void {
-  if (res.destroyed) {
-    destroyBody(response);
+function writeResponse(res: ServerResponse, handled: HandledCall, method: string, onCall: CallLogger | undefined): void {
+  const { response, summary } = handled;
+  const body = response.body;
+  if (res.destroyed || body === undefined || method === "HEAD" || body instanceof Uint8Array) {
+    if (body !== undefined && !(body instanceof Uint8Array)) destroyBody(body);
+    const gone = res.destroyed;
+    if (!gone) {
+      res.writeHead(response.status, response.headers);
+      res.end(method === "HEAD" ? undefined : body);
+    }
+    const final = handled.bodyDone?.({ bytes: 0, error: undefined, callerGone: gone }) ?? summary;
+    if (onCall && final) onCall(final);
     return;
   }
   res.writeHead(response.status, response.headers);
-  const body = response.body;
-  if (body === undefined || method === "HEAD") {
-    destroyBody(response);
-    res.end();
-  } else if (body instanceof Uint8Array) {
-    res.end(body);
-  } else {
-    pipeBody(body instanceof Readable ? body : Readable.from(body), res);
-  }
+  pipeBody(body instanceof Readable ? body : Readable.from(body), res, handled, onCall);
 }
 
 // Chunk by chunk as the backend sends them, with backpressure. Readable.pipe rather than
 // stream.pipeline: pipeline allocates and aborts an AbortController per call, which the
-// benchmark showed as ~8% of the router's CPU. An error mid-stream cuts the caller's connection;
-// a caller that leaves stops the upstream body.
-function pipeBody(body: Readable, res: ServerResponse): void {
-  body.once("error", () => res.destroy());
+// benchmark showed as ~8% of the router's CPU. A break mid-stream cuts the caller's connection
+// (after an SSE error event where the stream is between events); a caller that leaves stops the
+// upstream body.
+function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onCall: CallLogger | undefined): void {
+  const meter = new BodyMeter();
+  const sse = isEventStream(handled.response.headers);
+  let reported = false;
+  const report = (error: unknown, callerGone: boolean) => {
+    if (reported) return;
+    reported = true;
+    const final = handled.bodyDone?.(meter.end(error, callerGone)) ?? handled.summary;
+    if (onCall && final) onCall(final);
+  };
+  body.on("data", (chunk: Uint8Array) => meter.count(chunk));
+  body.once("error", (error) => {
+    report(error, false);
+    if (sse && meter.atEventBoundary && !res.destroyed) res.write(brokenStreamEvent, () => res.destroy());
+    else res.destroy();
+  });
+  res.once("finish", () => report(undefined, false));
   res.once("close", () => {
-    if (!body.readableEnded) body.destroy();
+    if (body.readableEnded) return;
+    report(body.errored ?? new Error("the caller went away"), !body.errored);
+    body.destroy();
   });
   body.pipe(res);
 }
 
-function destroyBody(response: RouterResponse): void {
-  const body = response.body as { destroy?: () => void } | undefined;
-  body?.destroy?.();
+function destroyBody(body: unknown): void {
+  (body as { destroy?: () => void }).destroy?.();
 }
 
 export async function startNodeServer(

@@ -2,15 +2,14 @@
 // mirror the core's, and a catch-all gives unknown paths the router's 404 JSON.
 
 import "../index";
-import { app, type HttpMethod } from "@azure/functions";
-import { functionsHandler } from "./functionsRouter";
-import { handleHttp } from "./httpAdapter";
+import { app, type HttpMethod, type HttpRequest, type InvocationContext } from "@azure/functions";
+import { functionsHandler, workerLog } from "../hosts/functions/functionsHandler";
+import { handleHttp } from "../hosts/functions/httpAdapter";
 
 const everyMethod: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 // Built when the worker loads the app, so a configuration error is logged at start-up, once.
 const router = functionsHandler();
-const handler = (request: Parameters<typeof handleHttp>[1], context: Parameters<typeof handleHttp>[2]) =>
-  handleHttp(router, request, context);
+const handler = (request: HttpRequest, context: InvocationContext) => handleHttp(router, request, context, workerLog);
 
 app.http("openai", { route: "openai/{*path}", methods: everyMethod, authLevel: "anonymous", handler });
 app.http("health", { route: "health", methods: ["GET", "HEAD"], authLevel: "anonymous", handler });

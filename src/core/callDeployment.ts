@@ -1,0 +1,77 @@
+// A call's deployment — the name the caller uses — and the call rewritten for the name at each
+// backend. On `/openai/deployments/{name}/…` the name is the path segment and only that segment
+// changes; on other paths it is the body's top-level `model` (JSON or multipart) and only that
+// value changes: every other byte is sent as the caller sent it.
+
+import { findJsonModel, type ModelScan } from "./jsonModel";
+import { findMultipartModel, multipartBoundary } from "./multipartModel";
+
+export interface CallDeployment {
+  /** The caller's name for the deployment. */
+  name: string;
+  /** Where it was read, and so where it is rewritten. */
+  where: "path" | "json" | "multipart";
+  /** In the URL (path) or the body (json, multipart): the bytes that hold the name. */
+  start: number;
+  end: number;
+}
+
+export type DeploymentLookup =
+  | { kind: "deployment"; deployment: CallDeployment }
+  | { kind: "none" }
+  /** The body names a deployment twice: refused, as the router and a backend could read different ones. */
+  | { kind: "ambiguous" };
+
+const deploymentsPrefix = "/openai/deployments/";
+const none: DeploymentLookup = { kind: "none" };
+
+/** The deployment of a call to `url` (path and query; `path` is its path alone). */
+export function findCallDeployment(
+  url: string,
+  path: string,
+  contentType: string | undefined,
+  body: Uint8Array | undefined,
+): DeploymentLookup {
+  if (path.startsWith(deploymentsPrefix)) {
+    const start = deploymentsPrefix.length;
+    const slash = path.indexOf("/", start);
+    const end = slash === -1 ? path.length : slash;
+    if (end === start) return none;
+    return { kind: "deployment", deployment: { name: decodeSegment(url.slice(start, end)), where: "path", start, end } };
+  }
+  if (body === undefined || body.length === 0) return none;
+  const type = contentType ?? "";
+  const boundary = multipartBoundary(type);
+  if (boundary !== undefined) return fromBody(findMultipartModel(body, boundary), "multipart");
+  // JSON by its type, or a body that opens like one when the caller sent no type.
+  if (/json/i.test(type) || (type === "" && body[0] === 0x7b)) return fromBody(findJsonModel(body), "json");
+  return none;
+}
+
+function fromBody(scan: ModelScan, where: "json" | "multipart"): DeploymentLookup {
+  if (scan.kind === "duplicate") return { kind: "ambiguous" };
+  if (scan.kind === "absent" || scan.field.value === "") return none;
+  const { value, start, end } = scan.field;
+  return { kind: "deployment", deployment: { name: value, where, start, end } };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The URL for a backend that calls the deployment `target`. */
+export function urlFor(url: string, deployment: CallDeployment, target: string): string {
+  if (deployment.where !== "path") return url;
+  return url.slice(0, deployment.start) + encodeURIComponent(target) + url.slice(deployment.end);
+}
+
+/** The body for a backend that calls the deployment `target`: one value replaced, every other byte kept. */
+export function bodyFor(body: Uint8Array, deployment: CallDeployment, target: string): Uint8Array {
+  if (deployment.where === "path") return body;
+  const value = deployment.where === "json" ? JSON.stringify(target) : target;
+  return Buffer.concat([body.subarray(0, deployment.start), Buffer.from(value, "utf8"), body.subarray(deployment.end)]);
+}

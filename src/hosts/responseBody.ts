@@ -1,0 +1,40 @@
+// What both hosts do with a backend's streamed body on its way to the caller: count the bytes,
+// notice how it ended, and when it breaks after the first byte, make that visible — for server-sent
+// events an `error` event in the Azure error shape (where the stream is between events) — and then
+// cut the caller's connection, never a clean end that would pass a short answer for a whole one.
+
+import type { BodyEnd, HandledCall } from "../core/http";
+
+/** The SSE event sent before cutting a broken stream; the official SDKs raise it as an API error. */
+export const brokenStreamEvent = Buffer.from(
+  `event: error\ndata: ${JSON.stringify({
+    error: { code: "BackendStreamBroken", message: "The backend's stream broke before its end. Retry the call." },
+  })}\n\n`,
+);
+
+export function isEventStream(headers: HandledCall["response"]["headers"]): boolean {
+  const type = headers["content-type"];
+  return typeof type === "string" && type.startsWith("text/event-stream");
+}
+
+/** Tracks bytes and whether the bytes so far end between two server-sent events. */
+export class BodyMeter {
+  bytes = 0;
+  /** The last four bytes seen, oldest in the high byte; starts as if after a blank line. */
+  private tail = 0x0a0a;
+
+  count(chunk: Uint8Array): void {
+    const n = chunk.byteLength;
+    this.bytes += n;
+    for (let i = Math.max(0, n - 4); i < n; i++) this.tail = ((this.tail << 8) | (chunk[i] ?? 0)) >>> 0;
+  }
+
+  /** An event ends with a blank line: "\n\n", or "\r\n\r\n". */
+  get atEventBoundary(): boolean {
+    return (this.tail & 0xffff) === 0x0a0a || this.tail === 0x0d0a0d0a;
+  }
+
+  end(error: unknown, callerGone: boolean): BodyEnd {
+    return { bytes: this.bytes, error, callerGone };
+  }
+}

@@ -1,0 +1,80 @@
+// A core router over fakes (an in-process Upstream, a fake clock), for unit tests of routing,
+// the forwarding loop and the judge: no sockets, exact time.
+
+import { BreakerBoard } from "../../src/core/breakerBoard";
+import { createClientAuthenticator } from "../../src/core/clientAuth";
+import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
+import { apiKeyCredential, type BackendCredential } from "../../src/core/credentials";
+import type { RouterEvents } from "../../src/core/events";
+import { Forwarder } from "../../src/core/forwarder";
+import { Pool } from "../../src/core/pool";
+import { Router } from "../../src/core/router";
+import type { Upstream, UpstreamRequest, UpstreamResponse } from "../../src/core/upstream";
+import { fakeClock } from "./random";
+
+export const testClientKey = "client";
+
+/** An upstream whose answer per call is a function of the backend origin and request. */
+export function fakeUpstream(
+  answer: (origin: string, request: UpstreamRequest) => Promise<UpstreamResponse> | UpstreamResponse,
+): Upstream & {
+  sent: { origin: string; request: UpstreamRequest }[];
+} {
+  const sent: { origin: string; request: UpstreamRequest }[] = [];
+  return {
+    sent,
+    send: async (origin, request) => {
+      sent.push({ origin, request });
+      return answer(origin, request);
+    },
+  };
+}
+
+export function answer(status: number, headers: Record<string, string> = {}, text = "{}"): UpstreamResponse {
+  let discarded = false;
+  return {
+    status,
+    headers,
+    body: (async function* () {
+      if (!discarded) yield Buffer.from(text);
+    })(),
+    discard: () => {
+      discarded = true;
+    },
+  };
+}
+
+export function coreRouter(
+  rawConfig: unknown,
+  upstream: Upstream,
+  options: { events?: RouterEvents; credentials?: BackendCredential[]; random?: () => number; maxRequestBytes?: number } = {},
+) {
+  const config: RouterConfig = parseRouterConfig(rawConfig);
+  const clock = fakeClock();
+  const events = options.events ?? {};
+  const board = new BreakerBoard(config.backends, config.circuitBreaker, "test");
+  const pool = new Pool(config.backends);
+  const forwarder = new Forwarder({
+    config,
+    board,
+    upstream,
+    credentials: options.credentials ?? config.backends.map(() => apiKeyCredential("k")),
+    clock,
+    random: options.random ?? (() => 0),
+    events,
+  });
+  const router = new Router({
+    forwarder,
+    pool,
+    board,
+    authenticate: createClientAuthenticator([testClientKey], false),
+    clock,
+    events,
+    maxRequestBytes: options.maxRequestBytes ?? 1_000_000,
+    bodyTimeoutMs: 1_000,
+    frontDoorId: undefined,
+    instance: "test",
+    sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
+  });
+  return { router, board, clock, config, forwarder };
+}
