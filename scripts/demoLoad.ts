@@ -1,14 +1,24 @@
-// `npm run demo:load`: a mixed load (every fourth call streamed) on the running demo, in three
-// phases — within the PTU's 5 calls/s, well over it, within it again — so the live view shows the
-// PTU overflow to the priority-2 regions and come back. Bounded: it stops by itself.
+// `npm run demo:load`: a mixed load on the running demo, in three phases — within the PTU's 5
+// calls/s, well over it, within it again — so the live view shows the PTU overflow to the
+// priority-2 regions and come back. Chat calls (every fourth streamed) use `gpt-4o`, which the PTU
+// holds as `gpt-4o-ptu`; embeddings calls use `text-embedding-3-large`, which only the
+// pay-as-you-go regions have, and whose small westus quota trips in the peak while westus chat
+// goes on. Bounded: it stops by itself.
 // Options: --url <router> --key <client key> (default: read from the running demo), --seconds <n> (default 30).
 
 import { readFileSync } from "node:fs";
-import { demoInfoFile } from "../src/demo/demoPool";
+import { demoDeployments, demoInfoFile } from "../src/demo/demoPool";
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : process.argv[i + 1];
+  if (i !== -1) return process.argv[i + 1];
+  const inline = process.argv.find((a) => a.startsWith(`--${name}=`));
+  if (inline) return inline.slice(name.length + 3);
+  // `npm run demo:load --seconds 10`: npm takes the flag as its own config (npm_config_seconds=true)
+  // and passes the value on as a bare argument.
+  const fromNpm = process.env[`npm_config_${name}`];
+  if (fromNpm === "true") return process.argv.slice(2).find((a) => /^\d+$/.test(a));
+  return fromNpm || undefined;
 }
 
 function target(): { url: string; key: string } {
@@ -23,14 +33,27 @@ function target(): { url: string; key: string } {
   }
 }
 
-async function call(url: string, key: string, stream: boolean): Promise<string> {
-  const response = await fetch(`${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+type Kind = "chat" | "stream" | "embeddings";
+
+async function call(url: string, key: string, kind: Kind): Promise<string> {
+  const embeddings = kind === "embeddings";
+  const deployment = embeddings ? demoDeployments.embeddings : demoDeployments.chat;
+  const operation = embeddings ? "embeddings" : "chat/completions";
+  const body = embeddings ? { input: "Hello" } : { messages: [{ role: "user", content: "Hello" }], stream: kind === "stream" };
+  const response = await fetch(`${url}/openai/deployments/${deployment}/${operation}?api-version=2024-10-21`, {
     method: "POST",
     headers: { "api-key": key, "content-type": "application/json" },
-    body: JSON.stringify({ messages: [{ role: "user", content: "Hello" }], stream }),
+    body: JSON.stringify(body),
   });
   await response.arrayBuffer();
-  return response.ok ? (response.headers.get("x-served-by") ?? "?") : `error ${response.status}`;
+  if (!response.ok) return `error ${response.status}`;
+  return `${response.headers.get("x-served-by") ?? "?"}/${response.headers.get("x-served-deployment") ?? "?"}`;
+}
+
+/** Every third call is embeddings; of the chat calls, every fourth is streamed. */
+function kindOf(n: number): Kind {
+  if (n % 3 === 2) return "embeddings";
+  return n % 4 === 3 ? "stream" : "chat";
 }
 
 async function main(): Promise<void> {
@@ -41,7 +64,9 @@ async function main(): Promise<void> {
     { until: (2 * seconds) / 3, rate: 20 },
     { until: seconds, rate: 3 },
   ];
-  process.stdout.write(`demo load on ${url} for ${seconds} s: 3 calls/s, then 20 calls/s (over the PTU's 5), then 3 calls/s\n`);
+  process.stdout.write(
+    `demo load on ${url} for ${seconds} s: 3 calls/s, then 20 calls/s (over the PTU's 5 and westus' embeddings quota), then 3 calls/s\n`,
+  );
   const started = Date.now();
   const inflight: Promise<void>[] = [];
   let errors = 0;
@@ -51,8 +76,7 @@ async function main(): Promise<void> {
     const served: Record<string, number> = {};
     const thisSecond: Promise<void>[] = [];
     for (let i = 0; i < rate; i++) {
-      const stream = sent++ % 4 === 3;
-      const p = call(url, key, stream)
+      const p = call(url, key, kindOf(sent++))
         .then((by) => {
           if (by.startsWith("error")) errors++;
           served[by] = (served[by] ?? 0) + 1;

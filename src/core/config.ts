@@ -151,15 +151,32 @@ const deploymentSchema = z.union(
   { error: 'must be the deployment\'s name at this backend, or { "name", "priority", "weight" }' },
 );
 
-const deploymentsSchema = z
-  .record(z.string(), deploymentSchema, { error: 'must be an object of { "<caller\'s name>": <name at this backend> }' })
-  .superRefine((deployments, ctx) => {
-    for (const key of Object.keys(deployments)) {
-      if (!namePattern.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `is not a deployment name: ${nameRule}` });
+type RawDeployment = z.infer<typeof deploymentSchema>;
+
+// Read entry by entry into a Map, not through an object schema: a caller's name such as
+// "__proto__" would be lost (or worse) on its way through a plain object.
+const deploymentsSchema = z.unknown().transform((raw, ctx): Map<string, RawDeployment> => {
+  const out = new Map<string, RawDeployment>();
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    ctx.addIssue({ code: "custom", message: 'must be an object of { "<caller\'s name>": <name at this backend> }' });
+    return out;
+  }
+  const entries = Object.entries(raw);
+  if (entries.length === 0) ctx.addIssue({ code: "custom", message: "must list at least one deployment (or be left out)" });
+  for (const [callerName, value] of entries) {
+    if (!namePattern.test(callerName)) {
+      ctx.addIssue({ code: "custom", path: [callerName], message: `is not a deployment name: ${nameRule}` });
+      continue;
     }
-    if (Object.keys(deployments).length === 0)
-      ctx.addIssue({ code: "custom", message: "must list at least one deployment (or be left out)" });
-  });
+    const parsed = deploymentSchema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [callerName, ...issue.path] } as z.core.$ZodRawIssue);
+      continue;
+    }
+    out.set(callerName, parsed.data);
+  }
+  return out;
+});
 
 const backendSchema = z.strictObject({
   name: name("a name"),
@@ -277,14 +294,9 @@ export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG")
   };
 }
 
-function compileDeployments(
-  raw: Record<string, string | { name?: string | undefined; priority?: number | undefined; weight?: number | undefined }>,
-  priority: number,
-  weight: number,
-): Map<string, DeploymentConfig> {
-  // A Map, not the parsed object: a caller's name such as "constructor" must never meet Object.prototype.
+function compileDeployments(raw: ReadonlyMap<string, RawDeployment>, priority: number, weight: number): Map<string, DeploymentConfig> {
   const out = new Map<string, DeploymentConfig>();
-  for (const [callerName, value] of Object.entries(raw)) {
+  for (const [callerName, value] of raw) {
     out.set(
       callerName,
       typeof value === "string"

@@ -1,5 +1,7 @@
-// The demo pool `npm start` runs without ROUTER_CONFIG: three simulated regions on loopback —
-// a small priority-1 "PTU" that overflows and two priority-2 pay-as-you-go regions.
+// The demo pool `npm start` runs without ROUTER_CONFIG: three simulated regions on loopback — a
+// small priority-1 "PTU" holding the chat model under its own name (`gpt-4o-ptu`), and two
+// priority-2 pay-as-you-go regions with the chat model and an embeddings model, whose westus
+// quota is small: a real estate in miniature, so the view shows mapping and per-deployment trips.
 
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -20,17 +22,45 @@ export interface DemoPool {
   close(): Promise<void>;
 }
 
+/** What callers use: one chat model and one embeddings model. */
+export const demoDeployments = { chat: "gpt-4o", embeddings: "text-embedding-3-large" } as const;
+
 const regions = [
-  { name: "eastus-ptu", priority: 1, weight: 1, capacityPerSecond: 5 },
-  { name: "westus", priority: 2, weight: 1, capacityPerSecond: undefined },
-  { name: "swedencentral", priority: 2, weight: 1, capacityPerSecond: undefined },
+  {
+    name: "eastus-ptu",
+    priority: 1,
+    capacityPerSecond: 5,
+    deployments: { [demoDeployments.chat]: "gpt-4o-ptu" },
+    embeddingsPerSecond: undefined,
+  },
+  {
+    name: "westus",
+    priority: 2,
+    capacityPerSecond: undefined,
+    deployments: { [demoDeployments.chat]: "gpt-4o", [demoDeployments.embeddings]: "text-embedding-3-large" },
+    embeddingsPerSecond: 2,
+  },
+  {
+    name: "swedencentral",
+    priority: 2,
+    capacityPerSecond: undefined,
+    deployments: { [demoDeployments.chat]: "gpt-4o", [demoDeployments.embeddings]: "text-embedding-3-large" },
+    embeddingsPerSecond: undefined,
+  },
 ];
 
 export async function startDemoPool(env: Env): Promise<DemoPool> {
   const keys = regions.map(() => randomBytes(12).toString("hex"));
   const simulators = await Promise.all(
     regions.map((r, i) =>
-      AzureOpenAISimulator.start({ region: r.name, apiKey: keys[i], capacityPerSecond: r.capacityPerSecond, latencyMs: 40 }),
+      AzureOpenAISimulator.start({
+        region: r.name,
+        apiKey: keys[i],
+        capacityPerSecond: r.capacityPerSecond,
+        deployments: Object.values(r.deployments),
+        deploymentCapacityPerSecond: r.embeddingsPerSecond ? { "text-embedding-3-large": r.embeddingsPerSecond } : undefined,
+        latencyMs: 40,
+      }),
     ),
   );
   const config = {
@@ -38,8 +68,8 @@ export async function startDemoPool(env: Env): Promise<DemoPool> {
       name: r.name,
       url: simulators[i]?.url,
       priority: r.priority,
-      weight: r.weight,
       auth: { type: "apiKey", keySetting: `DEMO_KEY_${i}` },
+      deployments: r.deployments,
     })),
     circuitBreaker: { tripDuration: "PT10S", maxTripDuration: "PT1M" },
     attemptTimeout: "PT30S",

@@ -25,11 +25,15 @@ export interface SimulatorOptions {
   bearerToken?: string;
   /** Requests accepted per second; past that, 429 until the next second (a PTU that overflows). */
   capacityPerSecond?: number;
+  /** The same per deployment: Azure's quotas are per deployment. */
+  deploymentCapacityPerSecond?: Record<string, number>;
   /** Delay before answering, ms. Default 0. */
   latencyMs?: number;
   /** Chunks of a streamed answer, and the pause between them. Defaults 5 and 20 ms. */
   streamChunks?: number;
   streamChunkDelayMs?: number;
+  /** Deployments this resource has; others get 404 DeploymentNotFound, as Azure answers. Default: any name. */
+  deployments?: string[];
 }
 
 export interface RecordedRequest {
@@ -50,9 +54,10 @@ export class AzureOpenAISimulator {
   abandonedCount = 0;
   /** The latest requests, oldest first (bounded). */
   readonly received: RecordedRequest[] = [];
-  private fault: Fault | undefined;
-  private windowStart = 0;
-  private windowCount = 0;
+  /** Faults by deployment name; `*` for every request. */
+  private readonly faults = new Map<string, Fault>();
+  /** Per-second windows of accepted requests: `*` for the resource, else per deployment. */
+  private readonly windows = new Map<string, { start: number; count: number }>();
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -79,9 +84,10 @@ export class AzureOpenAISimulator {
     return this.options.region;
   }
 
-  /** Switches a fault on (or off with `undefined`) for every following request. */
-  setFault(fault: Fault | undefined): void {
-    this.fault = fault;
+  /** Switches a fault on (or off with `undefined`) for every following request, or only for one deployment's. */
+  setFault(fault: Fault | undefined, deployment = "*"): void {
+    if (fault) this.faults.set(deployment, fault);
+    else this.faults.delete(deployment);
   }
 
   resetCounts(): void {
@@ -114,7 +120,9 @@ export class AzureOpenAISimulator {
   }
 
   private respond(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    const fault = this.fault;
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const deployment = /^\/openai\/deployments\/([^/]+)\//.exec(path)?.[1] ?? modelOf(req, body);
+    const fault = (deployment === undefined ? undefined : this.faults.get(deployment)) ?? this.faults.get("*");
     if (fault?.kind === "hang") return;
     if (fault?.kind === "reset") {
       req.socket.destroy();
@@ -128,10 +136,20 @@ export class AzureOpenAISimulator {
         error: { code: "401", message: "Access denied due to invalid subscription key or wrong API endpoint." },
       });
     }
-    if (!this.takeCapacity()) {
-      const ms = 1000 - (Date.now() - this.windowStart);
-      return this.throttle(res, { kind: "throttle", retryAfterMs: ms, retryAfterSeconds: Math.ceil(ms / 1000) });
+    const known = this.options.deployments;
+    if (known && deployment !== undefined && !known.includes(deployment)) {
+      return this.sendJson(res, 404, {
+        error: {
+          code: "DeploymentNotFound",
+          message:
+            "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
+        },
+      });
     }
+    const full =
+      this.overCapacity("*", this.options.capacityPerSecond) ??
+      (deployment === undefined ? undefined : this.overCapacity(deployment, this.options.deploymentCapacityPerSecond?.[deployment]));
+    if (full !== undefined) return this.throttle(res, { kind: "throttle", retryAfterMs: full, retryAfterSeconds: Math.ceil(full / 1000) });
     this.route(req, res, body);
   }
 
@@ -142,16 +160,17 @@ export class AzureOpenAISimulator {
     return bearerToken !== undefined && req.headers.authorization === `Bearer ${bearerToken}`;
   }
 
-  private takeCapacity(): boolean {
-    const capacity = this.options.capacityPerSecond;
-    if (capacity === undefined) return true;
+  /** Takes one request from a per-second window; `undefined` when it fits, else ms until the window turns. */
+  private overCapacity(key: string, capacity: number | undefined): number | undefined {
+    if (capacity === undefined) return undefined;
     const now = Date.now();
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.windowCount = 0;
+    let window = this.windows.get(key);
+    if (!window || now - window.start >= 1000) {
+      window = { start: now, count: 0 };
+      this.windows.set(key, window);
     }
-    this.windowCount++;
-    return this.windowCount <= capacity;
+    window.count++;
+    return window.count <= capacity ? undefined : 1000 - (now - window.start);
   }
 
   private throttle(res: ServerResponse, fault: Extract<Fault, { kind: "throttle" }>): void {
@@ -175,6 +194,9 @@ export class AzureOpenAISimulator {
   private route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const deployment = /^\/openai\/deployments\/([^/]+)\//.exec(path)?.[1];
+    if (path.endsWith("/audio/transcriptions")) {
+      return this.sendJson(res, 200, { text: `Transcribed by ${this.options.region} with ${deployment ?? modelOf(req, body)}.` });
+    }
     let json: { model?: string; stream?: boolean; input?: unknown; encoding_format?: string } = {};
     try {
       if (body.length > 0) json = JSON.parse(body.toString("utf8"));
@@ -279,5 +301,20 @@ export class AzureOpenAISimulator {
       ],
       usage: { input_tokens: 5, output_tokens: 4, total_tokens: 9 },
     };
+  }
+}
+
+/** The deployment a v1 call names: `model` of a JSON body, or of a multipart form. */
+function modelOf(req: IncomingMessage, body: Buffer): string | undefined {
+  const type = req.headers["content-type"] ?? "";
+  if (body.length === 0) return undefined;
+  if (type.startsWith("multipart/form-data")) {
+    return /name="model"\r\n\r\n([^\r]*)\r\n/.exec(body.toString("latin1"))?.[1];
+  }
+  try {
+    const model: unknown = JSON.parse(body.toString("utf8")).model;
+    return typeof model === "string" ? model : undefined;
+  } catch {
+    return undefined;
   }
 }

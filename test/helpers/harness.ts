@@ -2,7 +2,7 @@
 // settings from env, the composition root, the plain Node host. Real sockets throughout.
 
 import { createServer } from "node:net";
-import { AzureOpenAI } from "openai";
+import OpenAI, { AzureOpenAI } from "openai";
 import type { RouterEvents } from "../../src/core/events";
 import { readSettings } from "../../src/core/settings";
 import type { StateStore } from "../../src/core/stateStore";
@@ -20,6 +20,8 @@ export interface RegionSpec extends Partial<SimulatorOptions> {
   refused?: boolean;
   /** The backend's `auth` in ROUTER_CONFIG; default: apiKey with its own key. */
   auth?: Record<string, unknown>;
+  /** The backend's `deployments` in ROUTER_CONFIG (the simulator's own list is `deployments`). */
+  routerDeployments?: Record<string, unknown>;
 }
 
 export interface Harness {
@@ -30,6 +32,8 @@ export interface Harness {
   app: RouterApp;
   server: NodeServer;
   client(options?: { apiKey?: string }): AzureOpenAI;
+  /** The official SDK on the v1 API: `OpenAI` with `baseURL: <router>/openai/v1/`. */
+  v1(options?: { apiKey?: string }): OpenAI;
   /** POST JSON to the router with the client key. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   status(): Promise<StatusBody>;
@@ -91,6 +95,7 @@ export function routerEnv(pool: Regions, options: Pick<HarnessOptions, "config" 
       priority: region.priority ?? 1,
       weight: region.weight ?? 1,
       auth: region.auth ?? { type: "apiKey", keySetting: `BACKEND_KEY_${i}` },
+      ...(region.routerDeployments ? { deployments: region.routerDeployments } : {}),
     })),
     ...options.config,
   };
@@ -118,6 +123,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     app,
     server,
     client: (o = {}) => new AzureOpenAI({ endpoint: server.url, apiKey: o.apiKey ?? clientKey, apiVersion: "2024-10-21", maxRetries: 0 }),
+    v1: (o = {}) => new OpenAI({ baseURL: `${server.url}/openai/v1/`, apiKey: o.apiKey ?? clientKey, maxRetries: 0 }),
     post: (path, body, headers = {}) =>
       fetch(`${server.url}${path}`, {
         method: "POST",
@@ -137,14 +143,22 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 export interface StatusBody {
   instance: string;
   sharedState: { store: string; connected: boolean; lastRefreshAt: string | null; reads: number; writes: number };
-  backends: {
+  backends: (BreakerStatus & {
     name: string;
-    state: "open" | "closed";
-    openUntil: string | null;
-    reason: string | null;
-    lastStatus: number | null;
-    source: string | null;
-  }[];
+    backendWide: BreakerStatus;
+    deployments: (BreakerStatus & { name: string; callerNames: string[] })[];
+    noDeployment: BreakerStatus | null;
+  })[];
+}
+
+export interface BreakerStatus {
+  state: "open" | "closed";
+  openUntil: string | null;
+  reason: string | null;
+  lastStatus: number | null;
+  source: string | null;
+  served: number;
+  failed: number;
 }
 
 export const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
