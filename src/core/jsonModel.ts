@@ -85,6 +85,7 @@ function stringEnd(buf: Buffer, pos: number): number {
   for (;;) {
     const q = buf.indexOf(quote, from);
     if (q === -1) throw new Malformed();
+    if (buf[q - 1] !== backslash) return q + 1;
     // Escaped when preceded by an odd number of backslashes. The walk back stops at the previous
     // quote at the latest, so the whole scan stays linear.
     let slashes = 0;
