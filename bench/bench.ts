@@ -236,7 +236,9 @@ async function main(): Promise<void> {
   router.proc.kill("SIGTERM");
 
   // (1b) the v1 API: the deployment in the body's model, renamed for the backend (the body rewritten).
-  const v1Router = await startRouter({ backends: [{ name: "steady", url: steadyUrl, auth: none, deployments: { "gpt-4o": "gpt-4o-bench" } }] });
+  const v1Router = await startRouter({
+    backends: [{ name: "steady", url: steadyUrl, auth: none, deployments: { "gpt-4o": "gpt-4o-bench" } }],
+  });
   const v1 = {
     small: await compare("v1 2 KB", v1Router, bare, { path: v1Path, body: v1Body(2_000) }),
     large: await compare("v1 200 KB", v1Router, bare, { path: v1Path, body: v1Body(200_000) }),

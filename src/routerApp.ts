@@ -3,10 +3,11 @@
 // Hosts (Functions, plain Node) call this and adapt requests to `app.handler`.
 
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
+import { hostname, totalmem } from "node:os";
 import { managedIdentityTokenProvider } from "./adapters/managedIdentity";
 import { createStateStore } from "./adapters/stateStoreFactory";
 import { UndiciUpstream } from "./adapters/undiciUpstream";
+import { BodyBudget, defaultBodyMemoryBytes } from "./core/bodyBudget";
 import { BreakerBoard } from "./core/breakerBoard";
 import { createClientAuthenticator } from "./core/clientAuth";
 import { type Clock, type Random, systemClock, systemRandom } from "./core/clock";
@@ -81,6 +82,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     events,
     maxRequestBytes: config.maxRequestBytes,
     bodyTimeoutMs: config.attemptTimeoutMs,
+    bodyBudget: new BodyBudget(settings.bodyMemoryBytes ?? defaultBodyMemoryBytes(instanceMemory(), config.maxRequestBytes)),
     frontDoorId: settings.frontDoorId,
     instance,
     sharedState: () => sync.status(),
@@ -98,4 +100,10 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
       await Promise.all([upstream.close?.(), store.close?.()]);
     },
   };
+}
+
+/** The instance's memory: its cgroup limit when it runs in one (Flex Consumption does), else the machine's. */
+function instanceMemory(): number {
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return constrained && constrained > 0 && constrained < totalmem() ? constrained : totalmem();
 }

@@ -181,12 +181,12 @@ describe("failover", () => {
 
   it("gives a tripped backend no traffic until its Retry-After passes, then traffic again", async () => {
     h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
-    sim(0).setFault({ kind: "throttle", retryAfterMs: 800 });
+    sim(0).setFault({ kind: "throttle", retryAfterMs: 1_200 });
     await h.post(chatPath, { messages });
     sim(0).setFault(undefined);
     for (let i = 0; i < 5; i++) expect((await h.post(chatPath, { messages })).headers.get("x-served-by")).toBe("region-1");
     expect(sim(0).requestCount).toBe(1);
-    await sleep(900);
+    await sleep(1_300);
     const back = await h.post(chatPath, { messages });
     expect(back.headers.get("x-served-by")).toBe("region-0");
     expect(sim(0).requestCount).toBe(2);

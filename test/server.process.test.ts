@@ -3,6 +3,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:net";
 import { AzureOpenAI } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -14,12 +15,15 @@ afterEach(() => {
   child = undefined;
 });
 
-function start(env: Record<string, string>): {
+function start(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): {
   proc: ChildProcess;
   output: () => string;
   waitFor: (re: RegExp) => Promise<RegExpMatchArray>;
 } {
-  const proc = spawn(process.execPath, [entry], {
+  const proc = spawn(process.execPath, [...nodeArgs, entry], {
     env: { PATH: process.env.PATH ?? "", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -120,5 +124,44 @@ describe("plain Node host", () => {
     const [code] = await once(proc, "exit");
     expect(code).toBe(1);
     expect(output().trim()).toBe('PORT: must be a port number (0–65535), got "http"');
+  });
+
+  it("says in one line, naming PORT, that the port is taken, without a stack", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const { proc, output } = start({ PORT: String(port) });
+      const [code] = await once(proc, "exit");
+      expect(code).toBe(1);
+      expect(output().trim().split("\n").at(-1)).toBe(`PORT: port ${port} on 127.0.0.1 is already in use (set PORT to another port)`);
+      expect(output()).not.toContain("    at ");
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("refuses a HOST that is no address in one line", async () => {
+    const { proc, output } = start({ HOST: "not a host!" });
+    const [code] = await once(proc, "exit");
+    expect(code).toBe(1);
+    expect(output().trim()).toBe('HOST: must be an IP address or a host name, got "not a host!"');
+  });
+
+  it("on an uncaught exception: logs it, takes no new calls, lets calls in flight finish, and exits non-zero", async () => {
+    const { proc, waitFor, output } = start({}, ["--require", "./test/fixtures/crashOnSignal.cjs"]);
+    const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const [, key] = await waitFor(/Client key: (\S+)/);
+    const client = new AzureOpenAI({ endpoint: url, apiKey: key, apiVersion: "2024-10-21", maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], stream: true });
+    proc.kill("SIGUSR2");
+    await waitFor(/"event":"uncaughtException"/);
+    let chunks = 0;
+    for await (const _ of stream) chunks++;
+    expect(chunks).toBe(6);
+    const [code] = await once(proc, "exit");
+    expect(code).toBe(1);
+    expect(output()).toContain("a bug nobody caught");
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type BreakerState, closedBreaker, isFailureStatus, isOpen, recordFailure, tripLengthMs } from "./breaker";
+import { type BreakerState, closedBreaker, isFailureStatus, isOpen, minTripMs, recordFailure, tripLengthMs } from "./breaker";
 import { parseRouterConfig } from "./config";
 
 const t0 = 1_700_000_000_000;
@@ -10,6 +10,13 @@ function policy(circuitBreaker: object = {}) {
 }
 
 describe("breaker", () => {
+  it("still trips, for a moment, on a 429 that says Retry-After 0 or a date already past", () => {
+    const { next, tripped } = recordFailure(closedBreaker, { reason: "throttled", status: 429, retryAfterMs: 0 }, t0, policy());
+    expect(tripped).toBe(true);
+    expect(next).toMatchObject({ state: "open", openUntil: t0 + minTripMs });
+    expect(tripLengthMs({ reason: "throttled", retryAfterMs: 10 }, policy())).toBe(minTripMs);
+  });
+
   it("opens on the first failure with the default count of 1, for tripDuration", () => {
     const { next, tripped } = recordFailure(closedBreaker, { reason: "serverError", status: 500 }, t0, policy());
     expect(tripped).toBe(true);

@@ -44,10 +44,16 @@ export function isFailureStatus(status: number, policy: CircuitBreakerConfig): b
   return false;
 }
 
-/** How long a trip caused by `failure` lasts: Retry-After when accepted, else tripDuration; never over the cap. */
+/**
+ * The shortest trip: a 429 with `Retry-After: 0` (or a date already past) still moves the next
+ * calls elsewhere for a moment, instead of sending every one to the backend that just refused.
+ */
+export const minTripMs = 1_000;
+
+/** How long a trip caused by `failure` lasts: Retry-After when accepted, else tripDuration; never over the cap, never under the floor. */
 export function tripLengthMs(failure: Failure, policy: CircuitBreakerConfig): number {
   const asked = policy.acceptRetryAfter ? failure.retryAfterMs : undefined;
-  return Math.min(asked ?? policy.tripDurationMs, policy.maxTripDurationMs);
+  return Math.min(Math.max(asked ?? policy.tripDurationMs, minTripMs), policy.maxTripDurationMs);
 }
 
 /**
@@ -70,9 +76,7 @@ export function recordFailure(
   const recent = state.state === "closed" ? state.failures.filter((t) => t > windowStart) : [];
   recent.push(now);
   if (recent.length < policy.failureCount) return { next: { state: "closed", failures: recent }, tripped: false };
-  const length = tripLengthMs(failure, policy);
-  if (length <= 0) return { next: closedBreaker, tripped: false };
-  return { next: open(failure, now, now + length), tripped: true };
+  return { next: open(failure, now, now + tripLengthMs(failure, policy)), tripped: true };
 }
 
 function open(failure: Failure, now: number, until: number): BreakerState {

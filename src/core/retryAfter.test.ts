@@ -20,10 +20,28 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs({ "retry-after": at }, now)).toBe(42_000);
   });
 
-  it("clamps a date in the past and negative numbers to zero", () => {
+  it("reads a date in the past and a zero as 0, and ignores negative numbers", () => {
     expect(retryAfterMs({ "retry-after": new Date(now - 60_000).toUTCString() }, now)).toBe(0);
-    expect(retryAfterMs({ "retry-after": "-5" }, now)).toBe(0);
-    expect(retryAfterMs({ "retry-after-ms": "-100" }, now)).toBe(0);
+    expect(retryAfterMs({ "retry-after": "0" }, now)).toBe(0);
+    expect(retryAfterMs({ "retry-after": "-5" }, now)).toBeUndefined();
+  });
+
+  it("skips an invalid or negative millisecond header, so a valid retry-after still counts", () => {
+    expect(retryAfterMs({ "retry-after-ms": "-100", "retry-after": "30" }, now)).toBe(30_000);
+    expect(retryAfterMs({ "retry-after-ms": "-100", "x-ms-retry-after-ms": "250" }, now)).toBe(250);
+    expect(retryAfterMs({ "x-ms-retry-after-ms": "NaN", "retry-after": "2" }, now)).toBe(2_000);
+  });
+
+  it("parses dates strictly: IMF-fixdate, RFC 850 and asctime, nothing else", () => {
+    const at = Date.UTC(2026, 10, 23, 10, 0, 30);
+    const t = at - 30_000;
+    expect(retryAfterMs({ "retry-after": "Mon, 23 Nov 2026 10:00:30 GMT" }, t)).toBe(30_000);
+    expect(retryAfterMs({ "retry-after": "Monday, 23-Nov-26 10:00:30 GMT" }, t)).toBe(30_000);
+    expect(retryAfterMs({ "retry-after": "Mon Nov 23 10:00:30 2026" }, t)).toBe(30_000);
+    expect(retryAfterMs({ "retry-after": "Mon Nov  2 10:00:30 2026" }, Date.UTC(2026, 10, 2, 10, 0, 0))).toBe(30_000);
+    for (const garbage of ["foo 2099", "Mon, 23 Nov 2026", "Mon, 31 Feb 2026 10:00:00 GMT", "23 Nov 2026 10:00:30 GMT", "tomorrow"]) {
+      expect(retryAfterMs({ "retry-after": garbage }, t), garbage).toBeUndefined();
+    }
   });
 
   it("returns undefined for garbage and falls through a garbage millisecond header", () => {

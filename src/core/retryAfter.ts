@@ -1,32 +1,71 @@
 // How long a backend asked us to stay away, read the way the Azure SDK reads it:
 // `retry-after-ms`, then `x-ms-retry-after-ms` (milliseconds), then `retry-after`
-// (delay-seconds or an HTTP date). Garbage yields `undefined`, never an exception.
+// (delay-seconds or an HTTP date). A header whose value is not usable is skipped, so the next one
+// counts: garbage or a negative number never hides a valid `retry-after`, never throws.
 
 import { headerValue, type IncomingHeaders } from "./http";
 
 const millisecondHeaders = ["retry-after-ms", "x-ms-retry-after-ms"] as const;
 
-/** Milliseconds to wait, clamped at 0, or `undefined` when no header gives a usable value. */
+/**
+ * Milliseconds to wait (0 for "now" or a date already past), or `undefined` when no header
+ * gives a usable value. The breaker decides what a 0 means (it still trips briefly).
+ */
 export function retryAfterMs(headers: IncomingHeaders, now: number): number | undefined {
   for (const name of millisecondHeaders) {
-    const ms = parseNumber(headerValue(headers, name));
-    if (ms !== undefined) return Math.max(0, ms);
+    const ms = parseNonNegative(headerValue(headers, name));
+    if (ms !== undefined) return ms;
   }
   const value = headerValue(headers, "retry-after")?.trim();
   if (!value) return undefined;
-  const seconds = parseNumber(value);
-  if (seconds !== undefined) return Math.max(0, seconds * 1000);
-  // An HTTP date always has letters in it (`Wed, 21 Oct 2015 07:28:00 GMT`); a bare number was handled above.
-  if (!/[a-z]/i.test(value)) return undefined;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  const seconds = parseNonNegative(value);
+  if (seconds !== undefined) return seconds * 1000;
+  const at = parseHttpDate(value);
+  return at === undefined ? undefined : Math.max(0, at - now);
 }
 
-function parseNumber(value: string | undefined): number | undefined {
+function parseNonNegative(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const text = value.trim();
-  // Number("") is 0 and Number("0x10") is 16: accept only plain decimal numbers.
-  if (!/^-?\d+(\.\d+)?$/.test(text)) return undefined;
+  // Number("") is 0 and Number("0x10") is 16: accept only plain non-negative decimals.
+  if (!/^\d+(\.\d+)?$/.test(text)) return undefined;
   const n = Number(text);
   return Number.isFinite(n) ? n : undefined;
+}
+
+const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const day = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const longDay = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)";
+const month = `(${months.join("|")})`;
+const time = "(\\d{2}):(\\d{2}):(\\d{2})";
+// The three forms of RFC 9110 §5.6.7, and nothing else: `Date.parse` would take "foo 2099" as a year.
+const imfFixdate = new RegExp(`^${day}, (\\d{2}) ${month} (\\d{4}) ${time} GMT$`);
+const rfc850 = new RegExp(`^${longDay}, (\\d{2})-${month}-(\\d{2}) ${time} GMT$`);
+const asctime = new RegExp(`^${day} ${month} ([ \\d]\\d) ${time} (\\d{4})$`);
+
+/** Epoch ms of an HTTP date in one of its three forms, or `undefined`. */
+export function parseHttpDate(text: string): number | undefined {
+  let m = imfFixdate.exec(text);
+  if (m) return utc(m[3], m[2], m[1], m[4], m[5], m[6]);
+  m = rfc850.exec(text);
+  if (m) {
+    // Two-digit years: RFC 9110 reads one more than 50 years ahead as the past century.
+    const yy = Number(m[3]);
+    const thisYear = new Date().getUTCFullYear();
+    let year = Math.floor(thisYear / 100) * 100 + yy;
+    if (year > thisYear + 50) year -= 100;
+    return utc(String(year), m[2], m[1], m[4], m[5], m[6]);
+  }
+  m = asctime.exec(text);
+  if (m) return utc(m[6], m[1], m[2]?.trim(), m[3], m[4], m[5]);
+  return undefined;
+}
+
+function utc(year?: string, mon?: string, dd?: string, hh?: string, mi?: string, ss?: string): number | undefined {
+  const monthIndex = months.indexOf(mon ?? "");
+  const [y, d, h, i, s] = [year, dd, hh, mi, ss].map(Number) as [number, number, number, number, number];
+  if (monthIndex < 0 || d < 1 || d > 31 || h > 23 || i > 59 || s > 60) return undefined;
+  const at = Date.UTC(y, monthIndex, d, h, i, s);
+  // 31 Feb rolls into March in Date.UTC; a real date does not.
+  return new Date(at).getUTCDate() === d ? at : undefined;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { answer, coreRouter, fakeUpstream, testClientKey } from "../../test/helpers/coreRouter";
+import { BodyBudget } from "./bodyBudget";
 import type { RouterRequest } from "./http";
 import { misconfiguredHandler } from "./router";
 import { type Upstream, UpstreamError } from "./upstream";
@@ -150,5 +151,38 @@ describe("Router", () => {
     });
     expect(response.status).toBe(400);
     expect(upstream.sent).toHaveLength(0);
+  });
+
+  it("holds request bodies under the instance's budget: past it 503 with Retry-After, and bytes come back after the call", async () => {
+    const upstream = fakeUpstream(() => answer(200));
+    const budget = new BodyBudget(100);
+    const { router } = coreRouter(oneBackend, upstream, { bodyBudget: budget });
+    let finish: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const slow = router.handle({
+      ...call,
+      headers: { ...call.headers, "content-length": "80" },
+      body: (async function* () {
+        yield Buffer.alloc(40, 0x20);
+        await gate;
+        yield Buffer.alloc(40, 0x20);
+      })(),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(budget.inUse).toBe(80);
+    const refused = await router.handle({ ...call, headers: { ...call.headers, "content-length": "50" }, body: bytes("x".repeat(50)) });
+    expect(refused.response.status).toBe(503);
+    expect(refused.response.headers["retry-after"]).toBe("1");
+    expect(JSON.parse(bodyOf(refused.response)).error.code).toBe("ServerBusy");
+    // A body without a declared length is counted as it arrives.
+    const chunked = await router.handle({ ...call, body: bytes("y".repeat(30)) });
+    expect(chunked.response.status).toBe(503);
+    expect(upstream.sent).toHaveLength(0);
+    finish();
+    expect((await slow).response.status).toBe(200);
+    expect(budget.inUse).toBe(0);
+    expect((await router.handle({ ...call, body: bytes("y".repeat(30)) })).response.status).toBe(200);
   });
 });

@@ -1,6 +1,7 @@
 // The router's routes, framework-free: /openai/* is forwarded, /health and /status are answered
 // from memory, everything else is 404. Every host (Functions, plain Node) calls `handle`.
 
+import type { BodyBudget } from "./bodyBudget";
 import type { FailureReason } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
 import { findCallDeployment } from "./callDeployment";
@@ -11,7 +12,7 @@ import type { CallSummary, RouterEvents } from "./events";
 import type { Forwarder, ForwardResult } from "./forwarder";
 import { type BodyEnd, type HandledCall, headerValue, type RouterRequest, type RouterResponse } from "./http";
 import type { Pool } from "./pool";
-import { BodyReadError, readBodyWithin } from "./requestBody";
+import { type BodyHold, BodyReadError, readBodyWithin } from "./requestBody";
 import { pathOf, unsafePathReason } from "./requestPath";
 import type { SharedStateStatus } from "./stateSync";
 
@@ -25,6 +26,8 @@ export interface RouterDeps {
   maxRequestBytes: number;
   /** Longest pause while a request body arrives before the call is answered 408. */
   bodyTimeoutMs: number;
+  /** Request bodies this instance may hold at once. */
+  bodyBudget: BodyBudget;
   /** When set, `x-azure-fdid` must match (not checked on /health). */
   frontDoorId: string | undefined;
   instance: string;
@@ -68,15 +71,31 @@ export class Router implements RequestHandler {
     if (rejected) return rejected;
     const unsafe = unsafePathReason(path);
     if (unsafe) return this.rejected(request, path, errorResponse("BadRequest", unsafe));
+    const hold: BodyHold = { budget: this.deps.bodyBudget, bytes: 0 };
+    try {
+      return await this.forwardWithin(request, path, hold);
+    } finally {
+      // The body is done with once the answer's headers are in: no later attempt re-sends it.
+      hold.budget.give(hold.bytes);
+    }
+  }
+
+  private async forwardWithin(request: RouterRequest, path: string, hold: BodyHold): Promise<HandledCall> {
     const { maxRequestBytes, bodyTimeoutMs, pool, forwarder } = this.deps;
     const declared = Number(headerValue(request.headers, "content-length"));
     let body: Buffer | undefined;
     try {
-      body = await readBodyWithin(request.body, maxRequestBytes, Number.isFinite(declared) ? declared : undefined, bodyTimeoutMs);
+      body = await readBodyWithin(request.body, maxRequestBytes, Number.isFinite(declared) ? declared : undefined, bodyTimeoutMs, hold);
     } catch (error) {
       if (!(error instanceof BodyReadError)) throw error;
       if (error.kind === "timeout") {
         return this.rejected(request, path, errorResponse("RequestTimeout", "The request body did not arrive in time."));
+      }
+      if (error.kind === "busy") {
+        const busy = errorResponse("ServerBusy", "This instance holds as many request bodies as it may. Retry after 1 second.", {
+          "retry-after": "1",
+        });
+        return this.rejected(request, path, busy);
       }
       // The caller left (or its connection broke) during the upload: its call, not our failure.
       return this.rejected(request, path, errorResponse("BadRequest", "The request body was cut off."), "aborted");

@@ -51,6 +51,26 @@ describe("readSettings", () => {
     expect(errorOf({ ...base, ROUTER_STATE_REFRESH: "1s" })).toMatch(/^ROUTER_STATE_REFRESH: must be/);
   });
 
+  it("refuses an unresolved Key Vault reference in any setting, in any letter case", () => {
+    const reference = "@microsoft.keyvault(SecretUri=https://kv.vault.azure.net/secrets/a)";
+    expect(errorOf({ ...base, A_KEY: reference })).toMatch(/^A_KEY: is an unresolved Key Vault reference/);
+    expect(errorOf({ ...base, ROUTER_CLIENT_KEYS: `k1,${reference.toUpperCase()}` })).toMatch(/^ROUTER_CLIENT_KEYS: is an unresolved/);
+    expect(errorOf({ ...base, ROUTER_FRONT_DOOR_ID: reference })).toMatch(/^ROUTER_FRONT_DOOR_ID: is an unresolved/);
+    expect(errorOf({ ...base, ROUTER_CONFIG: ` ${reference}` })).toMatch(/^ROUTER_CONFIG: is an unresolved/);
+    expect(errorOf({ ...base, ROUTER_STATE: "@Microsoft.KeyVault(VaultName=kv;SecretName=state)" })).toMatch(
+      /^ROUTER_STATE: is an unresolved/,
+    );
+  });
+
+  it("says what ROUTER_CONFIG holds when it is JSON but not an object, instead of looking for a file", () => {
+    expect(errorOf({ ...base, ROUTER_CONFIG: "[]" })).toBe('ROUTER_CONFIG: must be a JSON object with "backends", got an array');
+    expect(errorOf({ ...base, ROUTER_CONFIG: "null" })).toBe('ROUTER_CONFIG: must be a JSON object with "backends", got null');
+    expect(errorOf({ ...base, ROUTER_CONFIG: "42" })).toBe('ROUTER_CONFIG: must be a JSON object with "backends", got a number');
+    expect(errorOf({ ...base, ROUTER_CONFIG: "/etc/r.json" }, () => "[1]")).toBe(
+      'ROUTER_CONFIG: must be a JSON object with "backends" (file /etc/r.json), got an array',
+    );
+  });
+
   it("chooses the state store: ROUTER_STATE, else AzureWebJobsStorage (key or identity based), else memory", () => {
     const cs =
       "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;";

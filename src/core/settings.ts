@@ -26,6 +26,8 @@ export interface Settings {
   stateRefreshMs: number;
   /** When set, calls must carry this `x-azure-fdid`. */
   frontDoorId: string | undefined;
+  /** Request bodies an instance may hold at once (`ROUTER_BODY_MEMORY`); unset: a quarter of the instance's memory. */
+  bodyMemoryBytes: number | undefined;
 }
 
 /** Names of every setting the code reads; the infra test checks Bicep against it. */
@@ -37,10 +39,16 @@ export const settingNames = {
   stateTable: "ROUTER_STATE_TABLE",
   stateRefresh: "ROUTER_STATE_REFRESH",
   frontDoorId: "ROUTER_FRONT_DOOR_ID",
+  bodyMemory: "ROUTER_BODY_MEMORY",
 } as const;
 
 /** Reads the router's settings. `readConfigFile` loads `ROUTER_CONFIG` when it is a path. */
 export function readSettings(env: Env, readConfigFile: (path: string) => string): Settings {
+  // A setting that still holds a Key Vault reference means the reference did not resolve, whichever setting it is.
+  for (const name of Object.values(settingNames)) {
+    const value = env[name];
+    if (value !== undefined) rejectUnresolvedReference(name, value.trim());
+  }
   const config = parseRouterConfig(readConfigJson(env, readConfigFile));
   const allowAnonymous = readBoolean(env, settingNames.allowAnonymous);
   const clientKeys = (env[settingNames.clientKeys] ?? "")
@@ -62,26 +70,48 @@ export function readSettings(env: Env, readConfigFile: (path: string) => string)
     stateTable: readTableName(env),
     stateRefreshMs: readDuration(env, settingNames.stateRefresh, 1000),
     frontDoorId: env[settingNames.frontDoorId]?.trim() || undefined,
+    bodyMemoryBytes: readBodyMemory(env, config.maxRequestBytes),
   };
+}
+
+function readBodyMemory(env: Env, maxRequestBytes: number): number | undefined {
+  const name = settingNames.bodyMemory;
+  const value = env[settingNames.bodyMemory]?.trim();
+  if (!value) return undefined;
+  const bytes = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(bytes) || bytes < maxRequestBytes) {
+    throw new ConfigError(`${name}: must be a number of bytes, at least maxRequestBytes (${maxRequestBytes})`);
+  }
+  return bytes;
 }
 
 function readConfigJson(env: Env, readConfigFile: (path: string) => string): unknown {
   const name = settingNames.config;
   const value = env[settingNames.config]?.trim();
   if (!value) throw new ConfigError(`${name}: is required (the pool configuration as JSON, or a path to a JSON file)`);
+  // JSON of any kind is taken as JSON (and refused below unless it is an object); anything else is a path.
+  const looksLikeJson = /^[{["]/.test(value) || /^(null|true|false|-?\d[\d.eE+-]*)$/.test(value);
   let text = value;
-  if (!value.startsWith("{")) {
+  let from = "";
+  if (!looksLikeJson) {
     try {
       text = readConfigFile(value);
+      from = ` (file ${value})`;
     } catch (error) {
       throw new ConfigError(`${name}: cannot read file ${value} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
     }
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${name}: is not valid JSON (${(error as Error).message})`);
+    throw new ConfigError(`${name}: is not valid JSON${from} (${(error as Error).message})`);
   }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    const kind = parsed === null ? "null" : Array.isArray(parsed) ? "an array" : `a ${typeof parsed}`;
+    throw new ConfigError(`${name}: must be a JSON object with "backends"${from}, got ${kind}`);
+  }
+  return parsed;
 }
 
 function readBackendKeys(env: Env, config: RouterConfig): Map<string, string> {
@@ -102,7 +132,7 @@ function readBackendKeys(env: Env, config: RouterConfig): Map<string, string> {
 // App Service replaces `@Microsoft.KeyVault(...)` before the process starts; a value still in that form
 // means the reference failed (identity or network), and sending it as a key would only yield 401s.
 function rejectUnresolvedReference(setting: string, value: string): void {
-  if (value.startsWith("@Microsoft.KeyVault(")) {
+  if (/^@microsoft\.keyvault\s*\(/i.test(value)) {
     throw new ConfigError(`${setting}: is an unresolved Key Vault reference (check the app's identity and Key Vault access)`);
   }
 }

@@ -9,12 +9,21 @@ import type { AddressInfo, Socket } from "node:net";
 
 export type Fault =
   /** 429 with Azure's headers; without values: `retry-after: 1`. */
-  | { kind: "throttle"; retryAfterSeconds?: number; retryAfterMs?: number; retryAfterDate?: Date }
+  | {
+      kind: "throttle";
+      retryAfterSeconds?: number;
+      retryAfterMs?: number;
+      retryAfterDate?: Date;
+      /** Exactly these retry headers instead of the ones above (for odd values). */
+      headers?: Record<string, string>;
+    }
   | { kind: "error"; status: number }
   /** Accepts the request and never answers. */
   | { kind: "hang" }
   /** Closes the connection without a response. */
-  | { kind: "reset" };
+  | { kind: "reset" }
+  /** Answers 200, sends the first `events` SSE events (or half a JSON body), then resets the connection. */
+  | { kind: "breakAfter"; events: number };
 
 export interface SimulatorOptions {
   region: string;
@@ -129,6 +138,7 @@ export class AzureOpenAISimulator {
       return;
     }
     if (fault?.kind === "throttle") return this.throttle(res, fault);
+    // breakAfter answers first, then breaks: handled where the answer is written.
     if (fault?.kind === "error")
       return this.sendJson(res, fault.status, { error: { code: "InternalServerError", message: "The server had an error." } });
     if (!this.authorized(req)) {
@@ -175,9 +185,12 @@ export class AzureOpenAISimulator {
 
   private throttle(res: ServerResponse, fault: Extract<Fault, { kind: "throttle" }>): void {
     const headers: Record<string, string> = {};
-    if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(Math.round(fault.retryAfterMs));
-    if (fault.retryAfterDate !== undefined) headers["retry-after"] = fault.retryAfterDate.toUTCString();
-    else headers["retry-after"] = String(fault.retryAfterSeconds ?? Math.max(1, Math.ceil((fault.retryAfterMs ?? 1000) / 1000)));
+    if (fault.headers) Object.assign(headers, fault.headers);
+    else {
+      if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(Math.round(fault.retryAfterMs));
+      if (fault.retryAfterDate !== undefined) headers["retry-after"] = fault.retryAfterDate.toUTCString();
+      else headers["retry-after"] = String(fault.retryAfterSeconds ?? Math.max(1, Math.ceil((fault.retryAfterMs ?? 1000) / 1000)));
+    }
     this.sendJson(
       res,
       429,
@@ -204,7 +217,13 @@ export class AzureOpenAISimulator {
       return this.sendJson(res, 400, { error: { code: "BadRequest", message: "The request body is not valid JSON." } });
     }
     const model = deployment ?? json.model ?? "gpt-4o";
-    if (path.endsWith("/chat/completions")) return json.stream ? this.streamChat(res, model) : this.sendJson(res, 200, this.chat(model));
+    const breakAfter = this.faults.get(model)?.kind === "breakAfter" ? this.faults.get(model) : this.faults.get("*");
+    const breakAt = breakAfter?.kind === "breakAfter" ? breakAfter.events : undefined;
+    if (path.endsWith("/chat/completions")) {
+      if (json.stream) return this.streamChat(res, model, breakAt);
+      if (breakAt !== undefined) return this.sendBrokenJson(res, this.chat(model));
+      return this.sendJson(res, 200, this.chat(model));
+    }
     if (path.endsWith("/embeddings")) return this.sendJson(res, 200, this.embeddings(model, json.input, json.encoding_format));
     if (path === "/openai/v1/responses" || path.endsWith("/responses")) return this.sendJson(res, 200, this.response(model));
     if (path === "/openai/models" || path === "/openai/v1/models") {
@@ -241,7 +260,15 @@ export class AzureOpenAISimulator {
     };
   }
 
-  private streamChat(res: ServerResponse, model: string): void {
+  /** A JSON answer whose connection dies halfway through the body. */
+  private sendBrokenJson(res: ServerResponse, payload: unknown): void {
+    const body = Buffer.from(JSON.stringify(payload));
+    this.servedCount++;
+    res.writeHead(200, { ...this.azureHeaders(), "content-type": "application/json", "content-length": body.length });
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+  }
+
+  private streamChat(res: ServerResponse, model: string, breakAt?: number): void {
     this.servedCount++;
     res.writeHead(200, { ...this.azureHeaders(), "content-type": "text/event-stream", "cache-control": "no-cache" });
     const id = `chatcmpl-${randomUUID()}`;
@@ -250,6 +277,10 @@ export class AzureOpenAISimulator {
     let sent = 0;
     const next = (): void => {
       if (res.destroyed) return;
+      if (sent === breakAt) {
+        res.socket?.destroy();
+        return;
+      }
       if (sent === total) {
         res.write(`data: ${JSON.stringify(this.chunk(id, model, {}, "stop"))}\n\n`);
         res.end("data: [DONE]\n\n");

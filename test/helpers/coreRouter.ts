@@ -1,6 +1,7 @@
 // A core router over fakes (an in-process Upstream, a fake clock), for unit tests of routing,
 // the forwarding loop and the judge: no sockets, exact time.
 
+import { BodyBudget } from "../../src/core/bodyBudget";
 import { BreakerBoard } from "../../src/core/breakerBoard";
 import { createClientAuthenticator } from "../../src/core/clientAuth";
 import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
@@ -47,7 +48,13 @@ export function answer(status: number, headers: Record<string, string> = {}, tex
 export function coreRouter(
   rawConfig: unknown,
   upstream: Upstream,
-  options: { events?: RouterEvents; credentials?: BackendCredential[]; random?: () => number; maxRequestBytes?: number } = {},
+  options: {
+    events?: RouterEvents;
+    credentials?: BackendCredential[];
+    random?: () => number;
+    maxRequestBytes?: number;
+    bodyBudget?: BodyBudget;
+  } = {},
 ) {
   const config: RouterConfig = parseRouterConfig(rawConfig);
   const clock = fakeClock();
@@ -72,6 +79,7 @@ export function coreRouter(
     events,
     maxRequestBytes: options.maxRequestBytes ?? 1_000_000,
     bodyTimeoutMs: 1_000,
+    bodyBudget: options.bodyBudget ?? new BodyBudget(64 * 1024 * 1024),
     frontDoorId: undefined,
     instance: "test",
     sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),

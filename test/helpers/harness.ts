@@ -3,7 +3,7 @@
 
 import { createServer } from "node:net";
 import OpenAI, { AzureOpenAI } from "openai";
-import type { RouterEvents } from "../../src/core/events";
+import type { CallSummary, RouterEvents } from "../../src/core/events";
 import { readSettings } from "../../src/core/settings";
 import type { StateStore } from "../../src/core/stateStore";
 import type { StateSyncLog } from "../../src/core/stateSync";
@@ -50,6 +50,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   store?: StateStore;
   instance?: string;
+  /** Each call's final summary, as the Node host logs it. */
+  onCall?: (summary: CallSummary) => void;
 }
 
 /** A loopback port with nothing listening on it. */
@@ -115,7 +117,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     readSettings(env, () => ""),
     { events: options.events, store: options.store, instance: options.instance, syncLog: options.syncLog },
   );
-  const server = await startNodeServer(app.router, { host: "127.0.0.1", port: 0 });
+  const server = await startNodeServer(app.router, { host: "127.0.0.1", port: 0, onCall: options.onCall });
   return {
     url: server.url,
     sims,

@@ -1,0 +1,110 @@
+// Rows in the shared state table that anyone with access could have written: nulls, foreign
+// shapes, backend names that are built-in object members, huge numbers, long strings. A router
+// instance on Azurite must ignore what fails the schema (logging it once), never bench a backend
+// past maxTripDuration counted from the trip's start, and repair the row on its next write.
+
+import { TableClient } from "@azure/data-tables";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { poolKey } from "../../src/adapters/tableStateStore";
+import { parseRouterConfig } from "../../src/core/config";
+import { decodeTrips } from "../../src/core/tripCodec";
+import { type Azurite, startAzurite } from "../helpers/azurite";
+import { type Harness, type Regions, routerEnv, sleep, startHarness, startRegions } from "../helpers/harness";
+
+let azurite: Azurite;
+let regions: Regions | undefined;
+let h: Harness | undefined;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+afterEach(async () => {
+  await h?.close();
+  await regions?.close();
+  h = undefined;
+  regions = undefined;
+});
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+describe("garbage in the shared state row (Azurite)", () => {
+  it("ignores bad entries with one log line, applies the good ones capped from their start, and repairs the row on the next write", async () => {
+    regions = await startRegions([
+      { region: "constructor", priority: 1 },
+      { region: "__proto__", priority: 2 },
+      { region: "toString", priority: 2 },
+      { region: "hasOwnProperty", priority: 2 },
+    ]);
+    const table = `garbage${Date.now() % 100000}`;
+    const config = { circuitBreaker: { maxTripDuration: "PT2S" } };
+    const settingsEnv = routerEnv(regions, { config });
+    const backends = parseRouterConfig(JSON.parse(settingsEnv.ROUTER_CONFIG ?? "{}")).backends;
+    const client = TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true });
+    await client.createTable();
+    const now = Date.now();
+    const trips = [
+      null,
+      { constructor: { openUntil: now + 60_000 } },
+      ["constructor", "*", now + 60_000, now, "x".repeat(30_000), 429, "attacker"],
+      ["toString", "*", now + 60_000, now, "throttled", 429, "y".repeat(30_000)],
+      ["hasOwnProperty", "*", "soon", now, "throttled", 429, "x"],
+      ["hasOwnProperty", "*", 9e99, now, "throttled", 429, "x"],
+      // Valid, but says it lasts for ever (year 255,000): the 2 s cap from its start holds.
+      ["__proto__", "*", 8e15, now, "throttled", 429, "other-instance"],
+    ];
+    // Over 60 KB of text: stored in two properties, as the router itself splits a large row.
+    const text = JSON.stringify(trips);
+    await client.createEntity({
+      partitionKey: poolKey(backends),
+      rowKey: "breakers.v2",
+      trips: text.slice(0, 30_000),
+      trips1: text.slice(30_000),
+      updatedBy: "x",
+    });
+
+    const ignored: number[] = [];
+    h = await startHarness({
+      pool: regions,
+      config,
+      env: { ROUTER_STATE: azurite.connectionString, ROUTER_STATE_TABLE: table },
+      syncLog: { lost: () => {}, restored: () => {}, badRow: (dropped) => ignored.push(dropped) },
+    });
+    const router = h;
+    await until("the valid trip applied", async () => (await router.status()).backends[1]?.state === "open", 2_500);
+    const status = await router.status();
+    expect(status.backends.map((b) => [b.name, b.state])).toEqual([
+      ["constructor", "closed"],
+      ["__proto__", "open"],
+      ["toString", "closed"],
+      ["hasOwnProperty", "closed"],
+    ]);
+    expect(JSON.stringify(status)).not.toContain("xxxxxxxxxx");
+    expect(Date.parse(status.backends[1]?.openUntil ?? "")).toBeLessThanOrEqual(now + 2_000);
+    // Back after the cap, though the row still says 9e15 and is re-read every second.
+    await until("the capped trip over", async () => (await router.status()).backends[1]?.state === "closed", 3_000);
+    await sleep(1_200);
+    expect((await router.status()).backends[1]?.state).toBe("closed");
+    expect(ignored).toEqual([6]);
+
+    // A local trip rewrites the row without the bad entries (and without the one past its cap).
+    regions.sims[0]?.setFault({ kind: "throttle", retryAfterSeconds: 30 });
+    const tripped = await router.post("/openai/deployments/gpt-4o/chat/completions", { messages: [] });
+    expect(tripped.headers.get("x-router-attempts")).toBe("2");
+    const storedRow = async () => {
+      const entity = await client.getEntity<Record<string, unknown>>(poolKey(backends), "breakers.v2");
+      return decodeTrips(`${entity.trips ?? ""}${entity.trips1 ?? ""}`, Date.now());
+    };
+    await until("the row rewritten", async () => (await storedRow()).trips.some((t) => t.backend === "constructor"), 2_500);
+    const decoded = await storedRow();
+    expect(decoded.dropped).toBe(0);
+    expect(decoded.trips.map((t) => [t.backend, t.scope])).toEqual([["constructor", "gpt-4o"]]);
+  });
+});
