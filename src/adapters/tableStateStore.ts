@@ -137,7 +137,7 @@ export class TableStateStore implements StateStore {
   }
 
   private entity(trips: SharedTrips, writer: string): PoolEntity {
-    const text = encodeTrips(trips);
+    const text = encodeWithin(trips, maxChunks * charsPerProperty, this.options.maxTripMs);
     const entity: PoolEntity = { partitionKey: this.options.pool, rowKey, updatedBy: writer, trips: "" };
     const chunks = Math.min(maxChunks, Math.ceil(text.length / charsPerProperty));
     for (let i = 0; i < chunks; i++) entity[i === 0 ? "trips" : `trips${i}`] = text.slice(i * charsPerProperty, (i + 1) * charsPerProperty);
@@ -182,6 +182,21 @@ export class TableStateStore implements StateStore {
     if (error instanceof RestError && error.statusCode === 404) this.tableReady = false;
     this.lastSeen = undefined;
   }
+}
+
+/**
+ * The trips encoded in at most `maxChars`: past it, the trips ending soonest are left out (they
+ * matter least, and the instances that saw them keep them locally) — never a truncated text.
+ */
+export function encodeWithin(trips: SharedTrips, maxChars: number, maxTripMs: number): string {
+  let text = encodeTrips(trips);
+  if (text.length <= maxChars) return text;
+  let kept = [...trips].sort((a, b) => tripEnd(b, maxTripMs) - tripEnd(a, maxTripMs));
+  while (text.length > maxChars && kept.length > 0) {
+    kept = kept.slice(0, Math.floor((kept.length * maxChars) / text.length) - 1);
+    text = encodeTrips(kept);
+  }
+  return text;
 }
 
 /** The encoded trips of a stored entity: its chunk properties in order; anything not a string ends the text. */

@@ -14,6 +14,7 @@ import { type BodyEnd, type HandledCall, headerValue, type RouterRequest, type R
 import type { Pool } from "./pool";
 import { type BodyHold, BodyReadError, readBodyWithin } from "./requestBody";
 import { pathOf, unsafePathReason } from "./requestPath";
+import { StallWatch } from "./stallWatch";
 import type { SharedStateStatus } from "./stateSync";
 
 export interface RouterDeps {
@@ -43,7 +44,11 @@ const openaiPrefix = "/openai/";
 const noStore = { "cache-control": "no-store" };
 
 export class Router implements RequestHandler {
-  constructor(private readonly deps: RouterDeps) {}
+  private readonly stallWatch: StallWatch;
+
+  constructor(private readonly deps: RouterDeps) {
+    this.stallWatch = new StallWatch(deps.bodyTimeoutMs);
+  }
 
   async handle(request: RouterRequest): Promise<HandledCall> {
     try {
@@ -81,11 +86,16 @@ export class Router implements RequestHandler {
   }
 
   private async forwardWithin(request: RouterRequest, path: string, hold: BodyHold): Promise<HandledCall> {
-    const { maxRequestBytes, bodyTimeoutMs, pool, forwarder } = this.deps;
+    const { maxRequestBytes, pool, forwarder } = this.deps;
     const declared = Number(headerValue(request.headers, "content-length"));
     let body: Buffer | undefined;
     try {
-      body = await readBodyWithin(request.body, maxRequestBytes, Number.isFinite(declared) ? declared : undefined, bodyTimeoutMs, hold);
+      body = await readBodyWithin(request.body, {
+        limit: maxRequestBytes,
+        declaredLength: Number.isFinite(declared) ? declared : undefined,
+        watch: this.stallWatch,
+        hold,
+      });
     } catch (error) {
       if (!(error instanceof BodyReadError)) throw error;
       if (error.kind === "timeout") {
@@ -134,12 +144,16 @@ export class Router implements RequestHandler {
     return {
       response,
       summary,
+      // The summary is this call's own: completed in place, not copied (a copy per call showed in the profile).
       bodyDone: (end: BodyEnd): CallSummary => {
-        if (end.callerGone) return { ...summary, bytes: end.bytes, outcome: "aborted" };
-        if (end.error === undefined) return { ...summary, bytes: end.bytes };
-        const reason: FailureReason = isTimeout(end.error) ? "timeout" : "brokenStream";
-        this.deps.board.recordFailure(served.index, served.deployment, { reason }, this.deps.clock.now());
-        return { ...summary, bytes: end.bytes, outcome: "broken" };
+        summary.bytes = end.bytes;
+        if (end.callerGone) summary.outcome = "aborted";
+        else if (end.error !== undefined) {
+          const reason: FailureReason = isTimeout(end.error) ? "timeout" : "brokenStream";
+          this.deps.board.recordFailure(served.index, served.deployment, { reason }, this.deps.clock.now());
+          summary.outcome = "broken";
+        }
+        return summary;
       },
     };
   }

@@ -46,9 +46,10 @@ export function demoRows(backends: readonly BackendView[], config: readonly Back
 /** The view as text, one line per row. Pure, so it is tested without a terminal. */
 export function renderDemoView(rows: readonly DemoRow[], now: number): string {
   const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+  const width = Math.max(12, ...rows.map((r) => r.deployment.length + 2));
   const lines = [
     `Demo pool at ${time(now)} UTC   (npm run demo:load sends traffic; Ctrl+C stops)`,
-    `${"backend".padEnd(15)}${"deployment".padEnd(20)}${"prio".padEnd(6)}${"state".padEnd(36)}${"served".padStart(8)}${"failed".padStart(8)}  last`,
+    `${"backend".padEnd(15)}${"deployment".padEnd(width)}${"prio".padEnd(6)}${"state".padEnd(36)}${"served".padStart(8)}${"failed".padStart(8)}  last`,
   ];
   for (const row of rows) {
     const state =
@@ -56,7 +57,7 @@ export function renderDemoView(rows: readonly DemoRow[], now: number): string {
         ? `OPEN until ${time(Date.parse(row.openUntil))} (${row.reason}${row.source === "shared" ? ", shared" : ""})`
         : "closed";
     lines.push(
-      `${row.backend.padEnd(15)}${row.deployment.padEnd(20)}${String(row.priority).padEnd(6)}${state.padEnd(36)}${String(row.served).padStart(8)}${String(row.failed).padStart(8)}  ${row.lastStatus ?? "-"}`,
+      `${row.backend.padEnd(15)}${row.deployment.padEnd(width)}${String(row.priority).padEnd(6)}${state.padEnd(36)}${String(row.served).padStart(8)}${String(row.failed).padStart(8)}  ${row.lastStatus ?? "-"}`,
     );
   }
   return `${lines.join("\n")}\n`;

@@ -32,9 +32,12 @@ export type CallLogger = (summary: CallSummary) => void;
 export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const gone = new CallerGone();
+    let afterClose: (() => void) | undefined;
     // 'close' before the response finished means the caller went away: cancel the upstream call.
+    // One listener for the whole call: the body's watch hooks in through `afterClose`.
     res.once("close", () => {
       if (!res.writableFinished) gone.abort();
+      afterClose?.();
     });
     const method = req.method ?? "GET";
     handler
@@ -45,12 +48,20 @@ export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger
         body: method === "GET" || method === "HEAD" ? undefined : req,
         signal: gone,
       })
-      .then((handled) => writeResponse(res, handled, method, onCall))
+      .then((handled) => {
+        afterClose = writeResponse(res, handled, method, onCall);
+      })
       .catch(() => res.destroy());
   };
 }
 
-function writeResponse(res: ServerResponse, handled: HandledCall, method: string, onCall: CallLogger | undefined): void {
+/** Writes the answer; for a streamed body, returns what to do when the response closes. */
+function writeResponse(
+  res: ServerResponse,
+  handled: HandledCall,
+  method: string,
+  onCall: CallLogger | undefined,
+): (() => void) | undefined {
   const { response, summary } = handled;
   const body = response.body;
   if (res.destroyed || body === undefined || method === "HEAD" || body instanceof Uint8Array) {
@@ -62,10 +73,10 @@ function writeResponse(res: ServerResponse, handled: HandledCall, method: string
     }
     const final = handled.bodyDone?.({ bytes: 0, error: undefined, callerGone: gone }) ?? summary;
     if (onCall && final) onCall(final);
-    return;
+    return undefined;
   }
   res.writeHead(response.status, response.headers);
-  pipeBody(body instanceof Readable ? body : Readable.from(body), res, handled, onCall);
+  return pipeBody(body instanceof Readable ? body : Readable.from(body), res, handled, onCall);
 }
 
 // Chunk by chunk as the backend sends them, with backpressure. Readable.pipe rather than
@@ -73,7 +84,7 @@ function writeResponse(res: ServerResponse, handled: HandledCall, method: string
 // benchmark showed as ~8% of the router's CPU. A break mid-stream cuts the caller's connection
 // (after an SSE error event where the stream is between events); a caller that leaves stops the
 // upstream body.
-function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onCall: CallLogger | undefined): void {
+function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onCall: CallLogger | undefined): () => void {
   const meter = new BodyMeter();
   const sse = isEventStream(handled.response.headers);
   let reported = false;
@@ -89,13 +100,16 @@ function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onC
     if (sse && meter.atEventBoundary && !res.destroyed) res.write(brokenStreamEvent, () => res.destroy());
     else res.destroy();
   });
-  res.once("finish", () => report(undefined, false));
-  res.once("close", () => {
-    if (body.readableEnded) return;
+  body.pipe(res);
+  // The response closed: done, or cut short by the caller (a break was reported above already).
+  return () => {
+    if (res.writableFinished || body.readableEnded) {
+      report(undefined, false);
+      return;
+    }
     report(body.errored ?? new Error("the caller went away"), !body.errored);
     body.destroy();
-  });
-  body.pipe(res);
+  };
 }
 
 function destroyBody(body: unknown): void {
