@@ -14,7 +14,7 @@ param namePrefix string = 'aoairouter'
 @minLength(2)
 param regions array
 
-@description('activeActive: Front Door spreads callers over every region. activePassive: the first region takes all traffic while healthy; the others are standbys in list order.')
+@description('activeActive: every region is an equal origin and Front Door sends each caller to the healthy region nearest to it (lowest latency, within 50 ms the load is shared). activePassive: the first region takes all traffic while healthy; the others are standbys in list order (origin priorities 1–5: a sixth region and later share priority 5).')
 @allowed([
   'activeActive'
   'activePassive'
@@ -44,7 +44,9 @@ param httpPerInstanceConcurrency int = 64
 @description('Instances kept warm per app (always ready).')
 param alwaysReadyInstances int = 1
 
-@description('Scale-out limit per app (Flex Consumption allows up to 1000).')
+@description('Scale-out limit per app (Flex Consumption accepts 40 to 1000).')
+@minValue(40)
+@maxValue(1000)
 param maximumInstanceCount int = 100
 
 var suffix = take(uniqueString(resourceGroup().id), 8)
@@ -91,14 +93,8 @@ module apps 'modules/functionApp.bicep' = [
     params: {
       name: take('${namePrefix}-${region}-${suffix}', 58)
       location: region
-      deploymentStorageName: take('${namePrefix}d${take(replace(region, '-', ''), 8)}${suffix}', 24)
-      appInsightsConnectionString: monitoring.outputs.connectionString
-      routerConfig: string(routerConfig)
-      clientKeysSecretUri: vault.outputs.clientKeysSecretUri
-      vaultUri: vault.outputs.vaultUri
-      backendKeySettings: backendKeySettings
-      stateTableEndpoint: state.outputs.tableEndpoint
-      stateTable: stateTable
+      // Unique per region: truncated region names collide (australiaeast / australiasoutheast).
+      deploymentStorageName: take('${namePrefix}d${uniqueString(resourceGroup().id, region)}', 24)
       frontDoorId: frontDoorProfile.outputs.frontDoorId
       httpPerInstanceConcurrency: httpPerInstanceConcurrency
       alwaysReadyInstances: alwaysReadyInstances
@@ -115,6 +111,27 @@ module access 'modules/sharedAccess.bicep' = [
       principalId: apps[i].outputs.principalId
       stateAccountName: state.outputs.name
       vaultName: vault.outputs.name
+      insightsName: monitoring.outputs.insightsName
+    }
+  }
+]
+
+// The app settings last: once the identity may read the Key Vault secrets they reference.
+module settings 'modules/appSettings.bicep' = [
+  for (region, i) in regions: {
+    name: 'settings-${region}'
+    dependsOn: [ access[i] ]
+    params: {
+      appName: apps[i].outputs.name
+      deploymentStorageName: apps[i].outputs.deploymentStorageName
+      appInsightsConnectionString: monitoring.outputs.connectionString
+      routerConfig: string(routerConfig)
+      clientKeysSecretUri: vault.outputs.clientKeysSecretUri
+      vaultUri: vault.outputs.vaultUri
+      backendKeySettings: backendKeySettings
+      stateTableEndpoint: state.outputs.tableEndpoint
+      stateTable: stateTable
+      frontDoorId: frontDoorProfile.outputs.frontDoorId
     }
   }
 ]
@@ -128,7 +145,8 @@ module frontDoor 'modules/frontDoorRoutes.bicep' = {
       for (region, i) in regions: {
         name: region
         hostName: apps[i].outputs.defaultHostName
-        priority: mode == 'activeActive' ? 1 : i + 1
+        // Front Door origin priorities run 1–5.
+        priority: mode == 'activeActive' ? 1 : min(i + 1, 5)
         weight: 1000
       }
     ]

@@ -1,9 +1,10 @@
 // The Azure Functions entry point's handler, called with real HttpRequest / InvocationContext objects.
 
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RequestHandler } from "../src/core/router";
 import { readSettings, settingNames } from "../src/core/settings";
 import { buildFunctionsHandler, jsonLineSink } from "../src/hosts/functions/functionsHandler";
@@ -117,8 +118,19 @@ describe("Azure Functions handler", () => {
     const main: string = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).main;
     expect(main).toBe("dist/src/{index.js,functions/*.js}");
     const load = createRequire(join(root, "package.json"));
-    expect(() => load("./dist/src/index.js")).not.toThrow();
-    expect(() => load("./dist/src/functions/entryPoints.js")).not.toThrow();
+    // Outside a host, @azure/functions warns it is in test mode, and the router (no settings here)
+    // logs that it is misconfigured: captured, so a passing run stays quiet, and checked.
+    const printed: string[] = [];
+    const methods = ["log", "debug", "info", "warn", "error"] as const;
+    const spies = methods.map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void printed.push(args.join(" "))));
+    try {
+      expect(() => load("./dist/src/index.js")).not.toThrow();
+      expect(() => load("./dist/src/functions/entryPoints.js")).not.toThrow();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(printed.some((line) => line.includes('"event":"misconfigured"'))).toBe(true);
+    expect(printed.filter((line) => line.includes("Skipping call to register function"))).toHaveLength(4);
   });
 });
 
@@ -150,6 +162,21 @@ describe("Functions project files", () => {
     const logged: string[] = [];
     buildFunctionsHandler({ ...env, ROUTER_STATE: "memory" }, capture(logged));
     expect(logged.map((l) => JSON.parse(l).event)).toEqual(["started"]);
+  });
+
+  it("without Core Tools, start:func and npm install say what to install and that npm start needs nothing", () => {
+    const scripts = json("package.json").scripts;
+    expect(scripts["start:func"]).toBe("npm run build && node scripts/coreTools.cjs --required && func start");
+    expect(scripts.postinstall).toBe("node scripts/coreTools.cjs");
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ["scripts/coreTools.cjs", ...args], { cwd: root, env: { PATH: "/nonexistent" }, encoding: "utf8" });
+    const required = run(["--required"]);
+    expect(required.status).toBe(1);
+    expect(required.stderr).toContain("`npm start` needs nothing more");
+    expect(required.stderr).toContain("npm install -g azure-functions-core-tools@4");
+    const atInstall = run([]);
+    expect(atInstall.status).toBe(0);
+    expect(atInstall.stderr).toMatch(/^Note: Azure Functions Core Tools \(func\) is not installed/);
   });
 
   it(".funcignore keeps sources, tests and Core Tools out of the published package", () => {

@@ -11,12 +11,14 @@ import { settingNames } from "../src/core/settings";
 const root = join(__dirname, "..");
 const read = (path: string) => readFileSync(join(root, path), "utf8");
 const functionApp = read("infra/modules/functionApp.bicep");
+const appSettings = read("infra/modules/appSettings.bicep");
 const main = read("infra/main.bicep");
+const readme = read("README.md");
 
-/** App setting names the Bicep sets literally (`{ name: 'X', value: ... }`). */
+/** App setting names the Bicep sets literally (the keys of the appsettings resource's object). */
 function bicepAppSettings(): string[] {
-  const block = functionApp.slice(functionApp.indexOf("appSettings:"));
-  return [...block.matchAll(/\{\s*name:\s*'([A-Za-z0-9_]+)'\s*,\s*value:/g)].map((m) => m[1] ?? "");
+  const block = appSettings.slice(appSettings.indexOf("properties: union("), appSettings.indexOf("toObject("));
+  return [...block.matchAll(/^\s+([A-Za-z][A-Za-z0-9_]*):/gm)].map((m) => m[1] ?? "");
 }
 
 /** Every environment variable the router's code reads. */
@@ -29,14 +31,19 @@ function settingsCodeReads(): Set<string> {
 }
 
 // Read by the Azure Functions host, not by the router's code.
-const functionsHostSettings = new Set(["APPLICATIONINSIGHTS_CONNECTION_STRING", "AzureWebJobsStorage__accountName"]);
+const functionsHostSettings = new Set([
+  "APPLICATIONINSIGHTS_CONNECTION_STRING",
+  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+  "AzureWebJobsStorage__accountName",
+]);
 
 const required = [settingNames.config, settingNames.clientKeys, settingNames.state, settingNames.stateTable, settingNames.frontDoorId];
 
 describe("infra/ against the code", () => {
   it("sets every setting the code requires on the Function App", () => {
     const set = bicepAppSettings();
-    for (const name of required) expect(set, `${name} missing from functionApp.bicep appSettings`).toContain(name);
+    expect(set.length).toBeGreaterThanOrEqual(8);
+    for (const name of required) expect(set, `${name} missing from appSettings.bicep`).toContain(name);
   });
 
   it("sets no setting that neither the code nor the Functions host reads", () => {
@@ -57,14 +64,72 @@ describe("infra/ against the code", () => {
     expect(source).toMatch(/env\.AzureWebJobsStorage__accountName/);
   });
 
-  it("the parameters example holds a valid ROUTER_CONFIG whose apiKey settings get Key Vault references", () => {
+  it("the parameters example holds a valid ROUTER_CONFIG and no secret; the README passes each apiKey backend's key, which becomes a Key Vault reference", () => {
     const parameters = JSON.parse(read("infra/main.parameters.json")).parameters;
     const config = parseRouterConfig(parameters.routerConfig.value);
     const keySettings = config.backends.flatMap((b) => (b.auth.type === "apiKey" ? [b.auth.keySetting] : []));
     expect(keySettings.length).toBeGreaterThan(0);
-    for (const setting of keySettings) expect(Object.keys(parameters.backendApiKeys.value)).toContain(setting);
-    expect(functionApp).toMatch(/map\(backendKeySettings, setting => \{\s*name: setting\s*value: '@Microsoft\.KeyVault\(SecretUri=/);
+    expect(config.backends.some((b) => b.deployments !== undefined)).toBe(true);
+    expect(parameters.backendApiKeys).toBeUndefined();
+    expect(parameters.clientKeys).toBeUndefined();
+    for (const setting of keySettings) expect(readme).toMatch(new RegExp(`backendApiKeys=.*"${setting}"`));
+    expect(appSettings).toMatch(/toObject\(backendKeySettings, setting => setting, setting => '@Microsoft\.KeyVault\(SecretUri=/);
     expect(parameters.regions.value.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("writes the app settings only after the app's identity may read Key Vault, so references resolve at first start", () => {
+    // The site itself carries no settings; a separate appsettings resource does, deployed after the grants.
+    expect(functionApp).not.toMatch(/^\s*appSettings:/m);
+    expect(appSettings).toContain("resource appsettings 'Microsoft.Web/sites/config@");
+    expect(appSettings).toContain("name: 'appsettings'");
+    const settingsModule = main.slice(main.indexOf("module settings 'modules/appSettings.bicep'"));
+    expect(settingsModule).toMatch(/^\s*dependsOn: \[ access\[i\] \]/m);
+    expect(read("infra/modules/sharedAccess.bicep")).toContain("4633458b-17de-408a-b874-0445c86b69e6");
+    expect(readme).toContain("config/configreferences/appsettings/refresh");
+  });
+
+  it("turns off basic-auth publishing for FTP and SCM, and FTP itself", () => {
+    for (const site of ["ftp", "scm"]) {
+      expect(functionApp).toMatch(
+        new RegExp(
+          `basicPublishingCredentialsPolicies@[\\d-]+' = \\{\\s*parent: app\\s*name: '${site}'\\s*properties: \\{ allow: false \\}`,
+        ),
+      );
+    }
+    expect(functionApp).toContain("ftpsState: 'Disabled'");
+  });
+
+  it("names deployment storage uniquely per region, and makes the app wait for its deployment container", () => {
+    expect(main).toMatch(/deploymentStorageName: take\('\$\{namePrefix\}d\$\{uniqueString\(resourceGroup\(\)\.id, region\)\}', 24\)/);
+    const site = functionApp.slice(
+      functionApp.indexOf("resource app 'Microsoft.Web/sites@"),
+      functionApp.indexOf("properties: {\n    serverFarmId"),
+    );
+    expect(site).toContain("dependsOn: [ container ]");
+  });
+
+  it("names every role assignment from the principal id it grants, never from the app's resource id", () => {
+    const files = readdirSync(join(root, "infra/modules")).map((f) => read(`infra/modules/${f}`));
+    const names = files.flatMap((text) =>
+      [...text.matchAll(/roleAssignments@[\d-]+' = [^{]*\{\s*name: (guid\([^)]*\))/g)].map((m) => m[1] ?? ""),
+    );
+    expect(names.length).toBeGreaterThanOrEqual(5);
+    for (const name of names) {
+      expect(name).toContain("principalId");
+      expect(name).not.toContain("app.id");
+    }
+  });
+
+  it("keeps Front Door's modes within its rules and the scale-out limit within Flex Consumption's", () => {
+    expect(main).toContain("priority: mode == 'activeActive' ? 1 : min(i + 1, 5)");
+    expect(main).toMatch(/@minValue\(40\)\s*@maxValue\(1000\)\s*param maximumInstanceCount int/);
+    expect(main).toContain("nearest to it");
+  });
+
+  it("takes Application Insights telemetry only with Entra tokens, which the apps may send", () => {
+    expect(read("infra/modules/monitoring.bicep")).toContain("DisableLocalAuth: true");
+    expect(read("infra/modules/sharedAccess.bicep")).toContain("3913510d-42f4-4e42-8a64-420c390055eb"); // Monitoring Metrics Publisher
+    expect(appSettings).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'");
   });
 
   it("passes every required parameter of every module it uses", () => {
@@ -94,7 +159,7 @@ describe("infra/ against the code", () => {
     expect(functionApp).toContain("ipSecurityRestrictionsDefaultAction: 'Deny'");
     expect(functionApp).toContain("ipAddress: 'AzureFrontDoor.Backend'");
     expect(functionApp).toMatch(/headers: \{ 'x-azure-fdid': \[ frontDoorId \] \}/);
-    expect(functionApp).toMatch(/name: 'ROUTER_FRONT_DOOR_ID', value: frontDoorId/);
+    expect(appSettings).toMatch(/ROUTER_FRONT_DOOR_ID: frontDoorId/);
   });
 
   it("probes /health, sets the origin timeout for long LLM calls, and neither caches nor compresses", () => {
@@ -108,7 +173,13 @@ describe("infra/ against the code", () => {
   });
 
   it("grants the roles the apps need and keeps shared keys off the storage accounts", () => {
-    const all = [main, functionApp, read("infra/modules/sharedAccess.bicep"), read("infra/modules/openAiAccess.bicep")].join("\n");
+    const all = [
+      main,
+      functionApp,
+      read("infra/modules/hostStorageAccess.bicep"),
+      read("infra/modules/sharedAccess.bicep"),
+      read("infra/modules/openAiAccess.bicep"),
+    ].join("\n");
     for (const role of [
       "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd", // Cognitive Services OpenAI User
       "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", // Storage Table Data Contributor
@@ -119,6 +190,32 @@ describe("infra/ against the code", () => {
     }
     expect(read("infra/modules/stateStorage.bicep")).toContain("allowSharedKeyAccess: false");
     expect(functionApp).toContain("allowSharedKeyAccess: false");
+  });
+
+  it("README's deploy steps name files that exist, parameters and outputs main.bicep has, and a publish Core Tools accepts", () => {
+    const start = readme.indexOf("Top to bottom (Azure CLI and Core Tools on your machine):");
+    const steps = readme.slice(readme.indexOf("```sh", start), readme.indexOf("```ts", start));
+    expect(steps.length).toBeGreaterThan(200);
+    for (const m of readme.matchAll(/\binfra\/[\w./-]+\.(?:bicep|json)\b/g)) {
+      expect(() => read(m[0]), `README names ${m[0]}`).not.toThrow();
+    }
+    const params = new Set([...main.matchAll(/^param\s+(\w+)/gm)].map((m) => m[1]));
+    for (const m of steps.matchAll(/-p (\w+)=/g)) expect(params, `README passes -p ${m[1]}`).toContain(m[1]);
+    const outputs = new Set([...main.matchAll(/^output\s+(\w+)/gm)].map((m) => m[1]));
+    for (const m of steps.matchAll(/outputs\.(\w+)\.value/g)) expect(outputs, `README reads output ${m[1]}`).toContain(m[1]);
+    // One deployment name, created and then read.
+    const names = [...steps.matchAll(/az deployment group (?:create|show) -g \S+ -n (\S+)/g)].map((m) => m[1]);
+    expect(names.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(names).size).toBe(1);
+    // Core Tools stops with "Worker runtime is not set" unless it finds it: set before publishing.
+    expect(steps.indexOf("export FUNCTIONS_WORKER_RUNTIME=node")).toBeGreaterThan(-1);
+    expect(steps.indexOf("export FUNCTIONS_WORKER_RUNTIME=node")).toBeLessThan(steps.indexOf("func azure functionapp publish"));
+    expect(steps).toMatch(/npm run build[\s\S]*npm prune --omit=dev[\s\S]*func azure functionapp publish/);
+    // .funcignore leaves the sources out, so a remote build could not compile: never advised.
+    expect(steps).not.toContain("--build remote");
+    const ignored = read(".funcignore").split("\n");
+    expect(ignored).toEqual(expect.arrayContaining(["src", "tsconfig.json"]));
+    expect(read("package.json")).toMatch(/"main": "dist\/src\/\{index\.js,functions\/\*\.js\}"/);
   });
 
   it("outputs the Front Door endpoint and the Function App names for the deploy steps", () => {

@@ -1,18 +1,12 @@
 // One region's router: a Linux Function App on the Flex Consumption plan (Node 22), its deployment
-// storage, every app setting the code reads, and an access restriction that admits only our Front Door.
+// storage, an access restriction that admits only our Front Door, and a management side with no
+// basic-auth publishing and no FTP. Its app settings are set by appSettings.bicep, after the app's
+// identity has been granted Key Vault access (main.bicep orders them), so Key Vault references
+// resolve at the app's first start instead of being cached unresolved for a day.
 
 param name string
 param location string
 param deploymentStorageName string
-param appInsightsConnectionString string
-@description('ROUTER_CONFIG as JSON text.')
-param routerConfig string
-param clientKeysSecretUri string
-param vaultUri string
-@description('App setting names of backend API keys (auth.keySetting); each references the Key Vault secret of the same name with dashes.')
-param backendKeySettings array
-param stateTableEndpoint string
-param stateTable string
 param frontDoorId string
 param httpPerInstanceConcurrency int
 param alwaysReadyInstances int
@@ -21,9 +15,6 @@ param maximumInstanceCount int
 param openAiAccountIds array
 
 var deploymentContainer = 'app-package'
-var blobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-var queueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-var tableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 
 resource deploymentStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: deploymentStorageName
@@ -61,6 +52,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   location: location
   kind: 'functionapp,linux'
   identity: { type: 'SystemAssigned' }
+  // The deployment storage named below must exist before the app points at it.
+  dependsOn: [ container ]
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
@@ -82,6 +75,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
+      // Core Tools publishes to Flex Consumption with an Entra token; FTP is never needed.
+      ftpsState: 'Disabled'
       // Only Azure Front Door, and only ours (its x-azure-fdid), reaches the app.
       ipSecurityRestrictionsDefaultAction: 'Deny'
       ipSecurityRestrictions: [
@@ -95,38 +90,34 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         }
       ]
       scmIpSecurityRestrictionsUseMain: false
-      appSettings: concat(
-        [
-          { name: 'AzureWebJobsStorage__accountName', value: deploymentStorage.name }
-          { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
-          { name: 'ROUTER_CONFIG', value: routerConfig }
-          { name: 'ROUTER_CLIENT_KEYS', value: '@Microsoft.KeyVault(SecretUri=${clientKeysSecretUri})' }
-          { name: 'ROUTER_STATE', value: stateTableEndpoint }
-          { name: 'ROUTER_STATE_TABLE', value: stateTable }
-          { name: 'ROUTER_STATE_REFRESH', value: 'PT1S' }
-          { name: 'ROUTER_FRONT_DOOR_ID', value: frontDoorId }
-        ],
-        map(backendKeySettings, setting => {
-          name: setting
-          value: '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${replace(setting, '_', '-')})'
-        })
-      )
     }
   }
 }
 
-// The app's identity reaches its own host and deployment storage without keys.
-resource hostStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in [ blobDataOwner, queueDataContributor, tableDataContributor ]: {
-    name: guid(deploymentStorage.id, app.id, role)
-    scope: deploymentStorage
-    properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-      principalId: app.identity.principalId
-      principalType: 'ServicePrincipal'
-    }
+// No basic-auth (user name and password) publishing, for FTP or for the SCM site: deployments
+// authenticate with Entra ID.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: app
+  name: 'scm'
+  properties: { allow: false }
+}
+
+// The app's identity reaches its own host and deployment storage without keys. A module, so the
+// role assignments are named from the principal id (known when the module starts): a recreated app
+// gets a new principal and new assignments, never a clash with the old ones.
+module hostStorageAccess 'hostStorageAccess.bicep' = {
+  name: '${take(name, 40)}-host-storage'
+  params: {
+    storageAccountName: deploymentStorage.name
+    principalId: app.identity.principalId
   }
-]
+}
 
 module openAiAccess 'openAiAccess.bicep' = [
   for (accountId, j) in openAiAccountIds: {
@@ -141,5 +132,6 @@ module openAiAccess 'openAiAccess.bicep' = [
 ]
 
 output name string = app.name
+output deploymentStorageName string = deploymentStorage.name
 output defaultHostName string = app.properties.defaultHostName
 output principalId string = app.identity.principalId

@@ -19,8 +19,10 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: workspace.id
-    DisableLocalAuth: false
+    // Telemetry only with an Entra token: the apps hold Monitoring Metrics Publisher.
+    DisableLocalAuth: true
   }
 }
 
 output connectionString string = insights.properties.ConnectionString
+output insightsName string = insights.name
