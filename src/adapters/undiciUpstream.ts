@@ -33,7 +33,9 @@ export class UndiciUpstream implements Upstream {
         path: request.path,
         method: request.method as Dispatcher.HttpMethod,
         headers: request.headers,
-        body: request.body,
+        // undici sends a buffer as is, and an array of pieces one after the other: it takes any
+        // iterable at run time (lib/core/request.js), though its types list only some bodies.
+        body: request.body as unknown as Dispatcher.DispatchOptions["body"],
         // undici takes an AbortSignal or an EventEmitter that emits "abort"; CallerSignal is either.
         signal: request.signal as AbortSignal | EventEmitter | undefined,
         headersTimeout: request.headersTimeoutMs,

@@ -69,9 +69,12 @@ export function urlFor(url: string, deployment: CallDeployment, target: string):
   return url.slice(0, deployment.start) + encodeURIComponent(target) + url.slice(deployment.end);
 }
 
-/** The body for a backend that calls the deployment `target`: one value replaced, every other byte kept. */
-export function bodyFor(body: Uint8Array, deployment: CallDeployment, target: string): Uint8Array {
-  if (deployment.where === "path") return body;
+/**
+ * The body for a backend that calls the deployment `target` (read from the body): one value
+ * replaced, every other byte kept. Three pieces sent in order — two slices of the caller's bytes
+ * around the new value — not a copy: a copy of a 200 KB body per call showed in the benchmark.
+ */
+export function bodyFor(body: Uint8Array, deployment: CallDeployment, target: string): readonly Uint8Array[] {
   const value = deployment.where === "json" ? JSON.stringify(target) : target;
-  return Buffer.concat([body.subarray(0, deployment.start), Buffer.from(value, "utf8"), body.subarray(deployment.end)]);
+  return [body.subarray(0, deployment.start), Buffer.from(value, "utf8"), body.subarray(deployment.end)];
 }

@@ -182,7 +182,13 @@ describe("Forwarder", () => {
       })(),
       signal: undefined,
     });
-    const bodies = upstream.sent.map((s) => Buffer.from(s.request.body ?? new Uint8Array()).toString());
+    const bodies = upstream.sent.map((s) => {
+      const body = s.request.body ?? new Uint8Array();
+      return (body instanceof Uint8Array ? Buffer.from(body) : Buffer.concat(body)).toString();
+    });
     expect(bodies).toEqual([sent.replace('"model":"gpt-4o"', '"model":"gpt-4o-ptu"'), sent]);
+    // The rewritten body declares its length (sent in pieces); the untouched one is a buffer undici measures.
+    expect(upstream.sent[0]?.request.headers["content-length"]).toBe(String(Buffer.byteLength(bodies[0] ?? "")));
+    expect(upstream.sent[1]?.request.headers["content-length"]).toBeUndefined();
   });
 });

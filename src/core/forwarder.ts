@@ -13,7 +13,7 @@ import type { CallSummary, RouterEvents } from "./events";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import type { CallerSignal, IncomingHeaders, OutgoingHeaders, RouterResponse } from "./http";
 import { type Candidate, type PriorityGroups, pickBackend } from "./selection";
-import { type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
+import { bodyLength, type RequestBody, type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
 
 export interface ForwardCall {
   method: string;
@@ -67,7 +67,7 @@ export class Forwarder {
     let now = started;
     const canTake = (c: Candidate): boolean => tried[c.index] === 0 && !board.isOpen(c.index, c.deployment ?? callName, now);
     // The call as the last target needed it: most calls use one name everywhere, so one rewrite at most.
-    let rewritten: { target: string; url: string; body: Uint8Array | undefined } | undefined;
+    let rewritten: { target: string; url: string; body: RequestBody | undefined } | undefined;
 
     while (attempts < maxAttempts) {
       now = clock.now();
@@ -80,11 +80,12 @@ export class Forwarder {
       attempts++;
       const target = candidate.deployment ?? callName;
       let url = call.url;
-      let body = call.body;
+      let body: RequestBody | undefined = call.body;
       if (call.deployment && target !== undefined && target !== callName) {
         if (rewritten?.target !== target) {
+          const d = call.deployment;
           const b = call.body;
-          rewritten = { target, url: urlFor(call.url, call.deployment, target), body: b && bodyFor(b, call.deployment, target) };
+          rewritten = { target, url: urlFor(call.url, d, target), body: b && d.where !== "path" ? bodyFor(b, d, target) : b };
         }
         url = rewritten.url;
         body = rewritten.body;
@@ -138,7 +139,7 @@ export class Forwarder {
   private async attempt(
     index: number,
     url: string,
-    body: Uint8Array | undefined,
+    body: RequestBody | undefined,
     baseHeaders: OutgoingHeaders,
     signal: CallerSignal | undefined,
     method: string,
@@ -156,6 +157,8 @@ export class Forwarder {
     } catch (error) {
       return { result: { kind: "credentialError", message: messageOf(error) }, response: undefined };
     }
+    // A body in pieces is sent with its length declared, not chunked, as the caller sent it.
+    if (body !== undefined && !(body instanceof Uint8Array)) headers = { ...headers, "content-length": String(bodyLength(body)) };
     let response: UpstreamResponse;
     try {
       response = await upstream.send(backend.origin, {

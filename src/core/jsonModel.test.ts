@@ -67,7 +67,7 @@ describe("findJsonModel", () => {
     const text = '{ "messages" : [ {"role":"user","content":"\\"model\\": \\"keep\\""} ],\n "model" : "gpt-4o", "x":{"model":"keep"} }';
     const lookup = findCallDeployment("/openai/v1/chat/completions", "/openai/v1/chat/completions", "application/json", Buffer.from(text));
     if (lookup.kind !== "deployment") throw new Error("no deployment found");
-    const rewritten = Buffer.from(bodyFor(Buffer.from(text), lookup.deployment, 'odd"name')).toString();
+    const rewritten = Buffer.concat(bodyFor(Buffer.from(text), lookup.deployment, 'odd"name')).toString();
     expect(rewritten).toBe(text.replace('"model" : "gpt-4o"', '"model" : "odd\\"name"'));
     expect(JSON.parse(rewritten).x.model).toBe("keep");
   });

@@ -24,7 +24,7 @@ describe("multipart model", () => {
     const lookup = findCallDeployment("/openai/v1/audio/transcriptions", "/openai/v1/audio/transcriptions", contentType, body);
     expect(lookup.kind === "deployment" && lookup.deployment).toMatchObject({ name: "whisper", where: "multipart" });
     if (lookup.kind !== "deployment") return;
-    const rewritten = Buffer.from(bodyFor(body, lookup.deployment, "whisper-eu"));
+    const rewritten = Buffer.concat(bodyFor(body, lookup.deployment, "whisper-eu"));
     expect(rewritten.toString("latin1")).toBe(body.toString("latin1").replace("\r\n\r\nwhisper\r\n", "\r\n\r\nwhisper-eu\r\n"));
   });
 

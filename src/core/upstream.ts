@@ -3,12 +3,23 @@
 
 import type { CallerSignal, IncomingHeaders, OutgoingHeaders } from "./http";
 
+/** A request body: one buffer, or pieces sent in order (with a `content-length` header set for them). */
+export type RequestBody = Uint8Array | readonly Uint8Array[];
+
+/** Bytes in a request body. */
+export function bodyLength(body: RequestBody): number {
+  if (body instanceof Uint8Array) return body.byteLength;
+  let n = 0;
+  for (const piece of body) n += piece.byteLength;
+  return n;
+}
+
 export interface UpstreamRequest {
   method: string;
   /** Path and query, base path of the backend already applied. */
   path: string;
   headers: OutgoingHeaders;
-  body: Uint8Array | undefined;
+  body: RequestBody | undefined;
   /** The caller's signal: aborting it cancels the attempt and its body. */
   signal: CallerSignal | undefined;
   /** Give up on the attempt when response headers take longer than this. */
