@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bodyFor, findCallDeployment } from "./callDeployment";
 import { findJsonModel } from "./jsonModel";
+import { bodyBytes } from "./upstream";
 
 const scan = (text: string) => findJsonModel(Buffer.from(text));
 const modelOf = (text: string) => {
@@ -67,9 +68,26 @@ describe("findJsonModel", () => {
     const text = '{ "messages" : [ {"role":"user","content":"\\"model\\": \\"keep\\""} ],\n "model" : "gpt-4o", "x":{"model":"keep"} }';
     const lookup = findCallDeployment("/openai/v1/chat/completions", "/openai/v1/chat/completions", "application/json", Buffer.from(text));
     if (lookup.kind !== "deployment") throw new Error("no deployment found");
-    const rewritten = Buffer.concat(bodyFor(Buffer.from(text), lookup.deployment, 'odd"name')).toString();
+    const rewritten = bodyBytes(bodyFor(Buffer.from(text), lookup.deployment, 'odd"name')).toString();
     expect(rewritten).toBe(text.replace('"model" : "gpt-4o"', '"model" : "odd\\"name"'));
     expect(JSON.parse(rewritten).x.model).toBe("keep");
+  });
+});
+
+describe("bodyFor", () => {
+  it("copies a small body into one buffer, and sends a large one as slices of the caller's bytes (no copy)", () => {
+    const large = Buffer.from(JSON.stringify({ input: "x".repeat(100_000), model: "gpt-4o" }));
+    const lookup = findCallDeployment("/openai/v1/embeddings", "/openai/v1/embeddings", "application/json", large);
+    if (lookup.kind !== "deployment") throw new Error("no deployment found");
+    const pieces = bodyFor(large, lookup.deployment, "te3");
+    expect(Array.isArray(pieces)).toBe(true);
+    const [head] = pieces as Uint8Array[];
+    expect(head?.buffer).toBe(large.buffer);
+    expect(JSON.parse(bodyBytes(pieces).toString()).model).toBe("te3");
+    const small = Buffer.from('{"model":"gpt-4o"}');
+    const smallLookup = findCallDeployment("/openai/v1/x", "/openai/v1/x", "application/json", small);
+    if (smallLookup.kind !== "deployment") throw new Error("no deployment found");
+    expect(bodyFor(small, smallLookup.deployment, "te3")).toBeInstanceOf(Uint8Array);
   });
 });
 

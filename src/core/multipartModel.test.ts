@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bodyFor, findCallDeployment } from "./callDeployment";
 import { findMultipartModel, multipartBoundary } from "./multipartModel";
+import { bodyBytes } from "./upstream";
 
 const boundary = "----form7MA4YWxk";
 const form = (parts: [string, string][], b = boundary) =>
@@ -24,7 +25,7 @@ describe("multipart model", () => {
     const lookup = findCallDeployment("/openai/v1/audio/transcriptions", "/openai/v1/audio/transcriptions", contentType, body);
     expect(lookup.kind === "deployment" && lookup.deployment).toMatchObject({ name: "whisper", where: "multipart" });
     if (lookup.kind !== "deployment") return;
-    const rewritten = Buffer.concat(bodyFor(body, lookup.deployment, "whisper-eu"));
+    const rewritten = bodyBytes(bodyFor(body, lookup.deployment, "whisper-eu"));
     expect(rewritten.toString("latin1")).toBe(body.toString("latin1").replace("\r\n\r\nwhisper\r\n", "\r\n\r\nwhisper-eu\r\n"));
   });
 

@@ -14,6 +14,11 @@ export function bodyLength(body: RequestBody): number {
   return n;
 }
 
+/** A request body as one buffer (for tests and logs; the hot path never joins pieces). */
+export function bodyBytes(body: RequestBody): Buffer {
+  return body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : Buffer.concat(body);
+}
+
 export interface UpstreamRequest {
   method: string;
   /** Path and query, base path of the backend already applied. */
