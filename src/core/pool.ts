@@ -43,9 +43,4 @@ export class Pool {
   candidates(deployment: string): PriorityGroups | undefined {
     return this.listed.get(deployment) ?? this.unlisted;
   }
-
-  /** Every caller name some backend lists, for the start-up log. */
-  listedNames(): string[] {
-    return [...this.listed.keys()];
-  }
 }
