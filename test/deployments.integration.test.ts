@@ -5,7 +5,7 @@
 import { NotFoundError } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Azurite, startAzurite } from "./helpers/azurite";
-import { type Harness, type RegionSpec, type Regions, sleep, startHarness, startRegions } from "./helpers/harness";
+import { type Harness, type RegionSpec, type Regions, startHarness, startRegions, until } from "./helpers/harness";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -193,11 +193,8 @@ describe("shared per-deployment trips between two instances (Azurite)", () => {
     ptu.setFault({ kind: "throttle", retryAfterSeconds: 30 }, "te3");
     await h.post("/openai/deployments/embeddings/embeddings", { input: "x" });
     const b = other;
-    const started = Date.now();
-    while ((await b.status()).backends[0]?.deployments.find((d) => d.name === "te3")?.state !== "open") {
-      if (Date.now() - started > 2_500) throw new Error("B did not learn A's trip within 2.5 s");
-      await sleep(50);
-    }
+    const te3AtPtu = async () => (await b.status()).backends[0]?.deployments.find((d) => d.name === "te3");
+    await until(async () => (await te3AtPtu())?.state === "open", 2_500, "B learns A's trip");
     ptu.resetCounts();
     const embedded = await b.post("/openai/deployments/embeddings/embeddings", { input: "x" });
     expect(embedded.headers.get("x-served-by")).toBe("region-1");

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TableStateStore } from "../src/adapters/tableStateStore";
 import { type Azurite, startAzurite } from "./helpers/azurite";
-import { chatPath, type Harness, type Regions, sleep, startHarness, startRegions } from "./helpers/harness";
+import { chatPath, type Harness, type Regions, sleep, startHarness, startRegions, until } from "./helpers/harness";
 
 let azurite: Azurite;
 let regions: Regions;
@@ -45,15 +45,6 @@ async function twoInstances(logs?: { lost: number; restored: number }[]): Promis
   routers = [await make("instance-a", 0), await make("instance-b", 1)];
   for (const r of routers) await until(async () => (await r.status()).sharedState.connected, 5_000);
   return routers as [Harness, Harness];
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await check()) return Date.now() - started;
-    await sleep(50);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
 const sim = (i: number) => {

@@ -41,6 +41,8 @@ interface Backend {
   readonly deployments: Map<string, Slot>;
   /** Caller names of each listed deployment, for /status. */
   readonly callerNames: ReadonlyMap<string, readonly string[]>;
+  /** Deployments in `deployments` learned from calls (not listed), bounded by `maxLearnedDeployments`. */
+  learned: number;
   served: number;
   failed: number;
   lastStatus: number | undefined;
@@ -111,6 +113,7 @@ export class BreakerBoard {
         none: undefined,
         deployments,
         callerNames,
+        learned: 0,
         served: 0,
         failed: 0,
         lastStatus: undefined,
@@ -155,8 +158,9 @@ export class BreakerBoard {
     const backend = this.backends[index];
     if (!backend) return false;
     const slot = deployment === undefined ? backend.none : backend.deployments.get(deployment);
-    const blocking = [backend.whole, slot].filter((s): s is Slot => s !== undefined && isOpen(s.breaker, now));
-    return blocking.length > 0 && blocking.every((s) => s.breaker.state === "open" && s.breaker.reason === "throttled");
+    const wholeOpen = isOpen(backend.whole.breaker, now);
+    const slotOpen = slot !== undefined && isOpen(slot.breaker, now);
+    return (wholeOpen || slotOpen) && (!wholeOpen || isThrottled(backend.whole)) && (!slotOpen || isThrottled(slot));
   }
 
   recordSuccess(index: number, deployment: string | undefined, status: number): void {
@@ -288,11 +292,13 @@ export class BreakerBoard {
     }
     const existing = backend.deployments.get(deployment);
     if (existing) return existing;
-    let learned = 0;
-    for (const slot of backend.deployments.values()) if (!slot.listed) learned++;
-    if (learned >= maxLearnedDeployments && !evictOneQuiet(backend.deployments)) return undefined;
+    if (backend.learned >= maxLearnedDeployments) {
+      if (!evictOneQuiet(backend.deployments)) return undefined;
+      backend.learned--;
+    }
     const slot = newSlot(false);
     backend.deployments.set(deployment, slot);
+    backend.learned++;
     return slot;
   }
 
@@ -306,6 +312,10 @@ export class BreakerBoard {
   private emitTrip(event: TripEvent): void {
     for (const listener of this.tripListeners) listener(event);
   }
+}
+
+function isThrottled(slot: Slot | undefined): boolean {
+  return slot?.breaker.state === "open" && slot.breaker.reason === "throttled";
 }
 
 function endOf(slot: Slot, now: number): number {

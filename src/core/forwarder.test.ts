@@ -66,6 +66,16 @@ const chat = (deployment = "gpt-4o"): RouterRequest => ({
   body: undefined,
   signal: undefined,
 });
+/** A JSON call to `url` carrying `text` as its body. */
+const jsonCall = (url: string, text: string): RouterRequest => ({
+  method: "POST",
+  url,
+  headers: { "api-key": testClientKey, "content-type": "application/json" },
+  body: (async function* () {
+    yield Buffer.from(text);
+  })(),
+  signal: undefined,
+});
 const failing: BackendCredential = {
   authHeader: (): Promise<AuthHeader> => Promise.reject(new Error("identity endpoint down")),
 };
@@ -161,6 +171,19 @@ describe("Forwarder", () => {
     expect(summary).toMatchObject({ deployment: "gpt-4o", servedBy: "b", servedDeployment: "gpt4o-paygo" });
   });
 
+  it("on a deployment path rewrites the path only: the body goes untouched, even when it has a model", async () => {
+    const upstream = fakeUpstream(() => answer(200));
+    const { router } = coreRouter(
+      { backends: [{ name: "a", url: "https://a.example", deployments: { "gpt-4o": "gpt-4o-ptu" } }] },
+      upstream,
+    );
+    const sent = '{"model":"gpt-4o","messages":[]}';
+    await router.handle(jsonCall("/openai/deployments/gpt-4o/chat/completions", sent));
+    const request = upstream.sent[0]?.request;
+    expect(request?.path).toBe("/openai/deployments/gpt-4o-ptu/chat/completions");
+    expect(bodyBytes(request?.body ?? new Uint8Array()).toString()).toBe(sent);
+  });
+
   it("sends a large rewritten body in pieces with its length declared, byte for byte", async () => {
     const upstream = fakeUpstream(() => answer(200));
     const { router } = coreRouter(
@@ -168,15 +191,7 @@ describe("Forwarder", () => {
       upstream,
     );
     const sent = JSON.stringify({ input: "é".repeat(50_000), model: "gpt-4o" });
-    await router.handle({
-      method: "POST",
-      url: "/openai/v1/embeddings",
-      headers: { "api-key": testClientKey, "content-type": "application/json" },
-      body: (async function* () {
-        yield Buffer.from(sent);
-      })(),
-      signal: undefined,
-    });
+    await router.handle(jsonCall("/openai/v1/embeddings", sent));
     const request = upstream.sent[0]?.request;
     expect(request?.body instanceof Uint8Array).toBe(false);
     const bytes = bodyBytes(request?.body ?? new Uint8Array());
@@ -196,15 +211,7 @@ describe("Forwarder", () => {
       upstream,
     );
     const sent = '{ "messages" : [{"role":"user","content":"say \\"model\\": x"}],\n  "model":"gpt-4o" , "metadata":{"model":"keep"}}';
-    await router.handle({
-      method: "POST",
-      url: "/openai/v1/chat/completions",
-      headers: { "api-key": testClientKey, "content-type": "application/json" },
-      body: (async function* () {
-        yield Buffer.from(sent);
-      })(),
-      signal: undefined,
-    });
+    await router.handle(jsonCall("/openai/v1/chat/completions", sent));
     const bodies = upstream.sent.map((s) => bodyBytes(s.request.body ?? new Uint8Array()).toString());
     expect(bodies).toEqual([sent.replace('"model":"gpt-4o"', '"model":"gpt-4o-ptu"'), sent]);
   });

@@ -6,7 +6,7 @@ import { type AttemptResult, judgeAttempt } from "./attemptOutcome";
 import { type BreakerBoard, secondsUntil } from "./breakerBoard";
 import { bodyFor, type CallDeployment, urlFor } from "./callDeployment";
 import type { Clock, Random } from "./clock";
-import type { RouterConfig } from "./config";
+import type { BackendConfig, RouterConfig } from "./config";
 import type { BackendCredential } from "./credentials";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
@@ -75,7 +75,8 @@ export class Forwarder {
       if (candidate === undefined) break;
       const index = candidate.index;
       const backend = backends[index];
-      if (!backend) break;
+      const credential = this.deps.credentials[index];
+      if (!backend || !credential) break;
       tried[index] = 1;
       attempts++;
       const target = candidate.deployment ?? callName;
@@ -91,7 +92,7 @@ export class Forwarder {
         body = rewritten.body;
       }
 
-      const { result, response } = await this.attempt(index, url, body, baseHeaders, call.signal, call.method);
+      const { result, response } = await this.attempt(backend, credential, url, body, baseHeaders, call);
       const decision = judgeAttempt(result, config.circuitBreaker, call.signal?.aborted === true, clock.now());
       if (decision.action === "abort") {
         response?.discard();
@@ -124,30 +125,25 @@ export class Forwarder {
       }
       if (!response) break;
       board.recordSuccess(index, target, response.status);
-      const served = this.finish(call, started, attempts, { name: backend.name, deployment: target }, "served", {
+      return this.finish(call, started, attempts, { index, name: backend.name, deployment: target }, "served", {
         status: response.status,
         headers: downstreamResponseHeaders(response.headers, backend.name, target, attempts),
         body: response.body,
       });
-      served.served = { index, deployment: target };
-      return served;
     }
     return this.exhausted(call, started, attempts, throttled);
   }
 
   /** One attempt at one backend: its result for the judge, and the response to serve or discard. */
   private async attempt(
-    index: number,
+    backend: BackendConfig,
+    credential: BackendCredential,
     url: string,
     body: RequestBody | undefined,
     baseHeaders: OutgoingHeaders,
-    signal: CallerSignal | undefined,
-    method: string,
+    call: ForwardCall,
   ): Promise<{ result: AttemptResult; response: UpstreamResponse | undefined }> {
-    const { config, upstream, credentials } = this.deps;
-    const backend = config.backends[index];
-    const credential = credentials[index];
-    if (!backend || !credential) return { result: { kind: "credentialError", message: "no credential" }, response: undefined };
+    const { config, upstream } = this.deps;
     let headers = baseHeaders;
     try {
       // Cached credentials answer synchronously; awaiting only a real promise saves a tick per call.
@@ -162,11 +158,11 @@ export class Forwarder {
     let response: UpstreamResponse;
     try {
       response = await upstream.send(backend.origin, {
-        method,
+        method: call.method,
         path: backend.basePath + url,
         headers,
         body,
-        signal,
+        signal: call.signal,
         headersTimeoutMs: config.attemptTimeoutMs,
       });
     } catch (error) {
@@ -203,13 +199,14 @@ export class Forwarder {
     call: ForwardCall,
     started: number,
     attempts: number,
-    served: { name: string; deployment: string | undefined } | undefined,
+    served: { index: number; name: string; deployment: string | undefined } | undefined,
     outcome: CallSummary["outcome"],
     response: RouterResponse,
     loggedStatus = response.status,
   ): ForwardResult {
     return {
       response,
+      served: served && { index: served.index, deployment: served.deployment },
       summary: {
         method: call.method,
         path: call.path,

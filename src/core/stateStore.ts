@@ -54,7 +54,8 @@ export function tripEnd(trip: Pick<TripRecord, "openUntil" | "trippedAt">, maxTr
   return Math.min(trip.openUntil, trip.trippedAt + maxTripMs);
 }
 
-const keyOf = (trip: TripRecord): string => `${trip.backend}\n${trip.scope}`;
+/** One key per backend and scope, for maps of trips. */
+export const tripKey = (trip: Pick<TripRecord, "backend" | "scope">): string => `${trip.backend}\n${trip.scope}`;
 
 /**
  * The trips after adding `trip`: per backend and scope the later end wins; trips over before
@@ -64,11 +65,11 @@ export function mergeTrip(trips: SharedTrips, trip: TripRecord, now: number, max
   const merged = new Map<string, TripRecord>();
   for (const existing of trips) {
     if (tripEnd(existing, maxTripMs) <= now) continue;
-    const key = keyOf(existing);
+    const key = tripKey(existing);
     const seen = merged.get(key);
     if (!seen || tripEnd(existing, maxTripMs) > tripEnd(seen, maxTripMs)) merged.set(key, existing);
   }
-  const key = keyOf(trip);
+  const key = tripKey(trip);
   const existing = merged.get(key);
   if (tripEnd(trip, maxTripMs) > now && (!existing || tripEnd(trip, maxTripMs) > tripEnd(existing, maxTripMs))) merged.set(key, trip);
   const out = [...merged.values()];

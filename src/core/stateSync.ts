@@ -5,7 +5,7 @@
 
 import type { BreakerBoard } from "./breakerBoard";
 import type { Clock, Random } from "./clock";
-import type { StateStore, TripRecord } from "./stateStore";
+import { type StateStore, type TripRecord, tripKey } from "./stateStore";
 
 /** What /status says about shared state. */
 export interface SharedStateStatus {
@@ -84,7 +84,7 @@ export class StateSync {
 
   /** Queues a local trip for the store and returns at once. */
   share(trip: TripRecord): void {
-    const key = `${trip.backend}\n${trip.scope}`;
+    const key = tripKey(trip);
     const queued = this.pending.get(key);
     if (!queued || trip.openUntil > queued.openUntil) {
       const { backend, scope, openUntil, trippedAt, reason, lastStatus, instance } = trip;

@@ -12,6 +12,11 @@ export const brokenStreamEvent = Buffer.from(
   })}\n\n`,
 );
 
+/** Frees a backend body that will not be sent (HEAD, or a caller already gone). */
+export function discardBody(body: unknown): void {
+  (body as { destroy?: () => void } | undefined)?.destroy?.();
+}
+
 export function isEventStream(headers: HandledCall["response"]["headers"]): boolean {
   const type = headers["content-type"];
   return typeof type === "string" && type.startsWith("text/event-stream");

@@ -6,7 +6,7 @@ import { APIError } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CallSummary } from "../../src/core/events";
 import { callFunction } from "../helpers/functionsHost";
-import { clientKey, type Harness, startHarness } from "../helpers/harness";
+import { clientKey, type Harness, startHarness, until } from "../helpers/harness";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -23,10 +23,6 @@ async function brokenPool(): Promise<{ harness: Harness; calls: CallSummary[] }>
   return { harness, calls };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
 describe("a stream that breaks after the first byte, Node host", () => {
   it("reaches the SDK as an error event in the Azure shape, not as a short answer, and is logged as broken", async () => {
     const { harness, calls } = await brokenPool();
@@ -39,7 +35,7 @@ describe("a stream that breaks after the first byte, Node host", () => {
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).code).toBe("BackendStreamBroken");
     expect(text).toBe("region-0-1 ");
-    await until(() => calls.length > 0);
+    await until(() => calls.length > 0, 2_000);
     expect(calls[0]).toMatchObject({ status: 200, outcome: "broken", servedBy: "region-0", deployment: "gpt-4o" });
     expect(calls[0]?.bytes).toBeGreaterThan(0);
     // The failure counts: the next call goes to the other backend at once.
@@ -57,7 +53,7 @@ describe("a stream that breaks after the first byte, Node host", () => {
       .chat.completions.create({ model: "gpt-4o", messages })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    await until(() => calls.length > 0);
+    await until(() => calls.length > 0, 2_000);
     expect(calls[0]).toMatchObject({ outcome: "broken", servedBy: "region-0" });
   });
 });

@@ -5,7 +5,7 @@
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CallSummary } from "../../src/core/events";
-import { clientKey, type Harness, type Regions, startHarness, startRegions } from "../helpers/harness";
+import { clientKey, type Harness, type Regions, startHarness, startRegions, until } from "../helpers/harness";
 
 let h: Harness | undefined;
 let regions: Regions | undefined;
@@ -94,7 +94,7 @@ describe("header bytes and body lengths", () => {
       });
       socket.on("close", () => resolve());
     });
-    for (let i = 0; i < 50 && calls.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => calls.length > 0, 1_000);
     expect(calls[0]?.outcome).toBe("aborted");
     expect(errors).toEqual([]);
     expect(h.sims[0]?.requestCount).toBe(0);

@@ -9,7 +9,7 @@ import { poolKey } from "../../src/adapters/tableStateStore";
 import { parseRouterConfig } from "../../src/core/config";
 import { decodeTrips } from "../../src/core/tripCodec";
 import { type Azurite, startAzurite } from "../helpers/azurite";
-import { type Harness, type Regions, routerEnv, sleep, startHarness, startRegions } from "../helpers/harness";
+import { type Harness, type Regions, routerEnv, sleep, startHarness, startRegions, until } from "../helpers/harness";
 
 let azurite: Azurite;
 let regions: Regions | undefined;
@@ -26,14 +26,6 @@ afterEach(async () => {
   h = undefined;
   regions = undefined;
 });
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 describe("garbage in the shared state row (Azurite)", () => {
   it("ignores bad entries with one log line, applies the good ones capped from their start, and repairs the row on the next write", async () => {
@@ -78,7 +70,7 @@ describe("garbage in the shared state row (Azurite)", () => {
       syncLog: { lost: () => {}, restored: () => {}, badRow: (dropped) => ignored.push(dropped) },
     });
     const router = h;
-    await until("the valid trip applied", async () => (await router.status()).backends[1]?.state === "open", 2_500);
+    await until(async () => (await router.status()).backends[1]?.state === "open", 2_500, "the valid trip applied");
     const status = await router.status();
     expect(status.backends.map((b) => [b.name, b.state])).toEqual([
       ["constructor", "closed"],
@@ -89,7 +81,7 @@ describe("garbage in the shared state row (Azurite)", () => {
     expect(JSON.stringify(status)).not.toContain("xxxxxxxxxx");
     expect(Date.parse(status.backends[1]?.openUntil ?? "")).toBeLessThanOrEqual(now + 2_000);
     // Back after the cap, though the row still says 9e15 and is re-read every second.
-    await until("the capped trip over", async () => (await router.status()).backends[1]?.state === "closed", 3_000);
+    await until(async () => (await router.status()).backends[1]?.state === "closed", 3_000, "the capped trip over");
     await sleep(1_200);
     expect((await router.status()).backends[1]?.state).toBe("closed");
     expect(ignored).toEqual([6]);
@@ -102,7 +94,7 @@ describe("garbage in the shared state row (Azurite)", () => {
       const entity = await client.getEntity<Record<string, unknown>>(poolKey(backends), "breakers.v2");
       return decodeTrips(`${entity.trips ?? ""}${entity.trips1 ?? ""}`, Date.now());
     };
-    await until("the row rewritten", async () => (await storedRow()).trips.some((t) => t.backend === "constructor"), 2_500);
+    await until(async () => (await storedRow()).trips.some((t) => t.backend === "constructor"), 2_500, "the row rewritten");
     const decoded = await storedRow();
     expect(decoded.dropped).toBe(0);
     expect(decoded.trips.map((t) => [t.backend, t.scope])).toEqual([["constructor", "gpt-4o"]]);

@@ -166,3 +166,13 @@ export interface BreakerStatus {
 export const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 20 ms until it holds; the ms it took, or an error naming `what` after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what = "condition"): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not met within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+  return Date.now() - started;
+}

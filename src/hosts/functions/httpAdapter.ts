@@ -7,7 +7,7 @@ import type { CallSummary } from "../../core/events";
 import type { HandledCall, IncomingHeaders, RouterRequest } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
 import { callFields, callLevel, callMessage, type LogSink } from "../eventLog";
-import { BodyMeter, brokenStreamEvent, isEventStream } from "../responseBody";
+import { BodyMeter, brokenStreamEvent, discardBody, isEventStream } from "../responseBody";
 
 /** Path and query of an absolute URL, without allocating a URL object. */
 export function pathAndQuery(url: string): string {
@@ -44,7 +44,7 @@ export function toHttpResponse(handled: HandledCall, method: string, done: (summ
     if (summary) done(summary);
   };
   if (method === "HEAD" || body === undefined || body instanceof Uint8Array) {
-    if (body !== undefined && !(body instanceof Uint8Array)) (body as { destroy?: () => void }).destroy?.();
+    if (!(body instanceof Uint8Array)) discardBody(body);
     finish(0, undefined, false);
     return method === "HEAD" || body === undefined ? { status: response.status, headers } : { status: response.status, headers, body };
   }

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import type { CallSummary } from "../../core/events";
 import type { HandledCall } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
-import { BodyMeter, brokenStreamEvent, isEventStream } from "../responseBody";
+import { BodyMeter, brokenStreamEvent, discardBody, isEventStream } from "../responseBody";
 
 /** A caller's disconnection as undici understands it (an EventEmitter emitting "abort"), far cheaper than an AbortController. */
 class CallerGone extends EventEmitter {
@@ -65,7 +65,7 @@ function writeResponse(
   const { response, summary } = handled;
   const body = response.body;
   if (res.destroyed || body === undefined || method === "HEAD" || body instanceof Uint8Array) {
-    if (body !== undefined && !(body instanceof Uint8Array)) destroyBody(body);
+    if (!(body instanceof Uint8Array)) discardBody(body);
     const gone = res.destroyed;
     if (!gone) {
       res.writeHead(response.status, response.headers);
@@ -110,10 +110,6 @@ function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onC
     report(body.errored ?? new Error("the caller went away"), !body.errored);
     body.destroy();
   };
-}
-
-function destroyBody(body: unknown): void {
-  (body as { destroy?: () => void }).destroy?.();
 }
 
 export async function startNodeServer(
