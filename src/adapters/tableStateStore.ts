@@ -139,7 +139,7 @@ export class TableStateStore implements StateStore {
   private entity(trips: SharedTrips, writer: string): PoolEntity {
     const text = encodeWithin(trips, maxChunks * charsPerProperty, this.options.maxTripMs);
     const entity: PoolEntity = { partitionKey: this.options.pool, rowKey, updatedBy: writer, trips: "" };
-    const chunks = Math.min(maxChunks, Math.ceil(text.length / charsPerProperty));
+    const chunks = Math.ceil(text.length / charsPerProperty);
     for (let i = 0; i < chunks; i++) entity[i === 0 ? "trips" : `trips${i}`] = text.slice(i * charsPerProperty, (i + 1) * charsPerProperty);
     return entity;
   }

@@ -46,9 +46,6 @@ export interface StateStore {
   close?(): Promise<void>;
 }
 
-/** Most trips one pool's row holds; past it the trips ending soonest are left out (see the README). */
-export const maxStoredTrips = 4000;
-
 /** When a trip really ends: its `openUntil`, but never later than `maxTripMs` after it began. */
 export function tripEnd(trip: Pick<TripRecord, "openUntil" | "trippedAt">, maxTripMs: number): number {
   return Math.min(trip.openUntil, trip.trippedAt + maxTripMs);
@@ -72,9 +69,7 @@ export function mergeTrip(trips: SharedTrips, trip: TripRecord, now: number, max
   const key = tripKey(trip);
   const existing = merged.get(key);
   if (tripEnd(trip, maxTripMs) > now && (!existing || tripEnd(trip, maxTripMs) > tripEnd(existing, maxTripMs))) merged.set(key, trip);
-  const out = [...merged.values()];
-  if (out.length <= maxStoredTrips) return out;
-  return out.sort((a, b) => tripEnd(b, maxTripMs) - tripEnd(a, maxTripMs)).slice(0, maxStoredTrips);
+  return [...merged.values()];
 }
 
 /** The stored trip for `trip`'s backend and scope, if any. */
