@@ -14,6 +14,7 @@ import { type Clock, type Random, systemClock, systemRandom } from "./core/clock
 import { buildCredentials, type TokenProvider } from "./core/credentials";
 import type { RouterEvents } from "./core/events";
 import { Forwarder } from "./core/forwarder";
+import { OwnerBook, type OwnerStore } from "./core/ownerBook";
 import { Pool } from "./core/pool";
 import { Router } from "./core/router";
 import type { Settings } from "./core/settings";
@@ -29,7 +30,7 @@ export interface RouterAppOptions {
   /** Defaults to undici. */
   upstream?: Upstream;
   /** Defaults to the store `settings.state` names. */
-  store?: StateStore;
+  store?: StateStore & OwnerStore;
   /** Defaults to @azure/identity managed identity. */
   tokenProviderFor?: (clientId: string | undefined) => TokenProvider;
   /** Name of this instance in shared state; defaults to the host name and a random suffix. */
@@ -42,6 +43,7 @@ export interface RouterApp {
   pool: Pool;
   sync: StateSync;
   store: StateStore;
+  owners: OwnerBook;
   instance: string;
   close(): Promise<void>;
 }
@@ -55,7 +57,8 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
   const syncLog = options.syncLog ?? quietSyncLog;
   const instance = options.instance ?? `${process.env.WEBSITE_INSTANCE_ID?.slice(0, 12) || hostname()}-${randomUUID().slice(0, 8)}`;
   const config = settings.config;
-  const store: StateStore = options.store ?? createStateStore(settings, { clock, onBadRow: (dropped) => syncLog.badRow(dropped) });
+  const store: StateStore & OwnerStore =
+    options.store ?? createStateStore(settings, { clock, onBadRow: (dropped) => syncLog.badRow(dropped) });
   const upstream = options.upstream ?? new UndiciUpstream({ bodyTimeoutMs: config.attemptTimeoutMs });
   const tokenProviderFor = options.tokenProviderFor ?? ((clientId) => managedIdentityTokenProvider(clientId, clock));
 
@@ -64,6 +67,8 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
   if (events.breakerClosed) board.onClose(events.breakerClosed);
   const sync = new StateSync(store, board, { refreshMs: settings.stateRefreshMs, clock, random, log: syncLog });
   const pool = new Pool(config.backends);
+  // A failing store is reported by StateSync's lost/restored too: the same outage, seen from the owners' writes.
+  const owners = new OwnerBook(store, { log: { writeFailed: (error) => syncLog.lost(error), writeRestored: () => syncLog.restored() } });
   const forwarder = new Forwarder({
     config,
     board,
@@ -77,6 +82,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     forwarder,
     pool,
     board,
+    owners,
     authenticate: createClientAuthenticator(settings.clientKeys, settings.allowAnonymous),
     clock,
     events,
@@ -85,7 +91,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     bodyBudget: new BodyBudget(settings.bodyMemoryBytes ?? defaultBodyMemoryBytes(instanceMemory(), config.maxRequestBytes)),
     frontDoorId: settings.frontDoorId,
     instance,
-    sharedState: () => sync.status(),
+    sharedState: () => ({ ...sync.status(), owners: owners.status() }),
   });
   sync.start();
   return {
@@ -94,9 +100,10 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     pool,
     sync,
     store,
+    owners,
     instance,
     close: async () => {
-      await sync.stop();
+      await Promise.all([sync.stop(), owners.stop()]);
       await Promise.all([upstream.close?.(), store.close?.()]);
     },
   };

@@ -2,11 +2,13 @@
 // tests (one instance can serve several routers, like one table serves several instances).
 
 import type { Clock } from "../core/clock";
+import type { OwnerChange, OwnerStore } from "../core/ownerBook";
 import { mergeTrip, type SharedTrips, type StateStore, type TripRecord } from "../core/stateStore";
 
-export class MemoryStateStore implements StateStore {
+export class MemoryStateStore implements StateStore, OwnerStore {
   readonly description = "memory (this instance only)";
   private trips: SharedTrips = [];
+  private readonly owners = new Map<string, string>();
   /** Operations served, for tests that count store traffic. */
   readonly counts = { reads: 0, writes: 0 };
 
@@ -19,6 +21,19 @@ export class MemoryStateStore implements StateStore {
   async readTrips(): Promise<SharedTrips> {
     this.counts.reads++;
     return this.trips;
+  }
+
+  async writeOwners(changes: readonly OwnerChange[]): Promise<void> {
+    this.counts.writes++;
+    for (const { id, backend } of changes) {
+      if (backend === undefined) this.owners.delete(id);
+      else this.owners.set(id, backend);
+    }
+  }
+
+  async readOwner(id: string): Promise<string | undefined> {
+    this.counts.reads++;
+    return this.owners.get(id);
   }
 
   async writeTrip(trip: TripRecord): Promise<void> {

@@ -1,6 +1,7 @@
 // Chooses the state store the settings name.
 
 import type { Clock } from "../core/clock";
+import type { OwnerStore } from "../core/ownerBook";
 import type { Settings } from "../core/settings";
 import type { StateStore } from "../core/stateStore";
 import { MemoryStateStore } from "./memoryStateStore";
@@ -12,7 +13,7 @@ export interface StateStoreOptions {
   onBadRow?: (dropped: number) => void;
 }
 
-export function createStateStore(settings: Settings, options: StateStoreOptions): StateStore {
+export function createStateStore(settings: Settings, options: StateStoreOptions): StateStore & OwnerStore {
   const state = settings.state;
   const maxTripMs = settings.config.circuitBreaker.maxTripDurationMs;
   if (state.kind === "memory") return new MemoryStateStore(options.clock, maxTripMs);

@@ -8,8 +8,11 @@ import { createHash } from "node:crypto";
 import { type PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
+import { z } from "zod";
 import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config";
+import { namePattern } from "../core/config";
+import type { OwnerChange, OwnerStore } from "../core/ownerBook";
 import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord, tripEnd } from "../core/stateStore";
 import { decodeTrips, encodeTrips } from "../core/tripCodec";
 
@@ -61,7 +64,18 @@ export function poolKey(backends: readonly Pick<BackendConfig, "name" | "origin"
   return `pool-${createHash("sha256").update(identity).digest("hex").slice(0, 20)}`;
 }
 
-export class TableStateStore implements StateStore {
+/** Partitions owner records are spread over (by a hash of the id), so their writes stay far under a partition's target. */
+const ownerPartitions = 256;
+/** An owner record as stored; anything else in the row is ignored, a row failing this is no record. */
+const ownerRowSchema = z.object({ backend: z.string().regex(namePattern) });
+
+/** The partition of the owner record of `id`: the pool's, one of `ownerPartitions` by a hash of the id. */
+export function ownerPartitionKey(pool: string, id: string): string {
+  const bucket = createHash("sha256").update(id).digest().readUInt16BE(0) % ownerPartitions;
+  return `${pool}.owners.${bucket.toString(16).padStart(2, "0")}`;
+}
+
+export class TableStateStore implements StateStore, OwnerStore {
   readonly description: string;
   /** HTTP requests sent to Table Storage, and 412 conflicts settled, for tests and the benchmark. */
   readonly counts = { requests: 0, reads: 0, writes: 0, conflicts: 0 };
@@ -134,6 +148,52 @@ export class TableStateStore implements StateStore {
       }
     }
     throw new Error(`state store: gave up writing a trip of ${trip.backend} after ${maxWriteTries} conflicting writes`);
+  }
+
+  /**
+   * Owner records: one entity per object (RowKey the id), partitions by a hash of the id. Changes
+   * to one partition go in one batch transaction; deletes go one by one (a batch fails whole when
+   * one entity is missing, and a missing record is what a delete wants anyway).
+   */
+  async writeOwners(changes: readonly OwnerChange[], signal: AbortSignal): Promise<void> {
+    await this.ensureTable(signal);
+    const upserts = new Map<string, { partitionKey: string; rowKey: string; backend: string }[]>();
+    for (const { id, backend } of changes) {
+      const partitionKey = ownerPartitionKey(this.options.pool, id);
+      if (backend === undefined) {
+        this.counts.writes++;
+        try {
+          await this.client.deleteEntity(partitionKey, id, { abortSignal: signal });
+        } catch (error) {
+          if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+        }
+        continue;
+      }
+      const group = upserts.get(partitionKey) ?? [];
+      group.push({ partitionKey, rowKey: id, backend });
+      upserts.set(partitionKey, group);
+    }
+    for (const group of upserts.values()) {
+      this.counts.writes++;
+      if (group.length === 1) await this.client.upsertEntity(group[0] as (typeof group)[0], "Replace", { abortSignal: signal });
+      else await this.client.submitTransaction(group.map((entity) => ["upsert", entity, "Replace"] as const));
+    }
+  }
+
+  async readOwner(id: string, signal: AbortSignal): Promise<string | undefined> {
+    await this.ensureTable(signal);
+    this.counts.reads++;
+    try {
+      const entity = await this.client.getEntity<Record<string, unknown>>(ownerPartitionKey(this.options.pool, id), id, {
+        abortSignal: signal,
+      });
+      const row = ownerRowSchema.safeParse(entity);
+      return row.success ? row.data.backend : undefined;
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404 && error.code !== "TableNotFound") return undefined;
+      this.forgetOnTableLoss(error);
+      throw error;
+    }
   }
 
   private entity(trips: SharedTrips, writer: string): PoolEntity {

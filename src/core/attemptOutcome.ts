@@ -20,6 +20,21 @@ export type AttemptDecision =
   /** Move on to the next candidate; `failure` counts against the backend's breaker, `undefined` does not. */
   | { action: "failOver"; failure: Failure | undefined; detail: string | undefined };
 
+/**
+ * A backend's "this object is not here": 404, or 400 `previous_response_not_found` (what Azure
+ * answers a Responses call whose previous response another resource holds).
+ */
+export function isNotFoundAnswer(status: number, body: Uint8Array): boolean {
+  if (status === 404) return true;
+  if (status !== 400) return false;
+  try {
+    const code: unknown = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"))?.error?.code;
+    return code === "previous_response_not_found";
+  } catch {
+    return false;
+  }
+}
+
 export function judgeAttempt(result: AttemptResult, policy: CircuitBreakerConfig, callerGone: boolean, now: number): AttemptDecision {
   if (callerGone) return { action: "abort" };
   switch (result.kind) {

@@ -3,7 +3,7 @@
 // changes; on other paths it is the body's top-level `model` (JSON or multipart) and only that
 // value changes: every other byte is sent as the caller sent it.
 
-import { findJsonModel, type ModelScan } from "./jsonModel";
+import { type BodyRefs, findJsonModel, type ModelScan } from "./jsonModel";
 import { findMultipartModel, multipartBoundary } from "./multipartModel";
 import type { RequestBody } from "./upstream";
 
@@ -17,9 +17,10 @@ export interface CallDeployment {
   end: number;
 }
 
+/** `refs`: the stored objects a JSON body names (`previous_response_id`, …), when it names any. */
 export type DeploymentLookup =
-  | { kind: "deployment"; deployment: CallDeployment }
-  | { kind: "none" }
+  | { kind: "deployment"; deployment: CallDeployment; refs?: BodyRefs }
+  | { kind: "none"; refs?: BodyRefs }
   /** The body names a deployment twice: refused, as the router and a backend could read different ones. */
   | { kind: "ambiguous" };
 
@@ -51,9 +52,9 @@ export function findCallDeployment(
 
 function fromBody(scan: ModelScan, where: "json" | "multipart"): DeploymentLookup {
   if (scan.kind === "duplicate") return { kind: "ambiguous" };
-  if (scan.kind === "absent" || scan.field.value === "") return none;
+  if (scan.kind === "absent" || scan.field.value === "") return scan.refs ? { kind: "none", refs: scan.refs } : none;
   const { value, start, end } = scan.field;
-  return { kind: "deployment", deployment: { name: value, where, start, end } };
+  return { kind: "deployment", deployment: { name: value, where, start, end }, refs: scan.refs };
 }
 
 function decodeSegment(segment: string): string {

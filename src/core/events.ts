@@ -40,7 +40,8 @@ export interface CallSummary {
    * `served`; `exhausted` (the router's own 429/503); `rejected` (401/403/404/413/400); `aborted`
    * (the caller left); `broken` (the backend's body failed after the first byte).
    */
-  outcome: "served" | "exhausted" | "rejected" | "aborted" | "broken";
+  /** `notFound`: a call on a stored object that no candidate has (each answered "not found"). */
+  outcome: "served" | "exhausted" | "rejected" | "aborted" | "broken" | "notFound";
   /** Body bytes sent to the caller, once the body is done (streamed answers). */
   bytes?: number;
 }

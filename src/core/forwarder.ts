@@ -2,7 +2,7 @@
 // or record the failure and move on at once to the next candidate with the same bytes (only the
 // deployment name rewritten for each backend), or stop because the caller left.
 
-import { type AttemptResult, judgeAttempt } from "./attemptOutcome";
+import { type AttemptResult, isNotFoundAnswer, judgeAttempt } from "./attemptOutcome";
 import { type BreakerBoard, secondsUntil } from "./breakerBoard";
 import { bodyFor, type CallDeployment, urlFor } from "./callDeployment";
 import type { Clock, Random } from "./clock";
@@ -28,6 +28,12 @@ export interface ForwardCall {
   deployment: CallDeployment | undefined;
   /** The backends that serve it (every backend for a call with no deployment). */
   candidates: PriorityGroups;
+  /**
+   * Set for a call on a stored object. `index` known: only its owner is tried (no other resource
+   * has the object). Unknown: the candidates are asked in turn, each once, until one does not
+   * answer "not found"; such an answer is no breaker failure.
+   */
+  owner?: { index: number | undefined };
 }
 
 /** The answer, and the call's record for the host's log line beside it. */
@@ -61,8 +67,13 @@ export class Forwarder {
     const tried = new Uint8Array(backends.length);
     const throttled = new Uint8Array(backends.length);
     const baseHeaders = upstreamRequestHeaders(call.headers);
-    const maxAttempts = config.retryCount + 1;
     const callName = call.deployment?.name;
+    const owner = call.owner;
+    const probing = owner !== undefined && owner.index === undefined;
+    const candidates = owner?.index === undefined ? call.candidates : ownerOnly(call.candidates, owner.index);
+    const maxAttempts = owner === undefined ? config.retryCount + 1 : probing ? countCandidates(candidates) : 1;
+    /** Backends that answered "not found" while asking: not the owner, so not part of an exhausted answer. */
+    let notFound: { answer: RouterResponse; count: number; missing: Uint8Array } | undefined;
     let attempts = 0;
     let now = started;
     const canTake = (c: Candidate): boolean => tried[c.index] === 0 && !board.isOpen(c.index, c.deployment ?? callName, now);
@@ -71,7 +82,7 @@ export class Forwarder {
 
     while (attempts < maxAttempts) {
       now = clock.now();
-      const candidate = pickBackend(call.candidates, canTake, random);
+      const candidate = pickBackend(candidates, canTake, random);
       if (candidate === undefined) break;
       const index = candidate.index;
       const backend = backends[index];
@@ -125,13 +136,35 @@ export class Forwarder {
       }
       if (!response) break;
       board.recordSuccess(index, target, response.status);
+      let answer: RouterResponse["body"] = response.body;
+      if (probing && (response.status === 404 || response.status === 400)) {
+        // Asking for an unknown owner: a "not found" means "not here", so the next candidate is asked.
+        const read = await readSmallBody(response.body);
+        answer = read;
+        if (read instanceof Uint8Array && isNotFoundAnswer(response.status, read)) {
+          notFound ??= { answer: errorResponse("NotFound", ""), count: 0, missing: new Uint8Array(backends.length) };
+          notFound.count++;
+          notFound.missing[index] = 1;
+          notFound.answer = {
+            status: response.status,
+            headers: downstreamResponseHeaders(response.headers, backend.name, target, attempts),
+            body: read,
+          };
+          continue;
+        }
+      }
       return this.finish(call, started, attempts, { index, name: backend.name, deployment: target }, "served", {
         status: response.status,
         headers: downstreamResponseHeaders(response.headers, backend.name, target, attempts),
-        body: response.body,
+        body: answer,
       });
     }
-    return this.exhausted(call, started, attempts, throttled);
+    // Every candidate said "not found": the object is nowhere, and that is the answer.
+    if (notFound && notFound.count === countCandidates(candidates)) {
+      notFound.answer.headers["x-router-attempts"] = String(attempts);
+      return this.finish(call, started, attempts, undefined, "notFound", notFound.answer);
+    }
+    return this.exhausted({ ...call, candidates }, started, attempts, throttled, notFound?.missing);
   }
 
   /** One attempt at one backend: its result for the judge, and the response to serve or discard. */
@@ -173,7 +206,7 @@ export class Forwarder {
   }
 
   /** 429 when every candidate is throttled, else 503; Retry-After until the soonest candidate returns. */
-  private exhausted(call: ForwardCall, started: number, attempts: number, throttledNow: Uint8Array): ForwardResult {
+  private exhausted(call: ForwardCall, started: number, attempts: number, throttledNow: Uint8Array, missing?: Uint8Array): ForwardResult {
     const { board, clock, events } = this.deps;
     const now = clock.now();
     const callName = call.deployment?.name;
@@ -181,6 +214,7 @@ export class Forwarder {
     let soonest = Number.POSITIVE_INFINITY;
     for (const group of call.candidates) {
       for (const c of group) {
+        if (missing?.[c.index] === 1) continue;
         const target = c.deployment ?? callName;
         if (throttledNow[c.index] !== 1 && !board.throttled(c.index, target, now)) allThrottled = false;
         soonest = Math.min(soonest, board.openUntil(c.index, target, now));
@@ -219,6 +253,44 @@ export class Forwarder {
         outcome,
       },
     };
+  }
+}
+
+/** The owner's own candidate entry (its name for the deployment), or the owner as it is. */
+function ownerOnly(groups: PriorityGroups, index: number): PriorityGroups {
+  for (const group of groups) for (const c of group) if (c.index === index) return [[c]];
+  return [[{ index, weight: 1, deployment: undefined }]];
+}
+
+function countCandidates(groups: PriorityGroups): number {
+  let n = 0;
+  for (const group of groups) n += group.length;
+  return n;
+}
+
+/** Error answers are small: a larger body is no "not found" and is passed on as a stream. */
+const smallBodyBytes = 64 * 1024;
+
+/** A small answer's whole body (to read its error code), or the body as a stream again when it is larger. */
+async function readSmallBody(body: AsyncIterable<Uint8Array>): Promise<Buffer | AsyncIterable<Uint8Array>> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const iterator = body[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return Buffer.concat(chunks);
+    chunks.push(next.value);
+    size += next.value.byteLength;
+    if (size > smallBodyBytes) return replay(chunks, iterator);
+  }
+}
+
+async function* replay(chunks: readonly Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
+  yield* chunks;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
   }
 }
 

@@ -111,3 +111,23 @@ describe("findCallDeployment", () => {
     expect(lookup.kind === "deployment" && lookup.deployment.name).toBe("gpt-4o");
   });
 });
+
+describe("findJsonModel refs", () => {
+  it("reads the top-level previous_response_id, conversation (string or {id}) and input_file_id beside the model", () => {
+    const scan = findJsonModel(
+      Buffer.from('{"model":"m","previous_response_id":"resp_1","conversation":{"id":"conv_2"},"input_file_id":"file-3"}'),
+    );
+    expect(scan).toMatchObject({
+      kind: "found",
+      refs: { previous_response_id: "resp_1", conversation: "conv_2", input_file_id: "file-3" },
+    });
+    expect(findJsonModel(Buffer.from('{"conversation":"conv_9"}'))).toEqual({ kind: "absent", refs: { conversation: "conv_9" } });
+  });
+
+  it("ignores nested and non-string refs, and calls without any carry none", () => {
+    expect(findJsonModel(Buffer.from('{"model":"m","metadata":{"previous_response_id":"resp_1"},"conversation":7}'))).toEqual({
+      kind: "found",
+      field: { value: "m", start: 9, end: 12 },
+    });
+  });
+});

@@ -13,14 +13,29 @@ export interface ModelField {
   end: number;
 }
 
+/**
+ * Top-level string values that name a stored object (see storedObject.ts): the router sends such
+ * a call to the object's owner. `conversation` may also be an object with an `id`.
+ */
+export interface BodyRefs {
+  previous_response_id?: string;
+  conversation?: string;
+  input_file_id?: string;
+}
+
 export type ModelScan =
-  | { kind: "found"; field: ModelField }
+  | { kind: "found"; field: ModelField; refs?: BodyRefs }
   /** A JSON object without a top-level string `model`, or not a JSON object at all. */
-  | { kind: "absent" }
+  | { kind: "absent"; refs?: BodyRefs }
   /** Two top-level `model` keys: the router and a backend could read different ones. */
   | { kind: "duplicate" };
 
 class Malformed extends Error {}
+
+const noRefs: BodyRefs = Object.freeze({});
+const absent: ModelScan = Object.freeze({ kind: "absent" });
+const refKeys = ["previous_response_id", "conversation", "input_file_id"] as const;
+const refKeyBytes = refKeys.map((key) => Buffer.from(key));
 
 /** The top-level `model` of a JSON object body. Malformed JSON is `absent`: the backend will refuse it. */
 export function findJsonModel(body: Uint8Array): ModelScan {
@@ -29,21 +44,23 @@ export function findJsonModel(body: Uint8Array): ModelScan {
   try {
     return scan(buf);
   } catch (error) {
-    if (error instanceof Malformed) return { kind: "absent" };
+    if (error instanceof Malformed) return absent;
     throw error;
   }
 }
 
 function scan(buf: Buffer): ModelScan {
   let pos = skipWhitespace(buf, 0);
-  if (buf[pos] !== 0x7b) return { kind: "absent" }; // "{"
+  if (buf[pos] !== 0x7b) return absent; // "{"
   pos = skipWhitespace(buf, pos + 1);
   let found: ModelField | undefined;
-  if (buf[pos] === 0x7d) return end(buf, pos + 1, found);
+  let refs = noRefs;
+  if (buf[pos] === 0x7d) return end(buf, pos + 1, found, refs);
   for (;;) {
     if (buf[pos] !== quote) throw new Malformed();
     const keyEnd = stringEnd(buf, pos);
     const isModel = isModelKey(buf, pos, keyEnd);
+    const ref = isModel ? -1 : refKeyIndex(buf, pos, keyEnd);
     pos = skipWhitespace(buf, keyEnd);
     if (buf[pos] !== 0x3a) throw new Malformed(); // ":"
     pos = skipWhitespace(buf, pos + 1);
@@ -53,20 +70,49 @@ function scan(buf: Buffer): ModelScan {
       if (found) return { kind: "duplicate" };
       if (buf[valueStart] === quote) found = { value: decodeString(buf, valueStart, pos), start: valueStart, end: pos };
       else found = { value: "", start: -1, end: -1 }; // a non-string model: remembered only to catch a duplicate
+    } else if (ref !== -1) {
+      const value = refValue(buf, valueStart, pos);
+      if (value !== undefined) {
+        if (refs === noRefs) refs = {};
+        refs[refKeys[ref] as (typeof refKeys)[number]] = value;
+      }
     }
     pos = skipWhitespace(buf, pos);
     if (buf[pos] === 0x2c) {
       pos = skipWhitespace(buf, pos + 1);
       continue;
     }
-    if (buf[pos] === 0x7d) return end(buf, pos + 1, found);
+    if (buf[pos] === 0x7d) return end(buf, pos + 1, found, refs);
     throw new Malformed();
   }
 }
 
-function end(buf: Buffer, pos: number, found: ModelField | undefined): ModelScan {
+function end(buf: Buffer, pos: number, found: ModelField | undefined, refs: BodyRefs): ModelScan {
   if (skipWhitespace(buf, pos) !== buf.length) throw new Malformed();
-  return found && found.start >= 0 ? { kind: "found", field: found } : { kind: "absent" };
+  if (found && found.start >= 0) return refs === noRefs ? { kind: "found", field: found } : { kind: "found", field: found, refs };
+  return refs === noRefs ? absent : { kind: "absent", refs };
+}
+
+/** Which of `refKeys` the key token at `start`..`end` is (quotes included), or -1. */
+function refKeyIndex(buf: Buffer, start: number, end: number): number {
+  const length = end - start - 2;
+  for (let k = 0; k < refKeyBytes.length; k++) {
+    const key = refKeyBytes[k] as Buffer;
+    if (key.length === length && buf.compare(key, 0, length, start + 1, end - 1) === 0) return k;
+  }
+  return -1;
+}
+
+/** A ref's value: a string, or an object's `id` string (`"conversation": {"id": "conv_…"}`). */
+function refValue(buf: Buffer, start: number, end: number): string | undefined {
+  if (buf[start] === quote) return decodeString(buf, start, end);
+  if (buf[start] !== 0x7b || end - start > 4096) return undefined;
+  try {
+    const id: unknown = JSON.parse(buf.toString("utf8", start, end)).id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function skipWhitespace(buf: Buffer, pos: number): number {

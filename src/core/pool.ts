@@ -13,7 +13,11 @@ export class Pool {
   /** Names no backend lists: the backends without a list, which serve every name unchanged. */
   private readonly unlisted: PriorityGroups | undefined;
 
+  /** Backend name -> its index: stored owners name backends, and a name no longer in the pool is no owner. */
+  private readonly indexes = new Map<string, number>();
+
   constructor(readonly backends: readonly BackendConfig[]) {
+    for (const [index, backend] of backends.entries()) this.indexes.set(backend.name, index);
     const own = (backend: BackendConfig, index: number) => ({
       index,
       weight: backend.weight,
@@ -37,6 +41,10 @@ export class Pool {
       });
       this.listed.set(name, groupByPriority(candidates));
     }
+  }
+
+  indexOf(name: string): number | undefined {
+    return this.indexes.get(name);
   }
 
   /** The candidates for a call naming `deployment`, or `undefined` when no backend serves it. */

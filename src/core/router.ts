@@ -7,20 +7,25 @@ import type { BreakerBoard } from "./breakerBoard";
 import { findCallDeployment } from "./callDeployment";
 import type { ClientAuthenticator } from "./clientAuth";
 import type { Clock } from "./clock";
+import { watchCreatedId } from "./createdId";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
 import type { Forwarder, ForwardResult } from "./forwarder";
 import { type BodyEnd, type HandledCall, headerValue, type RouterRequest, type RouterResponse } from "./http";
+import type { OwnerBook } from "./ownerBook";
 import type { Pool } from "./pool";
 import { type BodyHold, BodyReadError, readBodyWithin } from "./requestBody";
 import { pathOf, unsafePathReason } from "./requestPath";
 import { StallWatch } from "./stallWatch";
 import type { SharedStateStatus } from "./stateSync";
+import { type StoredObjectCall, storedObjectCall } from "./storedObject";
 
 export interface RouterDeps {
   forwarder: Forwarder;
   pool: Pool;
   board: BreakerBoard;
+  /** Who owns which stored object (responses, files, …). */
+  owners: OwnerBook;
   authenticate: ClientAuthenticator;
   clock: Clock;
   events: RouterEvents;
@@ -124,6 +129,13 @@ export class Router implements RequestHandler {
       const response = errorResponse("DeploymentNotFound", "The API deployment for this resource does not exist.");
       return this.rejected(request, path, response, "rejected", deployment?.name);
     }
+    // Only calls on the stored-object paths get this far; every other call skips it at the first check.
+    const stored = storedObjectCall(request.method, path, lookup.refs);
+    let owner: { index: number | undefined } | undefined;
+    if (stored?.ref !== undefined) {
+      const name = await this.deps.owners.find(stored.ref);
+      owner = { index: name === undefined ? undefined : pool.indexOf(name) };
+    }
     const result = await forwarder.forward({
       method: request.method,
       url: request.url,
@@ -133,8 +145,25 @@ export class Router implements RequestHandler {
       signal: request.signal,
       deployment,
       candidates,
+      owner,
     });
+    if (stored) this.followOwners(stored, owner, result);
     return this.withBodyAccounting(result);
+  }
+
+  /** What a served call teaches about owners: an owner found by asking, an object created or deleted. */
+  private followOwners(stored: StoredObjectCall, owner: { index: number | undefined } | undefined, result: ForwardResult): void {
+    const { served, response } = result;
+    if (!served || response.status >= 400) return;
+    const backend = this.deps.pool.backends[served.index]?.name;
+    if (backend === undefined) return;
+    const { owners } = this.deps;
+    if (stored.ref !== undefined) {
+      if (stored.deletes) owners.forget(stored.ref);
+      else if (owner?.index === undefined) owners.learn(stored.ref, backend);
+    }
+    const prefix = stored.creates;
+    if (prefix !== undefined) response.body = watchCreatedId(response.body, prefix, (id) => owners.learn(id, backend));
   }
 
   /** A served stream can still break: the host reports its end, and a break counts against the backend. */

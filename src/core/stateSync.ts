@@ -5,6 +5,7 @@
 
 import type { BreakerBoard } from "./breakerBoard";
 import type { Clock, Random } from "./clock";
+import type { OwnerBookStatus } from "./ownerBook";
 import { type StateStore, type TripRecord, tripKey } from "./stateStore";
 
 /** What /status says about shared state. */
@@ -15,6 +16,8 @@ export interface SharedStateStatus {
   /** Store operations by this instance since start. */
   reads: number;
   writes: number;
+  /** Owner records of stored objects (added by the composition root). */
+  owners?: OwnerBookStatus;
 }
 
 export interface StateSyncLog {

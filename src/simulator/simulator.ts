@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { type StoredAnswer, StoredObjects } from "./storedObjects";
 
 export type Fault =
   /** 429 with Azure's headers; without values: `retry-after: 1`. */
@@ -43,6 +44,8 @@ export interface SimulatorOptions {
   streamChunkDelayMs?: number;
   /** Deployments this resource has; others get 404 DeploymentNotFound, as Azure answers. Default: any name. */
   deployments?: string[];
+  /** How long a background response stays queued. Default 200 ms. */
+  backgroundMs?: number;
 }
 
 export interface RecordedRequest {
@@ -68,6 +71,8 @@ export class AzureOpenAISimulator {
   /** Per-second windows of accepted requests: `*` for the resource, else per deployment. */
   private readonly windows = new Map<string, { start: number; count: number }>();
   private readonly sockets = new Set<Socket>();
+  /** Responses, conversations, files and batches made here: only this resource knows them. */
+  private readonly objects = new StoredObjects();
 
   private constructor(
     private readonly server: Server,
@@ -207,6 +212,19 @@ export class AzureOpenAISimulator {
   private route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const deployment = /^\/openai\/deployments\/([^/]+)\//.exec(path)?.[1];
+    const storedPath = /^\/openai(?:\/v1)?(\/(?:responses|conversations|files|batches)(?:\/.*)?)$/.exec(path)?.[1];
+    if (storedPath !== undefined) {
+      const answer = this.objects.handle({
+        method: req.method ?? "GET",
+        path: storedPath,
+        query: new URLSearchParams((req.url ?? "").split("?")[1] ?? ""),
+        contentType: req.headers["content-type"] ?? "",
+        body,
+        region: this.options.region,
+        backgroundMs: this.options.backgroundMs ?? 200,
+      });
+      if (answer) return this.sendStored(res, answer);
+    }
     if (path.endsWith("/audio/transcriptions")) {
       return this.sendJson(res, 200, { text: `Transcribed by ${this.options.region} with ${deployment ?? modelOf(req, body)}.` });
     }
@@ -225,7 +243,6 @@ export class AzureOpenAISimulator {
       return this.sendJson(res, 200, this.chat(model));
     }
     if (path.endsWith("/embeddings")) return this.sendJson(res, 200, this.embeddings(model, json.input, json.encoding_format));
-    if (path === "/openai/v1/responses" || path.endsWith("/responses")) return this.sendJson(res, 200, this.response(model));
     if (path === "/openai/models" || path === "/openai/v1/models") {
       return this.sendJson(res, 200, { object: "list", data: [{ id: "gpt-4o", object: "model" }] });
     }
@@ -247,6 +264,31 @@ export class AzureOpenAISimulator {
     if (status < 300) this.servedCount++;
     res.writeHead(status, { ...this.azureHeaders(), ...extra, "content-type": "application/json", "content-length": body.length });
     res.end(body);
+  }
+
+  private sendStored(res: ServerResponse, answer: StoredAnswer): void {
+    if (answer.kind === "json") return this.sendJson(res, answer.status, answer.payload);
+    if (answer.kind === "raw") {
+      if (answer.status < 300) this.servedCount++;
+      res.writeHead(answer.status, { ...this.azureHeaders(), "content-type": answer.contentType, "content-length": answer.body.length });
+      res.end(answer.body);
+      return;
+    }
+    this.servedCount++;
+    res.writeHead(200, { ...this.azureHeaders(), "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const delay = this.options.streamChunkDelayMs ?? 20;
+    let sent = 0;
+    const next = (): void => {
+      if (res.destroyed) return;
+      const event = answer.events[sent++];
+      if (!event) {
+        res.end();
+        return;
+      }
+      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+      setTimeout(next, delay);
+    };
+    next();
   }
 
   private chat(model: string): unknown {
@@ -312,26 +354,6 @@ export class AzureOpenAISimulator {
       return { object: "embedding", index, embedding };
     });
     return { object: "list", data, model, usage: { prompt_tokens: 4, total_tokens: 4 } };
-  }
-
-  private response(model: string): unknown {
-    return {
-      id: `resp_${randomUUID()}`,
-      object: "response",
-      created_at: Math.floor(Date.now() / 1000),
-      status: "completed",
-      model,
-      output: [
-        {
-          type: "message",
-          id: `msg_${randomUUID()}`,
-          status: "completed",
-          role: "assistant",
-          content: [{ type: "output_text", text: `Hello from ${this.options.region}.`, annotations: [] }],
-        },
-      ],
-      usage: { input_tokens: 5, output_tokens: 4, total_tokens: 9 },
-    };
   }
 }
 

@@ -5,7 +5,8 @@
 
 import { TableClient } from "@azure/data-tables";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { poolKey } from "../../src/adapters/tableStateStore";
+import { ownerPartitionKey, poolKey, TableStateStore } from "../../src/adapters/tableStateStore";
+import { systemClock } from "../../src/core/clock";
 import { parseRouterConfig } from "../../src/core/config";
 import { decodeTrips } from "../../src/core/tripCodec";
 import { type Azurite, startAzurite } from "../helpers/azurite";
@@ -28,6 +29,31 @@ afterEach(async () => {
 });
 
 describe("garbage in the shared state row (Azurite)", () => {
+  it("reads an owner record that fails the schema as no record (the router then asks the backends)", async () => {
+    const table = `owners${Date.now() % 100000}`;
+    const pool = "pool-garbage";
+    const client = TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true });
+    await client.createTable();
+    const rows: [string, Record<string, unknown>][] = [
+      ["resp_number", { backend: 42 }],
+      ["resp_path", { backend: "../eastus" }],
+      ["resp_long", { backend: "x".repeat(65) }],
+      ["resp_none", { other: "eastus" }],
+      ["resp_good", { backend: "eastus", extra: "ignored" }],
+    ];
+    for (const [id, row] of rows) await client.createEntity({ partitionKey: ownerPartitionKey(pool, id), rowKey: id, ...row });
+    const store = new TableStateStore({
+      location: { kind: "connectionString", connectionString: azurite.connectionString },
+      table,
+      pool,
+      clock: systemClock,
+      maxTripMs: 60_000,
+    });
+    const signal = new AbortController().signal;
+    const read = await Promise.all(rows.map(([id]) => store.readOwner(id, signal)));
+    expect(read).toEqual([undefined, undefined, undefined, undefined, "eastus"]);
+  });
+
   it("ignores bad entries with one log line, applies the good ones capped from their start, and repairs the row on the next write", async () => {
     regions = await startRegions([
       { region: "constructor", priority: 1 },

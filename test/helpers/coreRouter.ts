@@ -1,6 +1,7 @@
 // A core router over fakes (an in-process Upstream, a fake clock), for unit tests of routing,
 // the forwarding loop and the judge: no sockets, exact time.
 
+import { MemoryStateStore } from "../../src/adapters/memoryStateStore";
 import { BodyBudget } from "../../src/core/bodyBudget";
 import { BreakerBoard } from "../../src/core/breakerBoard";
 import { createClientAuthenticator } from "../../src/core/clientAuth";
@@ -8,6 +9,7 @@ import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
 import { apiKeyCredential, type BackendCredential } from "../../src/core/credentials";
 import type { RouterEvents } from "../../src/core/events";
 import { Forwarder } from "../../src/core/forwarder";
+import { OwnerBook } from "../../src/core/ownerBook";
 import { Pool } from "../../src/core/pool";
 import { Router } from "../../src/core/router";
 import type { Upstream, UpstreamRequest, UpstreamResponse } from "../../src/core/upstream";
@@ -70,10 +72,12 @@ export function coreRouter(
     random: options.random ?? (() => 0),
     events,
   });
+  const owners = new OwnerBook(new MemoryStateStore(clock, config.circuitBreaker.maxTripDurationMs));
   const router = new Router({
     forwarder,
     pool,
     board,
+    owners,
     authenticate: createClientAuthenticator([testClientKey], false),
     clock,
     events,
@@ -84,5 +88,5 @@ export function coreRouter(
     instance: "test",
     sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
   });
-  return { router, board, clock, config, forwarder };
+  return { router, board, clock, config, forwarder, owners };
 }

@@ -4,6 +4,7 @@
 import { createServer } from "node:net";
 import OpenAI, { AzureOpenAI } from "openai";
 import type { CallSummary, RouterEvents } from "../../src/core/events";
+import type { OwnerBookStatus, OwnerStore } from "../../src/core/ownerBook";
 import { readSettings } from "../../src/core/settings";
 import type { StateStore } from "../../src/core/stateStore";
 import type { StateSyncLog } from "../../src/core/stateSync";
@@ -48,7 +49,7 @@ export interface HarnessOptions {
   events?: RouterEvents;
   config?: Record<string, unknown>;
   env?: Record<string, string>;
-  store?: StateStore;
+  store?: StateStore & OwnerStore;
   instance?: string;
   /** Each call's final summary, as the Node host logs it. */
   onCall?: (summary: CallSummary) => void;
@@ -144,7 +145,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 /** The /status body. */
 export interface StatusBody {
   instance: string;
-  sharedState: { store: string; connected: boolean; lastRefreshAt: string | null; reads: number; writes: number };
+  sharedState: { store: string; connected: boolean; lastRefreshAt: string | null; reads: number; writes: number; owners?: OwnerBookStatus };
   backends: (BreakerStatus & {
     name: string;
     backendWide: BreakerStatus;

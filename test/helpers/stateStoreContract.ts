@@ -1,6 +1,7 @@
 // One contract suite for every StateStore implementation (memory and Table Storage on Azurite).
 
 import { describe, expect, it } from "vitest";
+import type { OwnerStore } from "../../src/core/ownerBook";
 import { findTrip, type SharedTrips, type StateStore, type TripRecord, wholeBackend } from "../../src/core/stateStore";
 
 const now = Date.now();
@@ -16,8 +17,28 @@ export function trip(openUntil: number, instance = "i-1", scope = wholeBackend, 
 const keys = (trips: SharedTrips) => trips.map((t) => `${t.backend}/${t.scope}`).sort();
 
 /** `make` returns two clients of one fresh shared store (two instances on one table). */
-export function stateStoreContract(name: string, make: () => Promise<[StateStore, StateStore]>): void {
+export function stateStoreContract(name: string, make: () => Promise<[StateStore & OwnerStore, StateStore & OwnerStore]>): void {
   describe(`${name} (StateStore contract)`, () => {
+    it("shares owner records: written by one client, read by the other, deleted, many at once", async () => {
+      const [a, b] = await make();
+      const ids = Array.from({ length: 30 }, (_, i) => `resp_${i}${Math.random().toString(36).slice(2, 8)}`);
+      await a.writeOwners(
+        ids.map((id, i) => ({ id, backend: i % 2 === 0 ? "eastus" : "westus" })),
+        signal(),
+      );
+      expect(await b.readOwner(ids[0] as string, signal())).toBe("eastus");
+      expect(await b.readOwner(ids[29] as string, signal())).toBe("westus");
+      expect(await b.readOwner("resp_never", signal())).toBeUndefined();
+      await b.writeOwners(
+        [
+          { id: ids[0] as string, backend: undefined },
+          { id: "file-never", backend: undefined },
+        ],
+        signal(),
+      );
+      expect(await a.readOwner(ids[0] as string, signal())).toBeUndefined();
+    });
+
     it("reads no trips from an empty store", async () => {
       const [a] = await make();
       expect(await a.readTrips(signal())).toEqual([]);

@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { OwnerBook, type OwnerChange, type OwnerStore } from "./ownerBook";
+
+class FakeOwnerStore implements OwnerStore {
+  readonly rows = new Map<string, string>();
+  readonly writes: OwnerChange[][] = [];
+  fail = false;
+  hang = false;
+  reads = 0;
+  async writeOwners(changes: readonly OwnerChange[]): Promise<void> {
+    if (this.fail) throw new Error("store down");
+    this.writes.push([...changes]);
+    for (const c of changes) {
+      if (c.backend === undefined) this.rows.delete(c.id);
+      else this.rows.set(c.id, c.backend);
+    }
+  }
+  readOwner(id: string, signal: AbortSignal): Promise<string | undefined> {
+    this.reads++;
+    if (this.fail) return Promise.reject(new Error("store down"));
+    if (this.hang) return new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))));
+    return Promise.resolve(this.rows.get(id));
+  }
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("OwnerBook", () => {
+  it("knows what it learned at once, and writes it in one batch after the flush interval, not per call", async () => {
+    vi.useFakeTimers();
+    const store = new FakeOwnerStore();
+    const book = new OwnerBook(store, { flushMs: 500 });
+    book.learn("resp_1", "a");
+    book.learn("resp_2", "b");
+    book.learn("resp_2", "b");
+    expect(await book.find("resp_1")).toBe("a");
+    expect(store.writes).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(store.writes).toEqual([
+      [
+        { id: "resp_1", backend: "a" },
+        { id: "resp_2", backend: "b" },
+      ],
+    ]);
+    expect(store.reads).toBe(0);
+  });
+
+  it("asks the store once for an id it has not seen, and remembers the answer", async () => {
+    const store = new FakeOwnerStore();
+    store.rows.set("file-1", "c");
+    const book = new OwnerBook(store);
+    expect(await book.find("file-1")).toBe("c");
+    expect(await book.find("file-1")).toBe("c");
+    expect(store.reads).toBe(1);
+    expect(await book.find("file-2")).toBeUndefined();
+  });
+
+  it("treats a failing or slow store as 'owner unknown', within the read timeout", async () => {
+    const store = new FakeOwnerStore();
+    store.fail = true;
+    expect(await new OwnerBook(store).find("resp_1")).toBeUndefined();
+    store.fail = false;
+    store.hang = true;
+    const started = Date.now();
+    expect(await new OwnerBook(store, { readTimeoutMs: 50 }).find("resp_1")).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("keeps changes while the store fails, logs the outage once, and writes them when it answers again", async () => {
+    vi.useFakeTimers();
+    const store = new FakeOwnerStore();
+    const log = { failed: 0, restored: 0 };
+    const book = new OwnerBook(store, {
+      flushMs: 100,
+      log: { writeFailed: () => void log.failed++, writeRestored: () => void log.restored++ },
+    });
+    store.fail = true;
+    book.learn("resp_1", "a");
+    await vi.advanceTimersByTimeAsync(100);
+    book.learn("resp_2", "a");
+    await vi.advanceTimersByTimeAsync(800);
+    expect(log).toEqual({ failed: 1, restored: 0 });
+    expect(book.status().pending).toBe(2);
+    store.fail = false;
+    await vi.advanceTimersByTimeAsync(800);
+    expect(log).toEqual({ failed: 1, restored: 1 });
+    expect([...store.rows.keys()].sort()).toEqual(["resp_1", "resp_2"]);
+    expect(book.status()).toMatchObject({ pending: 0, failedWrites: 2 });
+  });
+
+  it("deletes the shared record of a deleted object but keeps the former owner locally", async () => {
+    const store = new FakeOwnerStore();
+    const book = new OwnerBook(store);
+    book.learn("file-1", "a");
+    book.forget("file-1");
+    await book.stop();
+    expect(store.rows.has("file-1")).toBe(false);
+    expect(await book.find("file-1")).toBe("a");
+  });
+
+  it("holds at most maxKnown owners in memory, dropping the oldest", async () => {
+    const store = new FakeOwnerStore();
+    const book = new OwnerBook(store, { maxKnown: 2 });
+    book.learn("a1", "a");
+    book.learn("a2", "a");
+    book.learn("a3", "a");
+    expect(book.status().known).toBe(2);
+    await book.stop();
+    store.rows.clear();
+    expect(await book.find("a1")).toBeUndefined();
+    expect(await book.find("a3")).toBe("a");
+  });
+});

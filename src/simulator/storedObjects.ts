@@ -1,0 +1,350 @@
+// The stateful half of a simulated Azure OpenAI resource: responses (create, stream, background,
+// retrieve, delete, cancel, input items, resumption with `starting_after`), conversations, files
+// and batches, each kept in this resource only — so a call that reaches the wrong resource gets
+// the same "not found" Azure gives, and the router's owner routing is tested for real.
+
+import { randomBytes } from "node:crypto";
+
+/** What the simulator writes: a JSON answer, or server-sent events. */
+export type StoredAnswer =
+  | { kind: "json"; status: number; payload: unknown }
+  | { kind: "raw"; status: number; contentType: string; body: Buffer }
+  | { kind: "events"; events: readonly SseEvent[] };
+
+export interface SseEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface StoredCall {
+  method: string;
+  /** Path after `/openai` or `/openai/v1`, e.g. `/responses/resp_1/cancel`. */
+  path: string;
+  query: URLSearchParams;
+  contentType: string;
+  body: Buffer;
+  region: string;
+  /** How long a background response stays queued before it completes. */
+  backgroundMs: number;
+}
+
+interface StoredResponse {
+  object: Record<string, unknown>;
+  input: Record<string, unknown>[];
+  events: SseEvent[];
+  /** Background responses complete at this time (epoch ms), unless cancelled first. */
+  completesAt: number;
+}
+
+interface StoredFile {
+  object: Record<string, unknown>;
+  content: Buffer;
+}
+
+const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
+const now = (): number => Math.floor(Date.now() / 1000);
+
+export class StoredObjects {
+  private readonly responses = new Map<string, StoredResponse>();
+  private readonly conversations = new Map<string, { object: Record<string, unknown>; items: Record<string, unknown>[] }>();
+  private readonly files = new Map<string, StoredFile>();
+  private readonly batches = new Map<string, Record<string, unknown>>();
+
+  /** The answer for a stored-object call, or `undefined` when the path is not one. */
+  handle(call: StoredCall): StoredAnswer | undefined {
+    const parts = call.path.split("/").filter((p) => p !== "");
+    const [collection, id, action] = parts;
+    const m = call.method;
+    switch (collection) {
+      case "responses":
+        if (id === undefined) return m === "POST" ? this.createResponse(call) : undefined;
+        return this.responseById(call, id, action);
+      case "conversations":
+        if (id === undefined) return m === "POST" ? this.createConversation(call) : undefined;
+        return this.conversationById(m, id, action);
+      case "files":
+        if (id === undefined)
+          return m === "POST" ? this.createFile(call) : m === "GET" ? list([...this.files.values()].map((f) => f.object)) : undefined;
+        return this.fileById(m, id, action);
+      case "batches":
+        if (id === undefined) return m === "POST" ? this.createBatch(call) : m === "GET" ? list([...this.batches.values()]) : undefined;
+        return this.batchById(m, id, action);
+      default:
+        return undefined;
+    }
+  }
+
+  private createResponse(call: StoredCall): StoredAnswer {
+    const json = parseJson(call.body);
+    if (json === undefined) return badRequest("The request body is not valid JSON.");
+    const previous = json.previous_response_id;
+    if (typeof previous === "string" && !this.responses.has(previous)) {
+      return {
+        kind: "json",
+        status: 400,
+        payload: {
+          error: {
+            message: `Previous response with id '${previous}' not found.`,
+            type: "invalid_request_error",
+            param: "previous_response_id",
+            code: "previous_response_not_found",
+          },
+        },
+      };
+    }
+    const conversationId = typeof json.conversation === "string" ? json.conversation : idOf(json.conversation);
+    const conversation = conversationId === undefined ? undefined : this.conversations.get(conversationId);
+    if (conversationId !== undefined && !conversation) return notFound(`Conversation with id '${conversationId}' not found.`);
+
+    const id = `resp_${hex(24)}`;
+    const model = typeof json.model === "string" ? json.model : "gpt-4o";
+    const background = json.background === true;
+    const turn = (typeof previous === "string" ? this.turnOf(previous) : 0) + 1;
+    const text = `Hello from ${call.region}, turn ${turn}.`;
+    const message = {
+      type: "message",
+      id: `msg_${hex(24)}`,
+      status: "completed",
+      role: "assistant",
+      content: [{ type: "output_text", text, annotations: [] }],
+    };
+    const input = inputItems(json.input);
+    const object: Record<string, unknown> = {
+      id,
+      object: "response",
+      created_at: now(),
+      status: background ? "queued" : "completed",
+      background,
+      model,
+      previous_response_id: typeof previous === "string" ? previous : null,
+      conversation: conversationId === undefined ? null : { id: conversationId },
+      output: background ? [] : [message],
+      usage: background ? null : { input_tokens: 5, output_tokens: 4, total_tokens: 9 },
+      metadata: { turn: String(turn) },
+    };
+    const final = { ...object, status: "completed", output: [message], usage: { input_tokens: 5, output_tokens: 4, total_tokens: 9 } };
+    const events = responseEvents(object, final, message, text);
+    const stored: StoredResponse = { object, input, events, completesAt: background ? Date.now() + call.backgroundMs : 0 };
+    if (json.store !== false) this.responses.set(id, stored);
+    if (conversation) conversation.items.push(...input, message);
+    if (json.stream === true) return { kind: "events", events };
+    return { kind: "json", status: 200, payload: this.current(stored) };
+  }
+
+  private responseById(call: StoredCall, id: string, action: string | undefined): StoredAnswer | undefined {
+    const stored = this.responses.get(id);
+    if (!stored) return notFound(`Response with id '${id}' not found.`);
+    const m = call.method;
+    if (action === undefined && m === "GET") {
+      if (call.query.get("stream") === "true") {
+        const after = Number(call.query.get("starting_after") ?? "-1");
+        this.current(stored);
+        return { kind: "events", events: stored.events.filter((e) => Number(e.data.sequence_number) > after) };
+      }
+      return { kind: "json", status: 200, payload: this.current(stored) };
+    }
+    if (action === undefined && m === "DELETE") {
+      this.responses.delete(id);
+      return { kind: "json", status: 200, payload: { id, object: "response.deleted", deleted: true } };
+    }
+    if (action === "cancel" && m === "POST") {
+      const object = this.current(stored);
+      if (object.background !== true) return badRequest("Only background responses can be cancelled.");
+      if (object.status === "queued" || object.status === "in_progress") object.status = "cancelled";
+      return { kind: "json", status: 200, payload: object };
+    }
+    if (action === "input_items" && m === "GET") return list(stored.input);
+    return undefined;
+  }
+
+  /** The response as it stands now: a background response completes once its time has come. */
+  private current(stored: StoredResponse): Record<string, unknown> {
+    const object = stored.object;
+    if (object.status === "queued" && Date.now() >= stored.completesAt) {
+      const final = stored.events.at(-1)?.data.response as Record<string, unknown>;
+      Object.assign(object, { status: "completed", output: final.output, usage: final.usage });
+    }
+    return object;
+  }
+
+  private turnOf(id: string): number {
+    const turn = (this.responses.get(id)?.object.metadata as { turn?: string } | undefined)?.turn;
+    return Number(turn ?? "0");
+  }
+
+  private createConversation(call: StoredCall): StoredAnswer {
+    const json = parseJson(call.body) ?? {};
+    const id = `conv_${hex(24)}`;
+    const object = { id, object: "conversation", created_at: now(), metadata: json.metadata ?? {} };
+    this.conversations.set(id, { object, items: inputItems(json.items) });
+    return { kind: "json", status: 200, payload: object };
+  }
+
+  private conversationById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
+    const conversation = this.conversations.get(id);
+    if (!conversation) return notFound(`Conversation with id '${id}' not found.`);
+    if (action === undefined && method === "GET") return { kind: "json", status: 200, payload: conversation.object };
+    if (action === undefined && method === "DELETE") {
+      this.conversations.delete(id);
+      return { kind: "json", status: 200, payload: { id, object: "conversation.deleted", deleted: true } };
+    }
+    if (action === "items" && method === "GET") return list(conversation.items);
+    return undefined;
+  }
+
+  private createFile(call: StoredCall): StoredAnswer {
+    const form = parseMultipart(call.body, call.contentType);
+    const file = form.get("file");
+    const purpose = form.get("purpose")?.content.toString("utf8");
+    if (!file || !purpose) return badRequest("A file upload needs the 'file' and 'purpose' fields.");
+    const id = `file-${hex(16)}`;
+    const object = {
+      id,
+      object: "file",
+      bytes: file.content.length,
+      created_at: now(),
+      filename: file.filename ?? "upload",
+      purpose,
+      status: "processed",
+    };
+    this.files.set(id, { object, content: file.content });
+    return { kind: "json", status: 200, payload: object };
+  }
+
+  private fileById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
+    const file = this.files.get(id);
+    if (!file) return notFound(`File with id '${id}' not found.`);
+    if (action === undefined && method === "GET") return { kind: "json", status: 200, payload: file.object };
+    if (action === undefined && method === "DELETE") {
+      this.files.delete(id);
+      return { kind: "json", status: 200, payload: { id, object: "file", deleted: true } };
+    }
+    if (action === "content" && method === "GET")
+      return { kind: "raw", status: 200, contentType: "application/octet-stream", body: file.content };
+    return undefined;
+  }
+
+  private createBatch(call: StoredCall): StoredAnswer {
+    const json = parseJson(call.body);
+    if (json === undefined) return badRequest("The request body is not valid JSON.");
+    const input = json.input_file_id;
+    if (typeof input !== "string" || !this.files.has(input)) return notFound(`File with id '${String(input)}' not found.`);
+    const id = `batch_${hex(16)}`;
+    const object = {
+      id,
+      object: "batch",
+      endpoint: json.endpoint ?? "/chat/completions",
+      input_file_id: input,
+      completion_window: json.completion_window ?? "24h",
+      status: "validating",
+      created_at: now(),
+      output_file_id: null,
+      error_file_id: null,
+      request_counts: { total: 0, completed: 0, failed: 0 },
+      metadata: json.metadata ?? null,
+    };
+    this.batches.set(id, object);
+    return { kind: "json", status: 200, payload: object };
+  }
+
+  private batchById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
+    const batch = this.batches.get(id);
+    if (!batch) return notFound(`Batch with id '${id}' not found.`);
+    if (action === undefined && method === "GET") return { kind: "json", status: 200, payload: batch };
+    if (action === "cancel" && method === "POST") {
+      batch.status = "cancelling";
+      return { kind: "json", status: 200, payload: batch };
+    }
+    return undefined;
+  }
+}
+
+/** The events of a streamed response, numbered for resumption (`starting_after`). */
+function responseEvents(
+  created: Record<string, unknown>,
+  final: Record<string, unknown>,
+  message: Record<string, unknown>,
+  text: string,
+): SseEvent[] {
+  const inProgress = { ...created, status: "in_progress", output: [], usage: null };
+  const events: Omit<SseEvent["data"], "sequence_number">[] = [
+    { type: "response.created", response: inProgress },
+    { type: "response.in_progress", response: inProgress },
+    { type: "response.output_item.added", output_index: 0, item: { ...message, status: "in_progress", content: [] } },
+    ...text.split(" ").map((word, i) => ({
+      type: "response.output_text.delta",
+      item_id: message.id,
+      output_index: 0,
+      content_index: 0,
+      delta: i === 0 ? word : ` ${word}`,
+    })),
+    { type: "response.output_item.done", output_index: 0, item: message },
+    { type: "response.completed", response: final },
+  ];
+  return events.map((data, sequence) => ({ type: String(data.type), data: { ...data, sequence_number: sequence } }));
+}
+
+function inputItems(input: unknown): Record<string, unknown>[] {
+  if (typeof input === "string") {
+    return [{ type: "message", id: `msg_${hex(24)}`, role: "user", content: [{ type: "input_text", text: input }] }];
+  }
+  if (!Array.isArray(input)) return [];
+  return input
+    .filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null)
+    .map((item) => ({ id: `msg_${hex(24)}`, ...item }));
+}
+
+function idOf(value: unknown): string | undefined {
+  const id = typeof value === "object" && value !== null ? (value as { id?: unknown }).id : undefined;
+  return typeof id === "string" ? id : undefined;
+}
+
+function list(data: readonly unknown[]): StoredAnswer {
+  const ids = data.map(idOf);
+  return {
+    kind: "json",
+    status: 200,
+    payload: { object: "list", data, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null, has_more: false },
+  };
+}
+
+function notFound(message: string): StoredAnswer {
+  return { kind: "json", status: 404, payload: { error: { message, type: "invalid_request_error", code: "not_found" } } };
+}
+
+function badRequest(message: string): StoredAnswer {
+  return { kind: "json", status: 400, payload: { error: { message, type: "invalid_request_error", code: "BadRequest" } } };
+}
+
+function parseJson(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body.length === 0 ? "{}" : body.toString("utf8"));
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fields of a multipart form: enough of RFC 7578 for the SDK's uploads. */
+function parseMultipart(body: Buffer, contentType: string): Map<string, { filename?: string; content: Buffer }> {
+  const fields = new Map<string, { filename?: string; content: Buffer }>();
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (!boundary) return fields;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length + 2; // past the delimiter and its CRLF
+    const next = body.indexOf(delimiter, start);
+    if (next === -1) break;
+    const part = body.subarray(start, next - 2); // the CRLF before the next delimiter
+    const split = part.indexOf("\r\n\r\n");
+    if (split !== -1) {
+      const head = part.subarray(0, split).toString("utf8");
+      const name = /name="([^"]*)"/i.exec(head)?.[1];
+      const filename = /filename="([^"]*)"/i.exec(head)?.[1];
+      if (name !== undefined) fields.set(name, { filename, content: part.subarray(split + 4) });
+    }
+    at = next;
+  }
+  return fields;
+}
