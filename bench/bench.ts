@@ -20,6 +20,7 @@ const clientKey = "bench-client-key";
 const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 const chatBody = JSON.stringify({ messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 16 });
 const v1Path = "/openai/v1/chat/completions";
+const responsesPath = "/openai/v1/responses";
 // Prose as a long conversation or a RAG context carries it: newlines and quotes, escaped in JSON.
 const paragraph =
   'The quarterly report shows revenue of $4.2M, up 12% year over year.\nCustomers said the "new onboarding" flow was clearer than before.\n\nNext steps: review the pricing page, update the FAQ, and schedule interviews with five accounts.\n';
@@ -114,6 +115,8 @@ async function startSimulators(regions: object[]): Promise<{ urls: string[]; cal
 interface Call {
   path: string;
   body: string;
+  /** When set, each connection sends these bodies in turn instead of `body`. */
+  bodies?: readonly string[];
 }
 const chatCall: Call = { path: chatPath, body: chatBody };
 
@@ -126,6 +129,7 @@ async function load(url: string, pid: number, duration = seconds, call: Call = c
     duration,
     headers: { "api-key": clientKey, "content-type": "application/json" },
     body: call.body,
+    ...(call.bodies ? { requests: call.bodies.map((body) => ({ method: "POST" as const, path: call.path, body })) } : {}),
   });
   const cpu = cpuMs(pid) - before;
   const requests = result.requests.total;
@@ -225,8 +229,11 @@ async function main(): Promise<void> {
     { region: "paygo-a" },
     { region: "paygo-b" },
     { region: "stream", streamChunkDelayMs: 20 },
+    { region: "resp-a" },
+    { region: "resp-b" },
+    { region: "resp-c" },
   ]);
-  const [steadyUrl, ptuUrl, paygoA, paygoB, streamUrl] = sims.urls;
+  const [steadyUrl, ptuUrl, paygoA, paygoB, streamUrl, respA, respB, respC] = sims.urls;
   const none = { type: "none" };
 
   // (1) steady load, one healthy backend: router vs bare proxy, interleaved.
@@ -274,6 +281,59 @@ async function main(): Promise<void> {
   progress(`streaming: first chunk ${viaRouter.toFixed(2)} ms via router, ${direct.toFixed(2)} ms direct`);
   streamRouter.proc.kill("SIGTERM");
 
+  // (3b) the Responses API: conversations made through the router over three equal backends, then
+  // follow-ups with previous_response_id. The bare proxy gets the same follow-ups for conversations
+  // made at its one backend. Follow-ups are not stored (`store: false`), so backends stay small.
+  const respRouter = await startRouter({
+    backends: [
+      { name: "resp-a", url: respA, auth: none },
+      { name: "resp-b", url: respB, auth: none },
+      { name: "resp-c", url: respC, auth: none },
+    ],
+  });
+  const respBare = await startProcess("bench/bareProxy.js", { BARE_TARGET: respA ?? "" }, /bare proxy listening on (http:\/\/[\d.:]+)/);
+  const firstTurns = async (url: string) => {
+    const bodies: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const created = await request(`${url}${responsesPath}`, {
+        method: "POST",
+        headers: { "api-key": clientKey, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o", input: `Conversation ${i}: hello.` }),
+      });
+      const { id } = (await created.body.json()) as { id: string };
+      bodies.push(JSON.stringify({ model: "gpt-4o", input: "And then?", previous_response_id: id, store: false }));
+    }
+    return bodies;
+  };
+  const routerTurns = await firstTurns(respRouter.url);
+  const bareTurns = await firstTurns(respBare.url);
+  const respRuns = { router: [] as Measure[], bare: [] as Measure[] };
+  const backendRequests = async () => ((await sims.call("counts")) as { requests: number }[]).reduce((s, c) => s + c.requests, 0);
+  let followUps = 0;
+  let followUpBackendCalls = 0;
+  for (let r = -1; r < rounds; r++) {
+    const before = await backendRequests();
+    const m = await load(respRouter.url, respRouter.proc.pid ?? 0, r < 0 ? 1 : seconds, {
+      path: responsesPath,
+      body: "",
+      bodies: routerTurns,
+    });
+    if (r < 0) continue; // warm-up
+    followUps += m.requests;
+    followUpBackendCalls += (await backendRequests()) - before;
+    respRuns.router.push(m);
+    respRuns.bare.push(await load(respBare.url, respBare.proc.pid ?? 0, seconds, { path: responsesPath, body: "", bodies: bareTurns }));
+    progress(`responses round ${r + 1}/${rounds}: ${Math.round(m.rps)} req/s via router, ${m.errors} errors`);
+  }
+  const responses = {
+    router: summarize(respRuns.router),
+    bare: summarize(respRuns.bare),
+    cpuRatio: median(respRuns.router.map((m, i) => m.cpuUsPerRequest / (respRuns.bare[i]?.cpuUsPerRequest ?? Number.NaN))),
+    backendCallsPerFollowUp: followUpBackendCalls / Math.max(1, followUps),
+  };
+  respRouter.proc.kill("SIGTERM");
+  respBare.proc.kill("SIGTERM");
+
   // (4) the same steady load with shared state in Table Storage (Azurite).
   const azurite = await startAzurite();
   const tableRouter = await startRouter(
@@ -300,6 +360,7 @@ async function main(): Promise<void> {
     v1,
     overflow,
     streaming: { viaRouterMs: viaRouter, directMs: direct, addedMs: viaRouter - direct },
+    responses,
     tableStore: { ...table, storageOperations: storageOps, storageOperationsPerRequest: storageOps / Math.max(1, table.requests) },
     tookSeconds: (Date.now() - started) / 1000,
   };
@@ -311,6 +372,10 @@ async function main(): Promise<void> {
     ["no storage operation per request", results.tableStore.storageOperationsPerRequest < 0.01],
     ["v1 with model rewritten, 2 KB: CPU/request ≤ 1.3× bare", v1.small.ratios.cpuPerRequest <= 1.3],
     ["v1 with model rewritten, 200 KB: CPU/request ≤ 1.3× bare", v1.large.ratios.cpuPerRequest <= 1.3],
+    [
+      "Responses follow-ups: every call served, ≤ 1.05 backend calls each",
+      responses.router.errors === 0 && responses.backendCallsPerFollowUp <= 1.05,
+    ],
   ] as const;
   printTable(results, targets);
   mkdirSync(join(process.cwd(), "bench/results"), { recursive: true });
@@ -330,6 +395,7 @@ function printTable(
     overflow: Measure & { ptuShare: number };
     streaming: { addedMs: number; viaRouterMs: number; directMs: number };
     tableStore: Measure & { storageOperationsPerRequest: number; storageOperations: number };
+    responses: { router: Measure; bare: Measure; cpuRatio: number; backendCallsPerFollowUp: number };
   },
   targets: readonly (readonly [string, boolean])[],
 ): void {
@@ -347,9 +413,12 @@ function printTable(
     row("router, v1 2 KB", r.v1.small.router),
     row("bare, v1 200 KB", r.v1.large.bare),
     row("router, v1 200 KB", r.v1.large.router),
+    row("bare, Responses", r.responses.bare),
+    row("router, Responses", r.responses.router),
     "",
     `router / bare: CPU per request ${r.steady.ratios.cpuPerRequest.toFixed(2)}x, throughput ${r.steady.ratios.throughput.toFixed(2)}x, p99 ${r.steady.ratios.p99DeltaMs >= 0 ? "+" : ""}${r.steady.ratios.p99DeltaMs.toFixed(1)} ms`,
     `v1, model rewritten: CPU per request ${r.v1.small.ratios.cpuPerRequest.toFixed(2)}x bare at 2 KB, ${r.v1.large.ratios.cpuPerRequest.toFixed(2)}x at 200 KB`,
+    `Responses follow-ups (previous_response_id, 3 backends): CPU per request ${r.responses.cpuRatio.toFixed(2)}x bare, ${r.responses.backendCallsPerFollowUp.toFixed(3)} backend calls per follow-up`,
     `PTU overflow: ${r.overflow.errors} client-visible errors, PTU served ${(r.overflow.ptuShare * 100).toFixed(1)}% of calls`,
     `streaming: first chunk +${r.streaming.addedMs.toFixed(2)} ms through the router (${r.streaming.viaRouterMs.toFixed(2)} vs ${r.streaming.directMs.toFixed(2)} ms direct)`,
     `Table state: ${r.tableStore.storageOperations} storage operations for ${r.tableStore.requests} requests (${r.tableStore.storageOperationsPerRequest.toFixed(5)} per request)`,
@@ -362,7 +431,7 @@ function printTable(
 }
 
 /** Targets that judge timing (not correctness): meaningless in a smoke run. */
-const timed = (i: number) => i < 3 || i > 4;
+const timed = (i: number) => i < 3 || (i > 4 && i < 7);
 
 function cleanup(): void {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
