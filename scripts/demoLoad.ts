@@ -3,7 +3,9 @@
 // priority-2 regions and come back. Chat calls (every fourth streamed) use `gpt-4o`, which the PTU
 // holds as `gpt-4o-ptu`; embeddings calls use `text-embedding-3-large`, which only the
 // pay-as-you-go regions have, and whose small westus quota trips in the peak while westus chat
-// goes on. Bounded: it stops by itself.
+// goes on. Before and after the load, a multi-turn Responses conversation: each turn continues the
+// previous one (`previous_response_id`) and is served by the backend that holds it, whatever the
+// weights say. Bounded: it stops by itself.
 // Options: --url <router> --key <client key> (default: read from the running demo), --seconds <n> (default 30).
 
 import { readFileSync } from "node:fs";
@@ -50,6 +52,37 @@ async function call(url: string, key: string, kind: Kind): Promise<string> {
   return `${response.headers.get("x-served-by") ?? "?"}/${response.headers.get("x-served-deployment") ?? "?"}`;
 }
 
+/** A Responses conversation of `turns` turns; each follow-up must reach the backend that holds the previous turn. */
+async function conversation(url: string, key: string, turns: number): Promise<number> {
+  let previous: string | undefined;
+  let failures = 0;
+  for (let turn = 1; turn <= turns; turn++) {
+    const send = () =>
+      fetch(`${url}/openai/v1/responses`, {
+        method: "POST",
+        headers: { "api-key": key, "content-type": "application/json" },
+        body: JSON.stringify({ model: demoDeployments.chat, input: `Turn ${turn}, please.`, previous_response_id: previous }),
+      });
+    let response = await send();
+    // The owner is throttled: no other backend has the conversation, so wait as told, like the SDK does.
+    for (let retry = 0; retry < 3 && response.status === 429; retry++) {
+      const wait = Number(response.headers.get("retry-after") ?? "1");
+      process.stdout.write(`  turn ${turn}: the owner is throttled (429), retrying after ${wait} s\n`);
+      await response.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      response = await send();
+    }
+    const body = (await response.json()) as { id?: string; output?: { content?: { text?: string }[] }[] };
+    const text = body.output?.[0]?.content?.[0]?.text ?? `error ${response.status}`;
+    if (!response.ok || !body.id) failures++;
+    process.stdout.write(
+      `  turn ${turn}: ${previous ? `previous_response_id ${previous.slice(0, 14)}… ` : "new conversation "}-> ${response.headers.get("x-served-by") ?? "?"}: ${text}\n`,
+    );
+    previous = body.id;
+  }
+  return failures;
+}
+
 /** Every third call is embeddings; of the chat calls, every fourth is streamed. */
 function kindOf(n: number): Kind {
   if (n % 3 === 2) return "embeddings";
@@ -67,12 +100,19 @@ async function main(): Promise<void> {
   process.stdout.write(
     `demo load on ${url} for ${seconds} s: 3 calls/s, then 20 calls/s (over the PTU's 5 and westus' embeddings quota), then 3 calls/s\n`,
   );
+  process.stdout.write("a Responses conversation (each turn goes to the backend that holds the one before):\n");
+  let errors = await conversation(url, key, 4);
   const started = Date.now();
   const inflight: Promise<void>[] = [];
-  let errors = 0;
   let sent = 0;
+  let peakConversation: Promise<number> | undefined;
   for (let second = 0; second < seconds; second++) {
     const rate = phases.find((p) => second < p.until)?.rate ?? 3;
+    if (rate > 5 && !peakConversation) {
+      // In the peak the PTU overflows: a conversation may start elsewhere, and then stays there.
+      process.stdout.write("a conversation started in the peak (its follow-ups stay with the backend that holds it):\n");
+      peakConversation = conversation(url, key, 4);
+    }
     const served: Record<string, number> = {};
     const thisSecond: Promise<void>[] = [];
     for (let i = 0; i < rate; i++) {
@@ -98,6 +138,7 @@ async function main(): Promise<void> {
     );
   }
   await Promise.all(inflight);
+  errors += (await peakConversation) ?? 0;
   process.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} calls, ${errors} errors\n`);
   process.exit(errors === 0 ? 0 : 1);
 }
