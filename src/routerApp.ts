@@ -9,7 +9,8 @@ import { createStateStore } from "./adapters/stateStoreFactory";
 import { UndiciUpstream } from "./adapters/undiciUpstream";
 import { BodyBudget, defaultBodyMemoryBytes } from "./core/bodyBudget";
 import { BreakerBoard } from "./core/breakerBoard";
-import { createClientAuthenticator } from "./core/clientAuth";
+import { createClientIdentifier, defaultClientName } from "./core/clientAuth";
+import { ClientLimiter, type ClientLimiterLog, type UsageStore } from "./core/clientLimiter";
 import { type Clock, type Random, systemClock, systemRandom } from "./core/clock";
 import { buildCredentials, type TokenProvider } from "./core/credentials";
 import type { RouterEvents } from "./core/events";
@@ -30,9 +31,11 @@ export interface RouterAppOptions {
   /** Defaults to undici. */
   upstream?: Upstream;
   /** Defaults to the store `settings.state` names. */
-  store?: StateStore & OwnerStore;
+  store?: StateStore & OwnerStore & UsageStore;
   /** Defaults to @azure/identity managed identity. */
   tokenProviderFor?: (clientId: string | undefined) => TokenProvider;
+  /** Told when client limits fall back to per-instance shares (the store stopped answering) and when they are shared again. */
+  limiterLog?: ClientLimiterLog;
   /** Name of this instance in shared state; defaults to the host name and a random suffix. */
   instance?: string;
 }
@@ -44,6 +47,7 @@ export interface RouterApp {
   sync: StateSync;
   store: StateStore;
   owners: OwnerBook;
+  limiter: ClientLimiter;
   instance: string;
   close(): Promise<void>;
 }
@@ -57,7 +61,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
   const syncLog = options.syncLog ?? quietSyncLog;
   const instance = options.instance ?? `${process.env.WEBSITE_INSTANCE_ID?.slice(0, 12) || hostname()}-${randomUUID().slice(0, 8)}`;
   const config = settings.config;
-  const store: StateStore & OwnerStore =
+  const store: StateStore & OwnerStore & UsageStore =
     options.store ?? createStateStore(settings, { clock, onBadRow: (dropped) => syncLog.badRow(dropped) });
   const upstream = options.upstream ?? new UndiciUpstream({ bodyTimeoutMs: config.attemptTimeoutMs });
   const tokenProviderFor = options.tokenProviderFor ?? ((clientId) => managedIdentityTokenProvider(clientId, clock));
@@ -78,12 +82,23 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     random,
     events,
   });
+  const limiter = new ClientLimiter(store, {
+    clock,
+    random,
+    refreshMs: settings.stateRefreshMs,
+    clients: settings.clients.map((c) => c.client),
+    log: options.limiterLog,
+  });
   const router = new Router({
     forwarder,
     pool,
     board,
     owners,
-    authenticate: createClientAuthenticator(settings.clientKeys, settings.allowAnonymous),
+    limiter,
+    identify: createClientIdentifier(
+      settings.clients,
+      settings.allowAnonymous ? { name: defaultClientName, deployments: undefined, limits: undefined, seesAllClients: true } : undefined,
+    ),
     clock,
     events,
     maxRequestBytes: config.maxRequestBytes,
@@ -94,6 +109,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     sharedState: () => ({ ...sync.status(), owners: owners.status() }),
   });
   sync.start();
+  limiter.start();
   return {
     router,
     board,
@@ -101,9 +117,10 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     sync,
     store,
     owners,
+    limiter,
     instance,
     close: async () => {
-      await Promise.all([sync.stop(), owners.stop()]);
+      await Promise.all([sync.stop(), owners.stop(), limiter.stop()]);
       await Promise.all([upstream.close?.(), store.close?.()]);
     },
   };

@@ -1,5 +1,6 @@
 // Chooses the state store the settings name.
 
+import type { UsageStore } from "../core/clientLimiter";
 import type { Clock } from "../core/clock";
 import type { OwnerStore } from "../core/ownerBook";
 import type { Settings } from "../core/settings";
@@ -13,7 +14,7 @@ export interface StateStoreOptions {
   onBadRow?: (dropped: number) => void;
 }
 
-export function createStateStore(settings: Settings, options: StateStoreOptions): StateStore & OwnerStore {
+export function createStateStore(settings: Settings, options: StateStoreOptions): StateStore & OwnerStore & UsageStore {
   const state = settings.state;
   const maxTripMs = settings.config.circuitBreaker.maxTripDurationMs;
   if (state.kind === "memory") return new MemoryStateStore(options.clock, maxTripMs);

@@ -9,6 +9,7 @@ import { type PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { z } from "zod";
+import type { UsageCounts, UsageStore, UsageTotals } from "../core/clientLimiter";
 import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config";
 import { namePattern } from "../core/config";
@@ -75,7 +76,20 @@ export function ownerPartitionKey(pool: string, id: string): string {
   return `${pool}.owners.${bucket.toString(16).padStart(2, "0")}`;
 }
 
-export class TableStateStore implements StateStore, OwnerStore {
+/** Partitions usage records are spread over, by a hash of the client's name. */
+const usagePartitions = 16;
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A usage record as stored; a row failing this counts as empty (and is overwritten by the next add). */
+const usageRowSchema = z.object({ window: count, requests: count, tokens: count, writers: count });
+const emptyTotals: UsageTotals = { requests: 0, tokens: 0, writers: 0 };
+
+/** The partition of a client's usage records: the pool's, one of `usagePartitions` by a hash of the name. */
+function usagePartitionKey(pool: string, client: string): string {
+  const bucket = createHash("sha256").update(client).digest().readUInt8(0) % usagePartitions;
+  return `${pool}.usage.${bucket.toString(16)}`;
+}
+
+export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   readonly description: string;
   /** HTTP requests sent to Table Storage, and 412 conflicts settled, for tests and the benchmark. */
   readonly counts = { requests: 0, reads: 0, writes: 0, conflicts: 0 };
@@ -177,6 +191,65 @@ export class TableStateStore implements StateStore, OwnerStore {
       this.counts.writes++;
       if (group.length === 1) await this.client.upsertEntity(group[0] as (typeof group)[0], "Replace", { abortSignal: signal });
       else await this.client.submitTransaction(group.map((entity) => ["upsert", entity, "Replace"] as const));
+    }
+  }
+
+  /**
+   * Usage records: one entity per client and window parity (RowKey `<client>.<window % 2>`), so a
+   * client never has more than two rows; a row holding an older window counts as empty. Adds are
+   * read-modify-write with the ETag: two instances adding at once settle by re-reading, and every
+   * add lands exactly once.
+   */
+  async addUsage(client: string, window: number, delta: UsageCounts & { newWriter: boolean }, signal: AbortSignal): Promise<UsageTotals> {
+    await this.ensureTable(signal);
+    const partitionKey = usagePartitionKey(this.options.pool, client);
+    const rowKey = `${client}.${window % 2}`;
+    for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
+      const { totals, etag } = await this.readUsageRow(partitionKey, rowKey, window, signal);
+      const next = {
+        requests: totals.requests + delta.requests,
+        tokens: totals.tokens + delta.tokens,
+        writers: totals.writers + (delta.newWriter ? 1 : 0),
+      };
+      const entity = { partitionKey, rowKey, window, ...next };
+      try {
+        this.counts.writes++;
+        if (etag === undefined) await this.client.createEntity(entity, { abortSignal: signal });
+        else await this.client.updateEntity(entity, "Replace", { etag, abortSignal: signal });
+        return next;
+      } catch (error) {
+        if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) throw error;
+        this.counts.conflicts++;
+      }
+    }
+    throw new Error(`state store: gave up adding usage of ${client} after ${maxWriteTries} conflicting writes`);
+  }
+
+  async readUsage(client: string, window: number, signal: AbortSignal): Promise<UsageTotals> {
+    await this.ensureTable(signal);
+    return (await this.readUsageRow(usagePartitionKey(this.options.pool, client), `${client}.${window % 2}`, window, signal)).totals;
+  }
+
+  private async readUsageRow(
+    partitionKey: string,
+    rowKey: string,
+    window: number,
+    signal: AbortSignal,
+  ): Promise<{ totals: UsageTotals; etag: string | undefined }> {
+    this.counts.reads++;
+    try {
+      const entity = await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: signal });
+      const row = usageRowSchema.safeParse(entity);
+      const current = row.success && row.data.window === window;
+      return {
+        totals: current ? { requests: row.data.requests, tokens: row.data.tokens, writers: row.data.writers } : emptyTotals,
+        etag: entity.etag,
+      };
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404 && error.code !== "TableNotFound")
+        return { totals: emptyTotals, etag: undefined };
+      this.forgetOnTableLoss(error);
+      throw error;
     }
   }
 

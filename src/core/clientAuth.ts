@@ -1,25 +1,46 @@
-// Who may call the router: `api-key: <key>` or `Authorization: Bearer <key>`, checked against
-// ROUTER_CLIENT_KEYS in constant time (digests of equal length, every key compared).
+// Who is calling: `api-key: <key>` or `Authorization: Bearer <key>`, looked up by its SHA-256
+// digest in one Map — the same work whichever key (or none) matches, however many keys there
+// are, and nothing about a stored key leaks through timing (a match on a digest tells nothing
+// about the key behind it).
 
-import { createHash, hash, timingSafeEqual } from "node:crypto";
+import { createHash, hash } from "node:crypto";
+import type { ClientLimits } from "./config";
 import { headerValue, type IncomingHeaders } from "./http";
 
-export type ClientAuthenticator = (headers: IncomingHeaders) => boolean;
+/** The client `ROUTER_CLIENT_KEYS` belongs to: the operators, no limits, every deployment. */
+export const defaultClientName = "default";
+
+/** An application calling the router, as the request path needs it. */
+export interface Client {
+  name: string;
+  /** The caller's deployment names it may call; `undefined`: every one. */
+  deployments: ReadonlySet<string> | undefined;
+  limits: ClientLimits | undefined;
+  /** `/status` shows this client every client's usage (the `default` client, the operators); others see their own. */
+  seesAllClients: boolean;
+}
+
+/** The calling client, or `undefined` for a missing or unknown key. */
+export type ClientIdentifier = (headers: IncomingHeaders) => Client | undefined;
 
 // One-shot crypto.hash (Node >= 20.12) is cheaper than a Hash object per call.
-const digest: (text: string) => Buffer =
-  typeof hash === "function" ? (text) => hash("sha256", text, "buffer") : (text) => createHash("sha256").update(text).digest();
+const digest: (text: string) => string =
+  typeof hash === "function" ? (text) => hash("sha256", text, "base64") : (text) => createHash("sha256").update(text).digest("base64");
 
-export function createClientAuthenticator(keys: readonly string[], allowAnonymous: boolean): ClientAuthenticator {
-  if (allowAnonymous && keys.length === 0) return () => true;
-  const digests = keys.map(digest);
+/**
+ * `clients`: each client with its keys (duplicates across clients are refused by the settings).
+ * `anonymous`: the client of a call without a key, when anonymous access is on and no key is set.
+ */
+export function createClientIdentifier(
+  clients: readonly { client: Client; keys: readonly string[] }[],
+  anonymous: Client | undefined,
+): ClientIdentifier {
+  const byDigest = new Map<string, Client>();
+  for (const { client, keys } of clients) for (const key of keys) byDigest.set(digest(key), client);
+  if (anonymous && byDigest.size === 0) return () => anonymous;
   return (headers) => {
     const presented = presentedKey(headers);
-    if (presented === undefined) return false;
-    const candidate = digest(presented);
-    let match = false;
-    for (const d of digests) match = timingSafeEqual(d, candidate) || match;
-    return match;
+    return presented === undefined ? undefined : byDigest.get(digest(presented));
   };
 }
 

@@ -71,8 +71,27 @@ export interface CircuitBreakerConfig {
   maxTripDurationMs: number;
 }
 
+/** Per-minute budgets of one client, for the whole router (every instance in every region). */
+export interface ClientLimits {
+  tokensPerMinute: number | undefined;
+  requestsPerMinute: number | undefined;
+}
+
+/** One application calling the router with its own keys (`clients[]`). */
+export interface ClientConfig {
+  name: string;
+  /** App setting holding the client's keys, comma-separated. */
+  keySetting: string;
+  /** Deployment names (the caller's) it may call; `undefined`: every one. */
+  deployments: ReadonlySet<string> | undefined;
+  /** `undefined`: no limits. */
+  limits: ClientLimits | undefined;
+}
+
 export interface RouterConfig {
   backends: BackendConfig[];
+  /** Empty when the configuration names none (part 1): ROUTER_CLIENT_KEYS is then the only client. */
+  clients: ClientConfig[];
   circuitBreaker: CircuitBreakerConfig;
   /** Extra backends tried for one call. Default: number of backends − 1. */
   retryCount: number;
@@ -190,6 +209,22 @@ const backendSchema = z.strictObject({
   deployments: deploymentsSchema.optional(),
 });
 
+const settingName = z.string({ error: required("the name of an app setting") }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: "must be the name of an app setting",
+});
+
+const clientSchema = z.strictObject({
+  name: name("a name"),
+  keySetting: settingName,
+  deployments: z.array(name("a deployment name"), { error: "must be an array of deployment names" }).optional(),
+  limits: z
+    .strictObject({
+      tokensPerMinute: integer(1, "a positive integer").optional(),
+      requestsPerMinute: integer(1, "a positive integer").optional(),
+    })
+    .optional(),
+});
+
 const rangeSchema = z
   .strictObject({ min: integer(100, "an HTTP status code"), max: integer(100, "an HTTP status code") })
   .refine((r) => r.min <= r.max && r.max <= 599, { error: "must have 100 <= min <= max <= 599" })
@@ -222,6 +257,7 @@ const configSchema = z
     retry: z.strictObject({ count: integer(0, "a non-negative integer").optional() }).optional(),
     attemptTimeout: duration.prefault("PT120S"),
     maxRequestBytes: integer(1, "a positive integer").default(32 * 1024 * 1024),
+    clients: z.array(clientSchema, { error: "must be an array of clients" }).optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -229,6 +265,12 @@ const configSchema = z
       const key = backend.name.toLowerCase();
       if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["backends", i, "name"], message: "must be unique" });
       seen.add(key);
+    });
+    const clientNames = new Set<string>();
+    config.clients?.forEach((client, i) => {
+      const key = client.name.toLowerCase();
+      if (clientNames.has(key)) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: "must be unique" });
+      clientNames.add(key);
     });
     if (config.attemptTimeout <= 0) ctx.addIssue({ code: "custom", path: ["attemptTimeout"], message: "must be longer than zero" });
     // A zero duration means the breaker never opens (or never counts): protection off without a word.
@@ -288,6 +330,13 @@ export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG")
       acceptRetryAfter: cb.acceptRetryAfter,
       maxTripDurationMs: cb.maxTripDuration,
     },
+    clients: (raw.clients ?? []).map((c) => ({
+      name: c.name,
+      keySetting: c.keySetting,
+      deployments: c.deployments === undefined ? undefined : new Set(c.deployments),
+      limits:
+        c.limits === undefined ? undefined : { tokensPerMinute: c.limits.tokensPerMinute, requestsPerMinute: c.limits.requestsPerMinute },
+    })),
     retryCount: raw.retry?.count ?? raw.backends.length - 1,
     attemptTimeoutMs: raw.attemptTimeout,
     maxRequestBytes: raw.maxRequestBytes,

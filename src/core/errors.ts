@@ -9,6 +9,7 @@ export type RouterErrorCode =
   | "Forbidden"
   | "NotFound"
   | "DeploymentNotFound"
+  | "DeploymentNotAllowed"
   | "BadRequest"
   | "RequestTimeout"
   | "RequestTooLarge"
@@ -23,6 +24,7 @@ const statusByCode: Record<RouterErrorCode, number> = {
   Forbidden: 403,
   NotFound: 404,
   DeploymentNotFound: 404,
+  DeploymentNotAllowed: 403,
   BadRequest: 400,
   RequestTimeout: 408,
   RequestTooLarge: 413,

@@ -38,12 +38,19 @@ export interface CallSummary {
   latencyMs: number;
   /**
    * `served`; `exhausted` (the router's own 429/503); `rejected` (401/403/404/413/400); `aborted`
-   * (the caller left); `broken` (the backend's body failed after the first byte).
+   * (the caller left); `broken` (the backend's body failed after the first byte); `notFound` (a
+   * call on a stored object that no candidate has: each answered "not found").
    */
-  /** `notFound`: a call on a stored object that no candidate has (each answered "not found"). */
   outcome: "served" | "exhausted" | "rejected" | "aborted" | "broken" | "notFound";
   /** Body bytes sent to the caller, once the body is done (streamed answers). */
   bytes?: number;
+  /** The calling client's name (`default` for ROUTER_CLIENT_KEYS), once the key is known. */
+  client?: string;
+  /** Tokens the backend reported (or, marked `tokensEstimated`, the router's estimate for a stream without usage). */
+  promptTokens?: number;
+  completionTokens?: number;
+  totalTokens?: number;
+  tokensEstimated?: boolean;
 }
 
 export interface RouterEvents {

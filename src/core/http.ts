@@ -44,6 +44,10 @@ export interface BodyEnd {
   error: unknown;
   /** The caller went away first: not the backend's fault. */
   callerGone: boolean;
+  /** The last bytes of the body as text (up to `usageTailBytes`), where a backend reports `usage`. */
+  tail?: string;
+  /** Server-sent events seen (`data:` lines), for an estimate when a stream reports no usage. */
+  events?: number;
 }
 
 /** A call's answer and, beside it, its record for the host's per-call log line. */

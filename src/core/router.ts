@@ -5,7 +5,8 @@ import type { BodyBudget } from "./bodyBudget";
 import type { FailureReason } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
 import { findCallDeployment } from "./callDeployment";
-import type { ClientAuthenticator } from "./clientAuth";
+import type { Client, ClientIdentifier } from "./clientAuth";
+import type { ClientLimiter } from "./clientLimiter";
 import type { Clock } from "./clock";
 import { watchCreatedId } from "./createdId";
 import { errorResponse } from "./errors";
@@ -19,6 +20,7 @@ import { pathOf, unsafePathReason } from "./requestPath";
 import { StallWatch } from "./stallWatch";
 import type { SharedStateStatus } from "./stateSync";
 import { type StoredObjectCall, storedObjectCall } from "./storedObject";
+import { estimatedUsage, reportedUsage } from "./tokenUsage";
 
 export interface RouterDeps {
   forwarder: Forwarder;
@@ -26,7 +28,10 @@ export interface RouterDeps {
   board: BreakerBoard;
   /** Who owns which stored object (responses, files, …). */
   owners: OwnerBook;
-  authenticate: ClientAuthenticator;
+  /** The calling client from its key. */
+  identify: ClientIdentifier;
+  /** Client usage and limits, shared by every instance. */
+  limiter: ClientLimiter;
   clock: Clock;
   events: RouterEvents;
   maxRequestBytes: number;
@@ -70,28 +75,37 @@ export class Router implements RequestHandler {
     if (path.startsWith(openaiPrefix)) return this.forward(request, path);
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) return { response: this.health(request.method) };
     if (path === "/status" && request.method === "GET") {
-      const rejected = this.gate(request, path);
-      return rejected ?? { response: this.status() };
+      const client = this.gate(request, path);
+      return isHandled(client) ? client : { response: this.status(client) };
     }
     return { response: errorResponse("NotFound", "Unknown route. The router serves /openai/*, /health and /status.") };
   }
 
   private async forward(request: RouterRequest, path: string): Promise<HandledCall> {
-    const rejected = this.gate(request, path);
-    if (rejected) return rejected;
+    const client = this.gate(request, path);
+    if (isHandled(client)) return client;
     const unsafe = unsafePathReason(path);
     if (unsafe) return this.rejected(request, path, errorResponse("BadRequest", unsafe));
     const hold: BodyHold = { budget: this.deps.bodyBudget, bytes: 0 };
     try {
-      return await this.forwardWithin(request, path, hold);
+      const handled = await this.forwardWithin(request, path, hold, client);
+      if (handled.summary) handled.summary.client = client.name;
+      // A client with limits sees its own budget, not the backend's.
+      const budget = this.deps.limiter.headers(client);
+      if (budget) {
+        const headers = handled.response.headers;
+        for (const name of Object.keys(headers)) if (name.startsWith("x-ratelimit-")) delete headers[name];
+        Object.assign(headers, budget);
+      }
+      return handled;
     } finally {
       // The body is done with once the answer's headers are in: no later attempt re-sends it.
       hold.budget.give(hold.bytes);
     }
   }
 
-  private async forwardWithin(request: RouterRequest, path: string, hold: BodyHold): Promise<HandledCall> {
-    const { maxRequestBytes, pool, forwarder } = this.deps;
+  private async forwardWithin(request: RouterRequest, path: string, hold: BodyHold, client: Client): Promise<HandledCall> {
+    const { maxRequestBytes, pool, forwarder, limiter } = this.deps;
     const declared = Number(headerValue(request.headers, "content-length"));
     let body: Buffer | undefined;
     try {
@@ -124,9 +138,23 @@ export class Router implements RequestHandler {
       return this.rejected(request, path, errorResponse("BadRequest", "The request body names the model more than once."));
     }
     const deployment = lookup.kind === "deployment" ? lookup.deployment : undefined;
+    if (deployment && client.deployments && !client.deployments.has(deployment.name)) {
+      const response = errorResponse("DeploymentNotAllowed", "This client may not call this deployment.");
+      return this.rejected(request, path, response, "rejected", deployment.name);
+    }
     const candidates = deployment ? pool.candidates(deployment.name) : pool.anyBackend;
     if (!candidates) {
       const response = errorResponse("DeploymentNotFound", "The API deployment for this resource does not exist.");
+      return this.rejected(request, path, response, "rejected", deployment?.name);
+    }
+    const admission = limiter.admit(client);
+    if (!admission.admitted) {
+      const seconds = admission.retryAfterSeconds;
+      const response = errorResponse(
+        "TooManyRequests",
+        `This client has used its ${admission.limit === "requests" ? "requests" : "tokens"} per minute. Retry after ${seconds} seconds.`,
+        { "retry-after": String(seconds) },
+      );
       return this.rejected(request, path, response, "rejected", deployment?.name);
     }
     // Only calls on the stored-object paths get this far; every other call skips it at the first check.
@@ -148,7 +176,9 @@ export class Router implements RequestHandler {
       owner,
     });
     if (stored) this.followOwners(stored, owner, result);
-    return this.withBodyAccounting(result);
+    // Answered by the router itself (every candidate out): not a call the client's budget pays for.
+    if (result.summary.outcome === "exhausted") limiter.release(client);
+    return this.withBodyAccounting(result, client, hasBody ? body.length : 0);
   }
 
   /** What a served call teaches about owners: an owner found by asking, an object created or deleted. */
@@ -167,8 +197,9 @@ export class Router implements RequestHandler {
   }
 
   /** A served stream can still break: the host reports its end, and a break counts against the backend. */
-  private withBodyAccounting(result: ForwardResult): HandledCall {
+  private withBodyAccounting(result: ForwardResult, client: Client, requestBytes: number): HandledCall {
     const { response, summary, served } = result;
+    const sse = isEventStream(response.headers["content-type"]);
     if (!served || response.body === undefined || response.body instanceof Uint8Array) return { response, summary };
     return {
       response,
@@ -176,6 +207,14 @@ export class Router implements RequestHandler {
       // The summary is this call's own: completed in place, not copied (a copy per call showed in the profile).
       bodyDone: (end: BodyEnd): CallSummary => {
         summary.bytes = end.bytes;
+        const usage = (end.tail && reportedUsage(end.tail)) || (sse ? estimatedUsage(requestBytes, end.events ?? 0) : undefined);
+        if (usage) {
+          summary.promptTokens = usage.promptTokens;
+          summary.completionTokens = usage.completionTokens;
+          summary.totalTokens = usage.totalTokens;
+          if (usage.estimated) summary.tokensEstimated = true;
+          this.deps.limiter.recordTokens(client, usage.totalTokens);
+        }
         if (end.callerGone) summary.outcome = "aborted";
         else if (end.error !== undefined) {
           const reason: FailureReason = isTimeout(end.error) ? "timeout" : "brokenStream";
@@ -187,13 +226,14 @@ export class Router implements RequestHandler {
     };
   }
 
-  /** Front Door lock and client key, in that order; `undefined` lets the call through. */
-  private gate(request: RouterRequest, path: string): HandledCall | undefined {
-    const { frontDoorId, authenticate } = this.deps;
+  /** Front Door lock and client key, in that order: the calling client, or the answer that refuses the call. */
+  private gate(request: RouterRequest, path: string): HandledCall | Client {
+    const { frontDoorId, identify } = this.deps;
     if (frontDoorId !== undefined && headerValue(request.headers, "x-azure-fdid") !== frontDoorId) {
       return this.rejected(request, path, errorResponse("Forbidden", "Calls must come through the configured Azure Front Door."));
     }
-    if (!authenticate(request.headers)) {
+    const client = identify(request.headers);
+    if (!client) {
       return this.rejected(
         request,
         path,
@@ -204,7 +244,7 @@ export class Router implements RequestHandler {
         ),
       );
     }
-    return undefined;
+    return client;
   }
 
   private rejected(
@@ -242,11 +282,19 @@ export class Router implements RequestHandler {
     return { status: healthy ? 200 : 503, headers, body: method === "HEAD" ? undefined : payload };
   }
 
-  private status(): RouterResponse {
-    const { board, clock, instance, sharedState } = this.deps;
+  /** Breakers and usage: every client's to the operators (`default`), its own to any other client. */
+  private status(client: Client): RouterResponse {
+    const { board, clock, instance, sharedState, limiter } = this.deps;
     const now = clock.now();
     const payload = Buffer.from(
-      JSON.stringify({ instance, time: new Date(now).toISOString(), sharedState: sharedState(), backends: board.view(now) }),
+      JSON.stringify({
+        instance,
+        time: new Date(now).toISOString(),
+        sharedState: sharedState(),
+        backends: board.view(now),
+        clients: limiter.view(client.seesAllClients ? undefined : client, now),
+        clientLimits: limiter.status(),
+      }),
     );
     return {
       status: 200,
@@ -254,6 +302,14 @@ export class Router implements RequestHandler {
       body: payload,
     };
   }
+}
+
+function isHandled(result: HandledCall | Client): result is HandledCall {
+  return (result as HandledCall).response !== undefined;
+}
+
+function isEventStream(type: string | string[] | undefined): boolean {
+  return typeof type === "string" && type.startsWith("text/event-stream");
 }
 
 function isTimeout(error: unknown): boolean {

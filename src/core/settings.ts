@@ -1,6 +1,7 @@
 // App settings (environment variables) to typed settings, validated once at start-up.
 // Every failure is a ConfigError whose message starts with the setting's name.
 
+import { type Client, defaultClientName } from "./clientAuth";
 import { ConfigError, parseRouterConfig, type RouterConfig } from "./config";
 import { durationToMs } from "./duration";
 
@@ -14,8 +15,10 @@ export type StateSetting =
 
 export interface Settings {
   config: RouterConfig;
-  /** Keys callers may present; empty only when `allowAnonymous`. */
+  /** Keys of the `default` client (ROUTER_CLIENT_KEYS); may be empty when `clients` are configured or `allowAnonymous`. */
   clientKeys: string[];
+  /** Every client with its keys: `default` (when it has keys) and those of `clients[]`. */
+  clients: { client: Client; keys: string[] }[];
   allowAnonymous: boolean;
   /** API key per backend name, for `auth.type = apiKey` backends. */
   backendKeys: ReadonlyMap<string, string>;
@@ -51,19 +54,17 @@ export function readSettings(env: Env, readConfigFile: (path: string) => string)
   }
   const config = parseRouterConfig(readConfigJson(env, readConfigFile));
   const allowAnonymous = readBoolean(env, settingNames.allowAnonymous);
-  const clientKeys = (env[settingNames.clientKeys] ?? "")
-    .split(",")
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0);
-  if (clientKeys.length === 0 && !allowAnonymous) {
+  const clientKeys = splitKeys(env[settingNames.clientKeys]);
+  if (clientKeys.length === 0 && !allowAnonymous && config.clients.length === 0) {
     throw new ConfigError(
-      `${settingNames.clientKeys}: is required (comma-separated client keys), or set ${settingNames.allowAnonymous}=true when callers are authenticated elsewhere`,
+      `${settingNames.clientKeys}: is required (comma-separated client keys) unless ROUTER_CONFIG lists clients, or set ${settingNames.allowAnonymous}=true when callers are authenticated elsewhere`,
     );
   }
   for (const key of clientKeys) rejectUnresolvedReference(settingNames.clientKeys, key);
   return {
     config,
     clientKeys,
+    clients: readClients(env, config, clientKeys),
     allowAnonymous,
     backendKeys: readBackendKeys(env, config),
     state: readStateSetting(env),
@@ -112,6 +113,41 @@ function readConfigJson(env: Env, readConfigFile: (path: string) => string): unk
     throw new ConfigError(`${name}: must be a JSON object with "backends"${from}, got ${kind}`);
   }
   return parsed;
+}
+
+function splitKeys(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+}
+
+/** The `default` client (ROUTER_CLIENT_KEYS) and each of `clients[]` with the keys its setting holds. */
+function readClients(env: Env, config: RouterConfig, defaultKeys: string[]): { client: Client; keys: string[] }[] {
+  const out: { client: Client; keys: string[] }[] = [];
+  if (defaultKeys.length > 0) {
+    out.push({ client: { name: defaultClientName, deployments: undefined, limits: undefined, seesAllClients: true }, keys: defaultKeys });
+  }
+  const owner = new Map<string, string>();
+  for (const key of defaultKeys) owner.set(key, defaultClientName);
+  config.clients.forEach((c, i) => {
+    const field = `${settingNames.config}: clients[${i}]`;
+    if (c.name.toLowerCase() === defaultClientName && defaultKeys.length > 0) {
+      throw new ConfigError(`${field}.name: "${defaultClientName}" is the client of ${settingNames.clientKeys}; choose another name`);
+    }
+    const keys = splitKeys(env[c.keySetting]);
+    if (keys.length === 0) throw new ConfigError(`${field}.keySetting names app setting ${c.keySetting}, which is not set`);
+    for (const key of keys) {
+      rejectUnresolvedReference(c.keySetting, key);
+      const other = owner.get(key);
+      // Name both clients, never the key.
+      if (other !== undefined)
+        throw new ConfigError(`${settingNames.config}: clients "${other}" and "${c.name}" share a key; each key must belong to one client`);
+      owner.set(key, c.name);
+    }
+    out.push({ client: { name: c.name, deployments: c.deployments, limits: c.limits, seesAllClients: false }, keys });
+  });
+  return out;
 }
 
 function readBackendKeys(env: Env, config: RouterConfig): Map<string, string> {

@@ -4,7 +4,8 @@
 import { MemoryStateStore } from "../../src/adapters/memoryStateStore";
 import { BodyBudget } from "../../src/core/bodyBudget";
 import { BreakerBoard } from "../../src/core/breakerBoard";
-import { createClientAuthenticator } from "../../src/core/clientAuth";
+import { createClientIdentifier } from "../../src/core/clientAuth";
+import { ClientLimiter } from "../../src/core/clientLimiter";
 import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
 import { apiKeyCredential, type BackendCredential } from "../../src/core/credentials";
 import type { RouterEvents } from "../../src/core/events";
@@ -72,13 +73,18 @@ export function coreRouter(
     random: options.random ?? (() => 0),
     events,
   });
-  const owners = new OwnerBook(new MemoryStateStore(clock, config.circuitBreaker.maxTripDurationMs));
+  const store = new MemoryStateStore(clock, config.circuitBreaker.maxTripDurationMs);
+  const owners = new OwnerBook(store);
   const router = new Router({
     forwarder,
     pool,
     board,
     owners,
-    authenticate: createClientAuthenticator([testClientKey], false),
+    limiter: new ClientLimiter(store, { clock, random: () => 0.5 }),
+    identify: createClientIdentifier(
+      [{ client: { name: "default", deployments: undefined, limits: undefined, seesAllClients: true }, keys: [testClientKey] }],
+      undefined,
+    ),
     clock,
     events,
     maxRequestBytes: options.maxRequestBytes ?? 1_000_000,

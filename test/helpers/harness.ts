@@ -3,6 +3,7 @@
 
 import { createServer } from "node:net";
 import OpenAI, { AzureOpenAI } from "openai";
+import type { UsageStore } from "../../src/core/clientLimiter";
 import type { CallSummary, RouterEvents } from "../../src/core/events";
 import type { OwnerBookStatus, OwnerStore } from "../../src/core/ownerBook";
 import { readSettings } from "../../src/core/settings";
@@ -49,7 +50,7 @@ export interface HarnessOptions {
   events?: RouterEvents;
   config?: Record<string, unknown>;
   env?: Record<string, string>;
-  store?: StateStore & OwnerStore;
+  store?: StateStore & OwnerStore & UsageStore;
   instance?: string;
   /** Each call's final summary, as the Node host logs it. */
   onCall?: (summary: CallSummary) => void;

@@ -4,7 +4,7 @@
 import { Readable } from "node:stream";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CallSummary } from "../../core/events";
-import type { HandledCall, IncomingHeaders, RouterRequest } from "../../core/http";
+import type { BodyEnd, HandledCall, IncomingHeaders, RouterRequest } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
 import { callFields, callLevel, callMessage, type LogSink } from "../eventLog";
 import { BodyMeter, brokenStreamEvent, discardBody, isEventStream } from "../responseBody";
@@ -39,18 +39,18 @@ export function toHttpResponse(handled: HandledCall, method: string, done: (summ
     else headers.push([name, value]);
   }
   const body = response.body;
-  const finish = (bytes: number, error: unknown, callerGone: boolean) => {
-    const summary = handled.bodyDone?.({ bytes, error, callerGone }) ?? handled.summary;
+  const finish = (end: BodyEnd) => {
+    const summary = handled.bodyDone?.(end) ?? handled.summary;
     if (summary) done(summary);
   };
   if (method === "HEAD" || body === undefined || body instanceof Uint8Array) {
     if (!(body instanceof Uint8Array)) discardBody(body);
-    finish(0, undefined, false);
+    finish({ bytes: 0, error: undefined, callerGone: false });
     return method === "HEAD" || body === undefined ? { status: response.status, headers } : { status: response.status, headers, body };
   }
   const sse = isEventStream(response.headers);
   async function* watched(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const meter = new BodyMeter();
+    const meter = new BodyMeter(sse);
     let ended = false;
     try {
       for await (const chunk of source) {
@@ -58,15 +58,15 @@ export function toHttpResponse(handled: HandledCall, method: string, done: (summ
         yield chunk;
       }
       ended = true;
-      finish(meter.bytes, undefined, false);
+      finish(meter.end(undefined, false));
     } catch (error) {
       ended = true;
-      finish(meter.bytes, error, false);
+      finish(meter.end(error, false));
       if (sse && meter.atEventBoundary) yield brokenStreamEvent;
       throw error;
     } finally {
       // The host stopped reading before the end: the caller went away.
-      if (!ended) finish(meter.bytes, new Error("the caller went away"), true);
+      if (!ended) finish(meter.end(new Error("the caller went away"), true));
     }
   }
   return { status: response.status, headers, body: Readable.from(watched(body)) };

@@ -85,8 +85,8 @@ function writeResponse(
 // (after an SSE error event where the stream is between events); a caller that leaves stops the
 // upstream body.
 function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onCall: CallLogger | undefined): () => void {
-  const meter = new BodyMeter();
   const sse = isEventStream(handled.response.headers);
+  const meter = new BodyMeter(sse);
   let reported = false;
   const report = (error: unknown, callerGone: boolean) => {
     if (reported) return;
