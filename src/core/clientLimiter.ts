@@ -133,8 +133,8 @@ export class ClientLimiter {
       if (tpm !== undefined) {
         // Admitted while the window has room; its tokens count when the answer is in.
         const [previous, current, limit] = this.figures(usage, "tokens", tpm);
-        if (slidingUsage(previous, current, now) >= limit) {
-          return { admitted: false, limit: "tokens", retryAfterSeconds: secondsUntilRoom(previous, current, limit, 0, now) };
+        if (slidingUsage(previous, current, now) + 1 > limit) {
+          return { admitted: false, limit: "tokens", retryAfterSeconds: secondsUntilRoom(previous, current, limit, 1, now) };
         }
       }
     }
