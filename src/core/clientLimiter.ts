@@ -75,6 +75,9 @@ class ClientUsage {
   }
 }
 
+/** Instances that wrote the client's usage in this window or the last (at least 1). */
+const instancesOf = (usage: ClientUsage): number => Math.max(1, usage.current.shared.writers, usage.previous.shared.writers);
+
 const emptyWindow = (window: number): WindowState => ({
   window,
   shared: { requests: 0, tokens: 0, writers: 0 },
@@ -122,21 +125,11 @@ export class ClientLimiter {
     const usage = this.usageOf(client, now);
     const limits = client.limits;
     if (limits) {
-      const rpm = limits.requestsPerMinute;
-      if (rpm !== undefined) {
-        const [previous, current, limit] = this.figures(usage, "requests", rpm);
-        if (slidingUsage(previous, current, now) + 1 > limit) {
-          return { admitted: false, limit: "requests", retryAfterSeconds: secondsUntilRoom(previous, current, limit, 1, now) };
-        }
-      }
-      const tpm = limits.tokensPerMinute;
-      if (tpm !== undefined) {
-        // Admitted while the window has room; its tokens count when the answer is in.
-        const [previous, current, limit] = this.figures(usage, "tokens", tpm);
-        if (slidingUsage(previous, current, now) + 1 > limit) {
-          return { admitted: false, limit: "tokens", retryAfterSeconds: secondsUntilRoom(previous, current, limit, 1, now) };
-        }
-      }
+      const requestsWait = limits.requestsPerMinute === undefined ? undefined : this.wait(usage, "requests", limits.requestsPerMinute, now);
+      if (requestsWait !== undefined) return { admitted: false, limit: "requests", retryAfterSeconds: requestsWait };
+      // Tokens: admitted while the window has room; a call's tokens count when its answer is in.
+      const tokensWait = limits.tokensPerMinute === undefined ? undefined : this.wait(usage, "tokens", limits.tokensPerMinute, now);
+      if (tokensWait !== undefined) return { admitted: false, limit: "tokens", retryAfterSeconds: tokensWait };
     }
     usage.current.own.requests++;
     usage.current.unshared.requests++;
@@ -292,11 +285,26 @@ export class ClientLimiter {
   }
 
   /**
+   * `undefined` when one more unit fits, else the seconds to wait. Besides the limit itself, an
+   * instance takes at most its share of the room left at the last refresh (the room divided by the
+   * instances writing to the record), so instances that admit at the same moment cannot together
+   * spend the same room twice; the rest is shared out again at the next refresh.
+   */
+  private wait(usage: ClientUsage, what: keyof UsageCounts, limit: number, now: number): number | undefined {
+    const [previous, current, held] = this.figures(usage, what, limit);
+    if (slidingUsage(previous, current, now) + 1 > held) return secondsUntilRoom(previous, current, held, 1, now);
+    const instances = instancesOf(usage);
+    if (this.degraded || instances === 1) return undefined;
+    const room = limit - slidingUsage(this.totals(usage.previous)[what], usage.current.shared[what], now);
+    return usage.current.unshared[what] + 1 > room / instances ? 1 : undefined;
+  }
+
+  /**
    * Previous and current usage and the limit to hold them to. Sharing: everyone's usage against the
    * whole limit. Degraded: this instance's own usage against its share of the limit.
    */
   private figures(usage: ClientUsage, what: keyof UsageCounts, limit: number): [number, number, number] {
-    if (this.degraded) return [usage.previous.own[what], usage.current.own[what], limit / this.instances];
+    if (this.degraded) return [usage.previous.own[what], usage.current.own[what], limit / instancesOf(usage)];
     return [this.totals(usage.previous)[what], this.totals(usage.current)[what], limit];
   }
 }

@@ -228,7 +228,13 @@ export class AzureOpenAISimulator {
     if (path.endsWith("/audio/transcriptions")) {
       return this.sendJson(res, 200, { text: `Transcribed by ${this.options.region} with ${deployment ?? modelOf(req, body)}.` });
     }
-    let json: { model?: string; stream?: boolean; input?: unknown; encoding_format?: string } = {};
+    let json: {
+      model?: string;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+      input?: unknown;
+      encoding_format?: string;
+    } = {};
     try {
       if (body.length > 0) json = JSON.parse(body.toString("utf8"));
     } catch {
@@ -238,7 +244,7 @@ export class AzureOpenAISimulator {
     const breakAfter = this.faults.get(model)?.kind === "breakAfter" ? this.faults.get(model) : this.faults.get("*");
     const breakAt = breakAfter?.kind === "breakAfter" ? breakAfter.events : undefined;
     if (path.endsWith("/chat/completions")) {
-      if (json.stream) return this.streamChat(res, model, breakAt);
+      if (json.stream) return this.streamChat(res, model, breakAt, json.stream_options?.include_usage === true);
       if (breakAt !== undefined) return this.sendBrokenJson(res, this.chat(model));
       return this.sendJson(res, 200, this.chat(model));
     }
@@ -310,7 +316,7 @@ export class AzureOpenAISimulator {
     res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
   }
 
-  private streamChat(res: ServerResponse, model: string, breakAt?: number): void {
+  private streamChat(res: ServerResponse, model: string, breakAt?: number, includeUsage = false): void {
     this.servedCount++;
     res.writeHead(200, { ...this.azureHeaders(), "content-type": "text/event-stream", "cache-control": "no-cache" });
     const id = `chatcmpl-${randomUUID()}`;
@@ -325,6 +331,11 @@ export class AzureOpenAISimulator {
       }
       if (sent === total) {
         res.write(`data: ${JSON.stringify(this.chunk(id, model, {}, "stop"))}\n\n`);
+        // As Azure does with stream_options.include_usage: one more chunk, no choices, the usage.
+        if (includeUsage) {
+          const usage = { prompt_tokens: 9, completion_tokens: total, total_tokens: 9 + total };
+          res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", model, choices: [], usage })}\n\n`);
+        }
         res.end("data: [DONE]\n\n");
         return;
       }

@@ -3,7 +3,7 @@
 
 import { createServer } from "node:net";
 import OpenAI, { AzureOpenAI } from "openai";
-import type { UsageStore } from "../../src/core/clientLimiter";
+import type { ClientUsageView, UsageStore } from "../../src/core/clientLimiter";
 import type { CallSummary, RouterEvents } from "../../src/core/events";
 import type { OwnerBookStatus, OwnerStore } from "../../src/core/ownerBook";
 import { readSettings } from "../../src/core/settings";
@@ -153,6 +153,8 @@ export interface StatusBody {
     deployments: (BreakerStatus & { name: string; callerNames: string[] })[];
     noDeployment: BreakerStatus | null;
   })[];
+  clients?: Record<string, ClientUsageView>;
+  clientLimits?: { shared: boolean; instances: number; reads: number; writes: number; failures: number };
 }
 
 export interface BreakerStatus {
