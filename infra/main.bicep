@@ -61,6 +61,14 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module workbook 'modules/usageWorkbook.bicep' = {
+  name: 'usageWorkbook'
+  params: {
+    location: sharedLocation
+    insightsName: monitoring.outputs.insightsName
+  }
+}
+
 module state 'modules/stateStorage.bicep' = {
   name: 'state'
   params: {

@@ -5,7 +5,9 @@
 // pay-as-you-go regions have, and whose small westus quota trips in the peak while westus chat
 // goes on. Before and after the load, a multi-turn Responses conversation: each turn continues the
 // previous one (`previous_response_id`) and is served by the backend that holds it, whatever the
-// weights say. Bounded: it stops by itself.
+// weights say. Two clients call alongside, one call a second each: team-a (600 requests/minute)
+// is always served, team-b (10 requests/minute) is held to its budget with 429s that reach no
+// backend. Bounded: it stops by itself.
 // Options: --url <router> --key <client key> (default: read from the running demo), --seconds <n> (default 30).
 
 import { readFileSync } from "node:fs";
@@ -23,12 +25,19 @@ function option(name: string): string | undefined {
   return fromNpm || undefined;
 }
 
-function target(): { url: string; key: string } {
+interface DemoClient {
+  name: string;
+  key: string;
+  requestsPerMinute: number;
+}
+
+function target(): { url: string; key: string; clients: DemoClient[] } {
   const url = option("url");
   const key = option("key");
-  if (url && key) return { url, key };
+  if (url && key) return { url, key, clients: [] };
   try {
-    return JSON.parse(readFileSync(demoInfoFile, "utf8")) as { url: string; key: string };
+    const info = JSON.parse(readFileSync(demoInfoFile, "utf8")) as { url: string; key: string; clients?: DemoClient[] };
+    return { url: info.url, key: info.key, clients: info.clients ?? [] };
   } catch {
     process.stderr.write("No running demo found. Start it with `npm start` (without ROUTER_CONFIG), or pass --url and --key.\n");
     process.exit(2);
@@ -52,6 +61,17 @@ async function call(url: string, key: string, kind: Kind): Promise<string> {
   return `${response.headers.get("x-served-by") ?? "?"}/${response.headers.get("x-served-deployment") ?? "?"}`;
 }
 
+/** One chat call with a client's own key: 200, or 429 once the client has used its budget. */
+async function clientCall(url: string, key: string): Promise<number> {
+  const response = await fetch(`${url}/openai/deployments/${demoDeployments.chat}/chat/completions?api-version=2024-10-21`, {
+    method: "POST",
+    headers: { "api-key": key, "content-type": "application/json" },
+    body: JSON.stringify({ messages: [{ role: "user", content: "Hello" }] }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
 /** A Responses conversation of `turns` turns; each follow-up must reach the backend that holds the previous turn. */
 async function conversation(url: string, key: string, turns: number): Promise<number> {
   let previous: string | undefined;
@@ -65,7 +85,7 @@ async function conversation(url: string, key: string, turns: number): Promise<nu
       });
     let response = await send();
     // The owner is throttled: no other backend has the conversation, so wait as told, like the SDK does.
-    for (let retry = 0; retry < 3 && response.status === 429; retry++) {
+    for (let retry = 0; retry < 10 && response.status === 429; retry++) {
       const wait = Number(response.headers.get("retry-after") ?? "1");
       process.stdout.write(`  turn ${turn}: the owner is throttled (429), retrying after ${wait} s\n`);
       await response.arrayBuffer();
@@ -90,7 +110,8 @@ function kindOf(n: number): Kind {
 }
 
 async function main(): Promise<void> {
-  const { url, key } = target();
+  const { url, key, clients } = target();
+  const byClient = new Map(clients.map((c) => [c.name, { served: 0, held: 0 }]));
   const seconds = Math.max(3, Number(option("seconds") ?? 30));
   const phases = [
     { until: seconds / 3, rate: 3 },
@@ -128,13 +149,25 @@ async function main(): Promise<void> {
       inflight.push(p);
       await new Promise((resolve) => setTimeout(resolve, 1000 / rate));
     }
+    for (const c of clients) {
+      const tally = byClient.get(c.name);
+      const p = clientCall(url, c.key).then((status) => {
+        if (!tally) return;
+        if (status === 200) tally.served++;
+        else if (status === 429) tally.held++;
+        else errors++;
+      });
+      thisSecond.push(p);
+      inflight.push(p);
+    }
     await Promise.all(thisSecond);
     const summary = Object.entries(served)
       .sort()
       .map(([by, n]) => `${by} ${n}`)
       .join(", ");
+    const teams = [...byClient].map(([name, t]) => `${name} ${t.served} served/${t.held} held`).join(", ");
     process.stdout.write(
-      `t=${String(second + 1).padStart(3)}s  ${String(rate).padStart(2)} calls/s  served: ${summary}  errors ${errors}\n`,
+      `t=${String(second + 1).padStart(3)}s  ${String(rate).padStart(2)} calls/s  served: ${summary}  errors ${errors}${teams ? `  | ${teams}` : ""}\n`,
     );
   }
   await Promise.all(inflight);

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   let stopView = () => {};
   if (demo) {
     printDemoHelp(server.url, demo);
-    writeFileSync(demoInfoFile, JSON.stringify({ url: server.url, key: demo.clientKey, pid: process.pid }));
+    writeFileSync(demoInfoFile, JSON.stringify({ url: server.url, key: demo.clientKey, clients: demo.clients, pid: process.pid }));
     if (demoView) {
       stopView = startDemoView(
         () => demoRows(app.board.view(Date.now()), settings.config.backends),
@@ -132,7 +132,10 @@ function printDemoHelp(url: string, demo: DemoPool): void {
     "  westus         priority 2, pay-as-you-go: gpt-4o and text-embedding-3-large (its embeddings quota: 2 calls/s)",
     "  swedencentral  priority 2, pay-as-you-go: gpt-4o and text-embedding-3-large",
     "",
-    `Client key: ${demo.clientKey}`,
+    `Client key: ${demo.clientKey}  (the operators' \`default\` client: every deployment, no limits, /status shows every client)`,
+    ...demo.clients.map(
+      (c) => `Client ${c.name.padEnd(8)} key: ${c.key}  (gpt-4o only, ${c.requestsPerMinute} requests/minute across every instance)`,
+    ),
     "",
     "Try it:",
     `  curl -s ${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21 \\`,

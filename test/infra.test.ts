@@ -223,3 +223,27 @@ describe("infra/ against the code", () => {
     expect(main).toMatch(/output functionAppNames array/);
   });
 });
+
+describe("usage workbook", () => {
+  const workbook = read("infra/modules/usageWorkbook.bicep");
+  it("is deployed from main.bicep against the shared Application Insights", () => {
+    expect(main).toContain("module workbook 'modules/usageWorkbook.bicep'");
+    expect(main).toContain("insightsName: monitoring.outputs.insightsName");
+  });
+
+  it("charts tokens and calls by client, deployment and backend from the call log lines' fields", () => {
+    for (const field of [
+      "c.client",
+      "c.deployment",
+      "c.servedBy",
+      "c.totalTokens",
+      "c.promptTokens",
+      "c.completionTokens",
+      "c.tokensEstimated",
+    ]) {
+      expect(workbook).toContain(field);
+    }
+    expect(workbook).toContain("by client, deployment, backend");
+    expect(workbook).toContain('\'"event":"call"\''.replace(/'/g, "\\'"));
+  });
+});

@@ -19,6 +19,8 @@ export interface DemoPool {
   regions: AzureOpenAISimulator[];
   /** The client key callers use (ROUTER_CLIENT_KEYS' first, or one made up at start). */
   clientKey: string;
+  /** Two more clients with their own keys and limits, so `demo:load` shows one held to its budget. */
+  clients: { name: string; key: string; requestsPerMinute: number }[];
   close(): Promise<void>;
 }
 
@@ -49,6 +51,12 @@ const regions = [
   },
 ];
 
+/** Two applications sharing the pool: a generous budget and a small one. */
+const demoClients = [
+  { name: "team-a", keySetting: "DEMO_TEAM_A_KEYS", requestsPerMinute: 600 },
+  { name: "team-b", keySetting: "DEMO_TEAM_B_KEYS", requestsPerMinute: 10 },
+];
+
 export async function startDemoPool(env: Env): Promise<DemoPool> {
   const keys = regions.map(() => randomBytes(12).toString("hex"));
   const simulators = await Promise.all(
@@ -73,7 +81,18 @@ export async function startDemoPool(env: Env): Promise<DemoPool> {
     })),
     circuitBreaker: { tripDuration: "PT10S", maxTripDuration: "PT1M" },
     attemptTimeout: "PT30S",
+    clients: demoClients.map((c) => ({
+      name: c.name,
+      keySetting: c.keySetting,
+      deployments: [demoDeployments.chat],
+      limits: { requestsPerMinute: c.requestsPerMinute },
+    })),
   };
+  const clients = demoClients.map((c) => ({
+    name: c.name,
+    key: `${c.name}-${randomBytes(9).toString("hex")}`,
+    requestsPerMinute: c.requestsPerMinute,
+  }));
   parseRouterConfig(config);
   const clientKey = env[settingNames.clientKeys]?.split(",")[0]?.trim() || `demo-${randomBytes(12).toString("hex")}`;
   const demoEnv: Record<string, string | undefined> = {
@@ -84,6 +103,15 @@ export async function startDemoPool(env: Env): Promise<DemoPool> {
   keys.forEach((key, i) => {
     demoEnv[`DEMO_KEY_${i}`] = key;
   });
+  demoClients.forEach((c, i) => {
+    demoEnv[c.keySetting] = clients[i]?.key;
+  });
   const settings = readSettings(demoEnv, () => "");
-  return { settings, regions: simulators, clientKey, close: async () => void (await Promise.all(simulators.map((s) => s.close()))) };
+  return {
+    settings,
+    regions: simulators,
+    clientKey,
+    clients,
+    close: async () => void (await Promise.all(simulators.map((s) => s.close()))),
+  };
 }
