@@ -242,6 +242,24 @@ async function main(): Promise<void> {
   const steady = await compare("steady", router, bare);
   router.proc.kill("SIGTERM");
 
+  // (1c) the same, called by a client with limits: every call identified, counted, admitted against
+  // its budget, its tokens read from the answer, its budget in the headers (limits too high to bite).
+  const clientsRouter = await startRouter(
+    {
+      backends: [{ name: "steady", url: steadyUrl, auth: none }],
+      clients: [
+        {
+          name: "bench-app",
+          keySetting: "BENCH_APP_KEYS",
+          limits: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 },
+        },
+      ],
+    },
+    { ROUTER_CLIENT_KEYS: "", BENCH_APP_KEYS: clientKey },
+  );
+  const withClients = await compare("steady, client with limits", clientsRouter, bare);
+  clientsRouter.proc.kill("SIGTERM");
+
   // (1b) the v1 API: the deployment in the body's model, renamed for the backend (the body rewritten).
   const v1Router = await startRouter({
     backends: [{ name: "steady", url: steadyUrl, auth: none, deployments: { "gpt-4o": "gpt-4o-bench" } }],
@@ -357,6 +375,7 @@ async function main(): Promise<void> {
     machine: { cpus: (await import("node:os")).cpus().length, node: process.version, smoke, seconds, rounds, connections },
     // Ratios within each round, then the median: drift between rounds cancels out.
     steady,
+    withClients,
     v1,
     overflow,
     streaming: { viaRouterMs: viaRouter, directMs: direct, addedMs: viaRouter - direct },
@@ -376,6 +395,10 @@ async function main(): Promise<void> {
       "Responses follow-ups: every call served, ≤ 1.05 backend calls each",
       responses.router.errors === 0 && responses.backendCallsPerFollowUp <= 1.05,
     ],
+    [
+      "client counting and limits: ≤ +0.05× of bare's CPU on the chat row",
+      withClients.ratios.cpuPerRequest - steady.ratios.cpuPerRequest <= 0.05 && withClients.router.errors === 0,
+    ],
   ] as const;
   printTable(results, targets);
   mkdirSync(join(process.cwd(), "bench/results"), { recursive: true });
@@ -391,6 +414,7 @@ async function main(): Promise<void> {
 function printTable(
   r: {
     steady: Comparison;
+    withClients: Comparison;
     v1: { small: Comparison; large: Comparison };
     overflow: Measure & { ptuShare: number };
     streaming: { addedMs: number; viaRouterMs: number; directMs: number };
@@ -407,6 +431,7 @@ function printTable(
     "| ---------------------- | ------- | ------ | ------ | ---------- | ------ |",
     row("bare undici proxy", r.steady.bare),
     row("router (memory state)", r.steady.router),
+    row("router, client limits", r.withClients.router),
     row("router (Table state)", r.tableStore),
     row("router, PTU overflow", r.overflow),
     row("bare, v1 2 KB", r.v1.small.bare),
@@ -417,6 +442,7 @@ function printTable(
     row("router, Responses", r.responses.router),
     "",
     `router / bare: CPU per request ${r.steady.ratios.cpuPerRequest.toFixed(2)}x, throughput ${r.steady.ratios.throughput.toFixed(2)}x, p99 ${r.steady.ratios.p99DeltaMs >= 0 ? "+" : ""}${r.steady.ratios.p99DeltaMs.toFixed(1)} ms`,
+    `with a client with limits: CPU per request ${r.withClients.ratios.cpuPerRequest.toFixed(2)}x bare (without clients ${r.steady.ratios.cpuPerRequest.toFixed(2)}x: ${r.withClients.ratios.cpuPerRequest - r.steady.ratios.cpuPerRequest >= 0 ? "+" : ""}${(r.withClients.ratios.cpuPerRequest - r.steady.ratios.cpuPerRequest).toFixed(2)}x)`,
     `v1, model rewritten: CPU per request ${r.v1.small.ratios.cpuPerRequest.toFixed(2)}x bare at 2 KB, ${r.v1.large.ratios.cpuPerRequest.toFixed(2)}x at 200 KB`,
     `Responses follow-ups (previous_response_id, 3 backends): CPU per request ${r.responses.cpuRatio.toFixed(2)}x bare, ${r.responses.backendCallsPerFollowUp.toFixed(3)} backend calls per follow-up`,
     `PTU overflow: ${r.overflow.errors} client-visible errors, PTU served ${(r.overflow.ptuShare * 100).toFixed(1)}% of calls`,
@@ -431,7 +457,7 @@ function printTable(
 }
 
 /** Targets that judge timing (not correctness): meaningless in a smoke run. */
-const timed = (i: number) => i < 3 || (i > 4 && i < 7);
+const timed = (i: number) => i < 3 || (i > 4 && i < 7) || i === 8;
 
 function cleanup(): void {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");

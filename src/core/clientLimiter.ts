@@ -152,23 +152,31 @@ export class ClientLimiter {
     usage.current.unshared.tokens += tokens;
   }
 
-  /** The `x-ratelimit-*` headers of a client with limits: its own budget, replacing the backend's. */
-  headers(client: Client, now = this.options.clock.now()): Record<string, string> | undefined {
+  /**
+   * Writes a client's own budget into `headers` as `x-ratelimit-*`, over the backend's values
+   * (nothing for a client without limits). Written in place: this runs on every call.
+   */
+  writeHeaders(client: Client, headers: Record<string, string | string[]>, now = this.options.clock.now()): void {
     const limits = client.limits;
-    if (!limits) return undefined;
+    if (!limits) return;
     const usage = this.usageOf(client, now);
-    const out: Record<string, string> = {};
-    if (limits.requestsPerMinute !== undefined) {
-      const [previous, current, limit] = this.figures(usage, "requests", limits.requestsPerMinute);
-      out["x-ratelimit-limit-requests"] = String(limits.requestsPerMinute);
-      out["x-ratelimit-remaining-requests"] = String(Math.max(0, Math.floor(limit - slidingUsage(previous, current, now))));
+    const rpm = limits.requestsPerMinute;
+    if (rpm !== undefined) {
+      headers["x-ratelimit-limit-requests"] = String(rpm);
+      headers["x-ratelimit-remaining-requests"] = String(this.remaining(usage, "requests", rpm, now));
     }
-    if (limits.tokensPerMinute !== undefined) {
-      const [previous, current, limit] = this.figures(usage, "tokens", limits.tokensPerMinute);
-      out["x-ratelimit-limit-tokens"] = String(limits.tokensPerMinute);
-      out["x-ratelimit-remaining-tokens"] = String(Math.max(0, Math.floor(limit - slidingUsage(previous, current, now))));
+    const tpm = limits.tokensPerMinute;
+    if (tpm !== undefined) {
+      headers["x-ratelimit-limit-tokens"] = String(tpm);
+      headers["x-ratelimit-remaining-tokens"] = String(this.remaining(usage, "tokens", tpm, now));
     }
-    return out;
+  }
+
+  private remaining(usage: ClientUsage, what: keyof UsageCounts, limit: number, now: number): number {
+    return Math.max(
+      0,
+      Math.floor(this.heldTo(usage, limit) - slidingUsage(this.previousOf(usage, what), this.currentOf(usage, what), now)),
+    );
   }
 
   /** Usage in the current minute per client (all of them, or only `only`), for /status. */
@@ -291,20 +299,30 @@ export class ClientLimiter {
    * spend the same room twice; the rest is shared out again at the next refresh.
    */
   private wait(usage: ClientUsage, what: keyof UsageCounts, limit: number, now: number): number | undefined {
-    const [previous, current, held] = this.figures(usage, what, limit);
+    const previous = this.previousOf(usage, what);
+    const current = this.currentOf(usage, what);
+    const held = this.heldTo(usage, limit);
     if (slidingUsage(previous, current, now) + 1 > held) return secondsUntilRoom(previous, current, held, 1, now);
     const instances = instancesOf(usage);
     if (this.degraded || instances === 1) return undefined;
-    const room = limit - slidingUsage(this.totals(usage.previous)[what], usage.current.shared[what], now);
+    const room = limit - slidingUsage(previous, usage.current.shared[what], now);
     return usage.current.unshared[what] + 1 > room / instances ? 1 : undefined;
   }
 
-  /**
-   * Previous and current usage and the limit to hold them to. Sharing: everyone's usage against the
-   * whole limit. Degraded: this instance's own usage against its share of the limit.
-   */
-  private figures(usage: ClientUsage, what: keyof UsageCounts, limit: number): [number, number, number] {
-    if (this.degraded) return [usage.previous.own[what], usage.current.own[what], limit / instancesOf(usage)];
-    return [this.totals(usage.previous)[what], this.totals(usage.current)[what], limit];
+  // The figures a limit is judged on. Sharing: everyone's usage (shared total plus this instance's
+  // unshared part) against the whole limit. Degraded: this instance's own usage against its share.
+  // Three functions rather than one tuple: they run on every call, and allocate nothing.
+  private previousOf(usage: ClientUsage, what: keyof UsageCounts): number {
+    const s = usage.previous;
+    return this.degraded ? s.own[what] : s.shared[what] + s.unshared[what];
+  }
+
+  private currentOf(usage: ClientUsage, what: keyof UsageCounts): number {
+    const s = usage.current;
+    return this.degraded ? s.own[what] : s.shared[what] + s.unshared[what];
+  }
+
+  private heldTo(usage: ClientUsage, limit: number): number {
+    return this.degraded ? limit / instancesOf(usage) : limit;
   }
 }

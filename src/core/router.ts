@@ -91,12 +91,7 @@ export class Router implements RequestHandler {
       const handled = await this.forwardWithin(request, path, hold, client);
       if (handled.summary) handled.summary.client = client.name;
       // A client with limits sees its own budget, not the backend's.
-      const budget = this.deps.limiter.headers(client);
-      if (budget) {
-        const headers = handled.response.headers;
-        for (const name of Object.keys(headers)) if (name.startsWith("x-ratelimit-")) delete headers[name];
-        Object.assign(headers, budget);
-      }
+      this.deps.limiter.writeHeaders(client, handled.response.headers);
       return handled;
     } finally {
       // The body is done with once the answer's headers are in: no later attempt re-sends it.
