@@ -9,7 +9,7 @@ import type { CallSummary } from "./core/events";
 import { readSettings, type Settings, settingNames } from "./core/settings";
 import { type DemoPool, demoInfoFile, startDemoPool } from "./demo/demoPool";
 import { demoRows, startDemoView } from "./demo/demoView";
-import { callFields, callLevel, callMessage, type LogSink, routerEventLog, stateSyncLog } from "./hosts/eventLog";
+import { callFields, callLevel, callMessage, clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "./hosts/eventLog";
 import { type NodeServer, startNodeServer } from "./hosts/node/nodeServer";
 import { createRouterApp } from "./routerApp";
 
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = createRouterApp(settings, { events: routerEventLog(sink), syncLog: stateSyncLog(sink) });
+  const app = createRouterApp(settings, { events: routerEventLog(sink), syncLog: stateSyncLog(sink), limiterLog: clientLimiterLog(sink) });
   // Per-call lines are debug on this host (a line per call costs CPU at load); warnings always show.
   const debug = log.isLevelEnabled("debug");
   const onCall = (s: CallSummary) => {

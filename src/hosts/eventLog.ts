@@ -2,6 +2,7 @@
 // message. Hosts supply a sink (pino for the Node host, the Functions log for the Functions host).
 
 import type { CloseEvent, TripEvent } from "../core/breakerBoard";
+import type { ClientLimiterLog } from "../core/clientLimiter";
 import type { CallSummary, RouterEvents } from "../core/events";
 import { noDeployment, type TripScope, wholeBackend } from "../core/stateStore";
 import type { StateSyncLog } from "../core/stateSync";
@@ -67,6 +68,17 @@ export function stateSyncLog(sink: LogSink): StateSyncLog {
         { event: "stateRowIgnored", dropped },
         `ignored ${dropped} shared-state entries that failed the schema; the next write repairs the row`,
       ),
+  };
+}
+
+export function clientLimiterLog(sink: LogSink): ClientLimiterLog {
+  return {
+    degraded: (error, instances) =>
+      sink.warn(
+        { event: "clientLimitsDegraded", instances, message: error instanceof Error ? error.message : String(error) },
+        `client usage cannot be shared; each client held to 1/${instances} of its limits on this instance`,
+      ),
+    restored: () => sink.info({ event: "clientLimitsRestored" }, "client usage shared again; limits hold for the whole router"),
   };
 }
 

@@ -8,7 +8,7 @@ import { ConfigError } from "../../core/config";
 import { misconfiguredHandler, type RequestHandler } from "../../core/router";
 import { type Env, readSettings } from "../../core/settings";
 import { createRouterApp, type RouterAppOptions } from "../../routerApp";
-import { type LogSink, routerEventLog, stateSyncLog } from "../eventLog";
+import { clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "../eventLog";
 
 /** A log that takes one line of text per entry: the worker's console, or a test's capture. */
 export interface HostLog {
@@ -42,7 +42,12 @@ export function buildFunctionsHandler(env: Env, log: LogSink = workerLog, option
   try {
     // A relative ROUTER_CONFIG path is relative to the app root (where host.json is), whatever the worker's cwd.
     const settings = readSettings(env, (path) => readFileSync(isAbsolute(path) ? path : join(appRoot, path), "utf8"));
-    const app = createRouterApp(settings, { events: routerEventLog(log), syncLog: stateSyncLog(log), ...options });
+    const app = createRouterApp(settings, {
+      events: routerEventLog(log),
+      syncLog: stateSyncLog(log),
+      limiterLog: clientLimiterLog(log),
+      ...options,
+    });
     log.info(
       { event: "started", backends: settings.config.backends.length, state: app.store.description, instance: app.instance },
       "router started",
