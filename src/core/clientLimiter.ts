@@ -156,9 +156,10 @@ export class ClientLimiter {
    * Writes a client's own budget into `headers` as `x-ratelimit-*`, over the backend's values
    * (nothing for a client without limits). Written in place: this runs on every call.
    */
-  writeHeaders(client: Client, headers: Record<string, string | string[]>, now = this.options.clock.now()): void {
+  writeHeaders(client: Client, headers: Record<string, string | string[]>, at?: number): void {
     const limits = client.limits;
     if (!limits) return;
+    const now = at ?? this.options.clock.now();
     const usage = this.usageOf(client, now);
     const rpm = limits.requestsPerMinute;
     if (rpm !== undefined) {
