@@ -3,31 +3,12 @@
 // by key, and per-instance shares when storage goes down.
 
 import type { AzureOpenAI } from "openai";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CallSummary } from "../src/core/events";
-import { type Azurite, startAzurite } from "./helpers/azurite";
-import { chatPath, clientKey, type Harness, type Regions, sleep, startHarness, startRegions, until } from "./helpers/harness";
+import { chatPath, clientKey, type Harness, sleep, until } from "./helpers/harness";
+import { useSharedTable } from "./helpers/sharedTable";
 
-let azurite: Azurite;
-let regions: Regions;
-let routers: Harness[] = [];
-let tableCounter = 0;
-let azuriteStopped = false;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-afterEach(async () => {
-  await Promise.all(routers.map((r) => r.close()));
-  routers = [];
-  await regions?.close();
-  if (azuriteStopped) await azurite.start();
-  azuriteStopped = false;
-});
-
+const shared = useSharedTable("clients");
 const chatKey = "chat-app-key";
 const batchKey = "batch-key";
 const clients = (limits: Record<string, number>) => [
@@ -36,28 +17,24 @@ const clients = (limits: Record<string, number>) => [
 ];
 
 async function twoInstances(limits: Record<string, number>, calls?: CallSummary[]): Promise<[Harness, Harness]> {
-  regions = await startRegions([{}, {}]);
-  const table = `clients${++tableCounter}${Date.now() % 100000}`;
-  const make = (instance: string) =>
-    startHarness({
-      pool: regions,
-      instance,
-      config: { clients: clients(limits) },
-      env: {
-        ROUTER_STATE: azurite.connectionString,
-        ROUTER_STATE_TABLE: table,
-        ROUTER_STATE_REFRESH: "PT0.5S",
-        CHAT_KEYS: `old-key,${chatKey}`,
-        BATCH_KEYS: batchKey,
-      },
-      onCall: calls ? (summary) => calls.push({ ...summary }) : undefined,
-    });
-  routers = [await make("instance-a"), await make("instance-b")];
-  for (const r of routers) await until(async () => (await r.status()).sharedState.connected, 5_000);
+  const routers = await shared.routers([{}, {}], () => ({
+    config: { clients: clients(limits) },
+    env: { ROUTER_STATE_REFRESH: "PT0.5S", CHAT_KEYS: `old-key,${chatKey}`, BATCH_KEYS: batchKey },
+    onCall: calls ? (summary) => calls.push({ ...summary }) : undefined,
+  }));
   return routers as [Harness, Harness];
 }
 
-const backendRequests = () => regions.sims.reduce((n, s) => n + (s?.requestCount ?? 0), 0);
+/**
+ * One chat-app call through each instance, then time for both to share it and to read the other's
+ * (an instance reads the shared total only while it has traffic): from here the limit holds for both.
+ */
+async function oneCallEachThenShare(a: Harness, b: Harness): Promise<void> {
+  for (const h of [a, b]) expect((await h.post(chatPath, { messages }, { "api-key": chatKey })).status).toBe(200);
+  await sleep(2_000);
+}
+
+const backendRequests = () => shared.regions.sims.reduce((n, s) => n + (s?.requestCount ?? 0), 0);
 const messages = [{ role: "user" as const, content: "hi" }];
 const chat = (client: AzureOpenAI) => client.chat.completions.create({ model: "gpt-4o", messages });
 
@@ -82,9 +59,7 @@ describe("clients (two instances on Azurite)", () => {
     const limit = 20;
     const [a, b] = await twoInstances({ requestsPerMinute: limit });
     // One call each, then a refresh on both: each now admits against the shared total.
-    await a.post(chatPath, { messages }, { "api-key": chatKey });
-    await b.post(chatPath, { messages }, { "api-key": chatKey });
-    await sleep(2_000);
+    await oneCallEachThenShare(a, b);
     const before = backendRequests();
     let served = 2;
     let refused = 0;
@@ -116,9 +91,7 @@ describe("clients (two instances on Azurite)", () => {
   it("holds tokensPerMinute across both instances, counting what the backend reported", async () => {
     const limit = 130; // the simulator reports 13 tokens per chat answer: about 10 calls
     const [a, b] = await twoInstances({ tokensPerMinute: limit });
-    await a.post(chatPath, { messages }, { "api-key": chatKey });
-    await b.post(chatPath, { messages }, { "api-key": chatKey });
-    await sleep(2_000);
+    await oneCallEachThenShare(a, b);
     let tokens = 26;
     for (let i = 0; i < 40; i++) {
       const response = await (i % 2 === 0 ? a : b).post(chatPath, { messages }, { "api-key": chatKey });
@@ -172,11 +145,8 @@ describe("clients (two instances on Azurite)", () => {
   it("storage down: each instance holds itself to its share of the limit, neither unlimited nor refusing everything", async () => {
     const limit = 20;
     const [a, b] = await twoInstances({ requestsPerMinute: limit });
-    await a.post(chatPath, { messages }, { "api-key": chatKey });
-    await b.post(chatPath, { messages }, { "api-key": chatKey });
-    await sleep(1_500);
-    await azurite.stop();
-    azuriteStopped = true;
+    await oneCallEachThenShare(a, b);
+    await shared.outage();
     await until(async () => (await a.status()).clientLimits?.shared === false, 5_000, "A notices the store is down");
     let served = 0;
     for (let i = 0; i < 30; i++) if ((await a.post(chatPath, { messages }, { "api-key": chatKey })).status === 200) served++;

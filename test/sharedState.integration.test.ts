@@ -1,54 +1,25 @@
 // Two real router instances (each with its own Table Storage client) on one Azurite table, in
 // front of the same simulated regions: what one instance sees steers the other.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TableStateStore } from "../src/adapters/tableStateStore";
-import { type Azurite, startAzurite } from "./helpers/azurite";
-import { chatPath, type Harness, type Regions, sleep, startHarness, startRegions, until } from "./helpers/harness";
+import { chatPath, type Harness, sleep, until } from "./helpers/harness";
+import { useSharedTable } from "./helpers/sharedTable";
 
-let azurite: Azurite;
-let regions: Regions;
-let routers: Harness[] = [];
-let tableCounter = 0;
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-afterEach(async () => {
-  await Promise.all(routers.map((r) => r.close()));
-  routers = [];
-  await regions?.close();
-});
+const shared = useSharedTable("state");
 
 const messages = [{ role: "user", content: "hi" }];
 
 async function twoInstances(logs?: { lost: number; restored: number }[]): Promise<[Harness, Harness]> {
-  regions = await startRegions([{ priority: 1 }, { priority: 2 }]);
-  // A fresh table per test keeps tests independent.
-  const table = `state${++tableCounter}${Date.now() % 100000}`;
-  const make = (instance: string, i: number) =>
-    startHarness({
-      pool: regions,
-      instance,
-      env: { ROUTER_STATE: azurite.connectionString, ROUTER_STATE_TABLE: table },
-      syncLog: logs?.[i]
-        ? {
-            lost: () => void (logs[i] as { lost: number }).lost++,
-            restored: () => void (logs[i] as { restored: number }).restored++,
-            badRow: () => {},
-          }
-        : undefined,
-    });
-  routers = [await make("instance-a", 0), await make("instance-b", 1)];
-  for (const r of routers) await until(async () => (await r.status()).sharedState.connected, 5_000);
+  const routers = await shared.routers([{ priority: 1 }, { priority: 2 }], (_, i) => {
+    const log = logs?.[i];
+    return log ? { syncLog: { lost: () => void log.lost++, restored: () => void log.restored++, badRow: () => {} } } : {};
+  });
   return routers as [Harness, Harness];
 }
 
 const sim = (i: number) => {
-  const s = regions.sims[i];
+  const s = shared.regions.sims[i];
   if (!s) throw new Error("no simulator");
   return s;
 };
@@ -134,14 +105,14 @@ describe("shared breaker state on Azure Table Storage (Azurite)", () => {
       return times.sort((x, y) => x - y)[15] ?? 0;
     };
     const healthy = await median();
-    await azurite.stop();
+    await shared.azurite.stop();
     await until(async () => !(await a.status()).sharedState.connected, 3_000);
     const degraded = await median();
     expect(degraded - healthy).toBeLessThan(5);
     // A trip while the store is down still protects this instance.
     sim(0).setFault({ kind: "throttle", retryAfterSeconds: 30 });
     expect((await a.post(chatPath, { messages })).headers.get("x-served-by")).toBe("region-1");
-    await azurite.start();
+    await shared.azurite.start();
     await until(async () => (await a.status()).sharedState.connected && (await b.status()).sharedState.connected, 15_000);
     expect(logs).toEqual([
       { lost: 1, restored: 1 },

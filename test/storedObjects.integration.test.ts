@@ -3,39 +3,17 @@
 // and the official `openai` SDK on both the v1 and the Azure (api-version) paths.
 
 import { toFile } from "openai";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Azurite, startAzurite } from "./helpers/azurite";
-import { type Harness, type Regions, startHarness, startRegions, until } from "./helpers/harness";
+import { describe, expect, it } from "vitest";
+import { type Harness, until } from "./helpers/harness";
+import { useSharedTable } from "./helpers/sharedTable";
 
-let azurite: Azurite;
-let regions: Regions;
-let routers: Harness[] = [];
-let tableCounter = 0;
-let table = "";
-const stateEnv = () => ({ ROUTER_STATE: azurite.connectionString, ROUTER_STATE_TABLE: table });
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-afterEach(async () => {
-  await Promise.all(routers.map((r) => r.close()));
-  routers = [];
-  await regions?.close();
-});
+const shared = useSharedTable("owners");
 
 async function twoInstances(): Promise<[Harness, Harness]> {
-  regions = await startRegions([{}, {}, {}]);
-  table = `owners${++tableCounter}${Date.now() % 100000}`;
-  const make = (instance: string) => startHarness({ pool: regions, instance, env: stateEnv() });
-  routers = [await make("instance-a"), await make("instance-b")];
-  for (const r of routers) await until(async () => (await r.status()).sharedState.connected, 5_000);
-  return routers as [Harness, Harness];
+  return (await shared.routers([{}, {}, {}])) as [Harness, Harness];
 }
 
-const sims = () => regions.sims.filter((s) => s !== undefined);
+const sims = () => shared.regions.sims.filter((s) => s !== undefined);
 const requestsAt = () => sims().map((s) => s.requestCount);
 /** Which backend (index) received requests since `before`, and how many in all. */
 function delta(before: number[]): { total: number; at: number[] } {
@@ -90,8 +68,7 @@ describe("stored objects follow their owner (two instances on Azurite, three equ
     expect(delta(before).total).toBe(1);
     // The shared records are gone: an instance that knows nothing locally asks each backend once.
     await ownersWritten(b);
-    const c = await startHarness({ pool: regions, instance: "instance-c", env: stateEnv() });
-    routers.push(c);
+    const c = await shared.another("instance-c");
     before = requestsAt();
     await expect(c.v1().responses.retrieve(made[1]?.id ?? "")).rejects.toMatchObject({ status: 404 });
     expect(delta(before).total).toBe(3);
@@ -141,7 +118,7 @@ describe("stored objects follow their owner (two instances on Azurite, three equ
     const { data, response } = await a.v1().responses.create({ model: "gpt-4o", input: "hello" }).withResponse();
     const owner = regionIndex(response.headers.get("x-served-by"));
     await ownersWritten(a);
-    regions.sims[owner]?.setFault({ kind: "throttle", retryAfterSeconds: 42 });
+    shared.regions.sims[owner]?.setFault({ kind: "throttle", retryAfterSeconds: 42 });
     const before = requestsAt();
     const follow = await b.post("/openai/v1/responses", { model: "gpt-4o", input: "more", previous_response_id: data.id });
     expect(follow.status).toBe(429);
@@ -159,11 +136,11 @@ describe("stored objects follow their owner (two instances on Azurite, three equ
 
   it("an id made directly at a backend (owner unknown) is found by asking each candidate once, then remembered", async () => {
     const [, b] = await twoInstances();
-    const direct = regions.sims[2];
+    const direct = shared.regions.sims[2];
     if (!direct) throw new Error("no simulator");
     const made = await fetch(`${direct.url}/openai/v1/responses`, {
       method: "POST",
-      headers: { "content-type": "application/json", "api-key": regions.backendKeys[2] ?? "" },
+      headers: { "content-type": "application/json", "api-key": shared.regions.backendKeys[2] ?? "" },
       body: JSON.stringify({ model: "gpt-4o", input: "made outside the router" }),
     });
     const { id } = (await made.json()) as { id: string };
