@@ -9,7 +9,7 @@ import { createStateStore } from "./adapters/stateStoreFactory";
 import { UndiciUpstream } from "./adapters/undiciUpstream";
 import { BodyBudget, defaultBodyMemoryBytes } from "./core/bodyBudget";
 import { BreakerBoard } from "./core/breakerBoard";
-import { createClientIdentifier, defaultClientName } from "./core/clientAuth";
+import { createClientIdentifier, operatorsClient } from "./core/clientAuth";
 import { ClientLimiter, type ClientLimiterLog, type UsageStore } from "./core/clientLimiter";
 import { type Clock, type Random, systemClock, systemRandom } from "./core/clock";
 import { buildCredentials, type TokenProvider } from "./core/credentials";
@@ -69,7 +69,14 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
   const board = new BreakerBoard(config.backends, config.circuitBreaker, instance);
   if (events.breakerOpened) board.onTrip(events.breakerOpened);
   if (events.breakerClosed) board.onClose(events.breakerClosed);
-  const sync = new StateSync(store, board, { refreshMs: settings.stateRefreshMs, clock, random, log: syncLog });
+  const limiter = new ClientLimiter(store, { clock, clients: settings.clients.map((c) => c.client), log: options.limiterLog });
+  const sync = new StateSync(store, board, {
+    refreshMs: settings.stateRefreshMs,
+    clock,
+    random,
+    log: syncLog,
+    alsoOnRefresh: () => limiter.share(),
+  });
   const pool = new Pool(config.backends);
   // A failing store is reported by StateSync's lost/restored too: the same outage, seen from the owners' writes.
   const owners = new OwnerBook(store, { log: { writeFailed: (error) => syncLog.lost(error), writeRestored: () => syncLog.restored() } });
@@ -82,23 +89,13 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     random,
     events,
   });
-  const limiter = new ClientLimiter(store, {
-    clock,
-    random,
-    refreshMs: settings.stateRefreshMs,
-    clients: settings.clients.map((c) => c.client),
-    log: options.limiterLog,
-  });
   const router = new Router({
     forwarder,
     pool,
     board,
     owners,
     limiter,
-    identify: createClientIdentifier(
-      settings.clients,
-      settings.allowAnonymous ? { name: defaultClientName, deployments: undefined, limits: undefined, seesAllClients: true } : undefined,
-    ),
+    identify: createClientIdentifier(settings.clients, settings.allowAnonymous ? operatorsClient : undefined),
     clock,
     events,
     maxRequestBytes: config.maxRequestBytes,
@@ -109,7 +106,6 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     sharedState: () => ({ ...sync.status(), owners: owners.status() }),
   });
   sync.start();
-  limiter.start();
   return {
     router,
     board,
@@ -120,7 +116,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     limiter,
     instance,
     close: async () => {
-      await Promise.all([sync.stop(), owners.stop(), limiter.stop()]);
+      await Promise.all([sync.stop(), owners.stop()]);
       await Promise.all([upstream.close?.(), store.close?.()]);
     },
   };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type Client, createClientIdentifier } from "./clientAuth";
+import { type Client, createClientIdentifier, operatorsClient } from "./clientAuth";
 
 const client = (name: string): Client => ({ name, deployments: undefined, limits: undefined, seesAllClients: name === "default" });
-const ops = client("default");
+const ops = operatorsClient;
 const app = client("chat-app");
 
 describe("createClientIdentifier", () => {

@@ -20,6 +20,14 @@ export interface Client {
   seesAllClients: boolean;
 }
 
+/** The `default` client: ROUTER_CLIENT_KEYS' keys, or every caller when anonymous access is on. */
+export const operatorsClient: Client = Object.freeze({
+  name: defaultClientName,
+  deployments: undefined,
+  limits: undefined,
+  seesAllClients: true,
+});
+
 /** The calling client, or `undefined` for a missing or unknown key. */
 export type ClientIdentifier = (headers: IncomingHeaders) => Client | undefined;
 

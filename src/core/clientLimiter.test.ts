@@ -11,7 +11,7 @@ const minute = 60_000;
 const start = 28_333_333 * minute; // a window boundary
 const client = (limits: Client["limits"]): Client => ({ name: "app", deployments: undefined, limits, seesAllClients: false });
 const setup = (limits: Client["limits"], store: UsageStore = new MemoryStateStore(fakeClock(), minute), clock = fakeClock(start)) => ({
-  limiter: new ClientLimiter(store, { clock, random: () => 0.5 }),
+  limiter: new ClientLimiter(store, { clock }),
   clock,
   store,
   app: client(limits),
@@ -108,7 +108,6 @@ describe("ClientLimiter", () => {
     const make = () =>
       new ClientLimiter(flaky, {
         clock,
-        random: () => 0.5,
         log: { degraded: (_, n) => logs.push(`degraded ${n}`), restored: () => logs.push("restored") },
       });
     const a = make();

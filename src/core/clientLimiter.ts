@@ -1,5 +1,6 @@
 // Client usage and limits for the whole router. Each instance counts its own calls and tokens per
-// client and minute, and on its refresh tick — only for clients with limits that had traffic —
+// client and minute, and on each refresh of shared state (`share`, run by StateSync, so with its
+// jitter and backoff) — only for clients with limits that had traffic —
 // adds what it has not shared yet to the client's record for the window in the state store, which
 // answers with the total of every instance. A call is admitted against that shared total plus this
 // instance's unshared usage; nothing on the request path waits on storage. When the store stops
@@ -7,7 +8,7 @@
 // instances that last wrote to the record), never to "unlimited" and never to "reject everything".
 
 import type { Client } from "./clientAuth";
-import type { Clock, Random } from "./clock";
+import type { Clock } from "./clock";
 import { secondsUntilRoom, slidingUsage, windowOf } from "./usageWindow";
 
 export interface UsageCounts {
@@ -88,9 +89,6 @@ const emptyWindow = (window: number): WindowState => ({
 
 export interface ClientLimiterOptions {
   clock: Clock;
-  random: Random;
-  /** Mean time between shares of usage. Default 1 s. */
-  refreshMs?: number;
   /** Longest wait for one store call. Default 2 s. */
   timeoutMs?: number;
   /** Every configured client: /status lists them all for the operators, with or without traffic. */
@@ -100,11 +98,7 @@ export interface ClientLimiterOptions {
 
 export class ClientLimiter {
   private readonly usage = new Map<string, ClientUsage>();
-  private readonly refreshMs: number;
   private readonly timeoutMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   /** Sharing failed last time: limits hold per instance until it works again. */
   private degraded = false;
   /** Instances that last wrote to any record (at least 1): the share each takes while degraded. */
@@ -115,7 +109,6 @@ export class ClientLimiter {
     private readonly store: UsageStore,
     private readonly options: ClientLimiterOptions,
   ) {
-    this.refreshMs = options.refreshMs ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 2000;
     for (const client of options.clients ?? []) this.usageOf(client, options.clock.now());
   }
@@ -207,19 +200,7 @@ export class ClientLimiter {
     return { shared: !this.degraded, instances: this.instances, ...this.counts };
   }
 
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  /** One round of sharing: for each client with limits and recent traffic, add what is unshared or read the total. */
+  /** One round of sharing (StateSync runs it on each refresh): for each client with limits and recent traffic, add what is unshared or read the total. */
   async share(): Promise<void> {
     const now = this.options.clock.now();
     const window = windowOf(now);
@@ -264,18 +245,6 @@ export class ClientLimiter {
       this.degraded = false;
       this.options.log?.restored();
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    const jitter = 1 + (this.options.random() - 0.5) * 0.4;
-    this.timer = setTimeout(() => {
-      this.running = this.share().finally(() => {
-        this.running = undefined;
-        this.schedule();
-      });
-    }, this.refreshMs * jitter);
-    this.timer.unref?.();
   }
 
   private usageOf(client: Client, now: number): ClientUsage {

@@ -9,9 +9,13 @@ import { isObjectId } from "./storedObject";
 /** Azure puts the id first; the first event of a stream is small. Past this much the id is not looked for. */
 const headBytes = 16 * 1024;
 
+/** An `"id": "…"` pair; global, so each search starts it again from `lastIndex = 0`. */
+const idPair = /"id"\s*:\s*"([^"\\]{1,200})"/g;
+
 /** The first `"id": "<prefix>…"` in `text`, or `undefined`. */
 export function findCreatedId(text: string, prefix: string): string | undefined {
-  const key = /"id"\s*:\s*"([^"\\]{1,200})"/g;
+  const key = idPair;
+  key.lastIndex = 0;
   for (let match = key.exec(text); match !== null; match = key.exec(text)) {
     const id = match[1] as string;
     if (id.startsWith(prefix) && isObjectId(id)) return id;

@@ -71,9 +71,13 @@ export class Forwarder {
     const owner = call.owner;
     const probing = owner !== undefined && owner.index === undefined;
     const candidates = owner?.index === undefined ? call.candidates : ownerOnly(call.candidates, owner.index);
-    const maxAttempts = owner === undefined ? config.retryCount + 1 : probing ? countCandidates(candidates) : 1;
-    /** Backends that answered "not found" while asking: not the owner, so not part of an exhausted answer. */
-    let notFound: { answer: RouterResponse; count: number; missing: Uint8Array } | undefined;
+    const candidateCount = probing ? countCandidates(candidates) : 0;
+    const maxAttempts = owner === undefined ? config.retryCount + 1 : probing ? candidateCount : 1;
+    // While asking: the backends that answered "not found" (not the owner, so not part of an
+    // exhausted answer), and the last such answer, which is the call's when every one said so.
+    const missing = probing ? new Uint8Array(backends.length) : undefined;
+    let notFoundCount = 0;
+    let lastNotFound: RouterResponse | undefined;
     let attempts = 0;
     let now = started;
     const canTake = (c: Candidate): boolean => tried[c.index] === 0 && !board.isOpen(c.index, c.deployment ?? callName, now);
@@ -137,15 +141,14 @@ export class Forwarder {
       if (!response) break;
       board.recordSuccess(index, target, response.status);
       let answer: RouterResponse["body"] = response.body;
-      if (probing && (response.status === 404 || response.status === 400)) {
+      if (missing && (response.status === 404 || response.status === 400)) {
         // Asking for an unknown owner: a "not found" means "not here", so the next candidate is asked.
         const read = await readSmallBody(response.body);
         answer = read;
         if (read instanceof Uint8Array && isNotFoundAnswer(response.status, read)) {
-          notFound ??= { answer: errorResponse("NotFound", ""), count: 0, missing: new Uint8Array(backends.length) };
-          notFound.count++;
-          notFound.missing[index] = 1;
-          notFound.answer = {
+          missing[index] = 1;
+          notFoundCount++;
+          lastNotFound = {
             status: response.status,
             headers: downstreamResponseHeaders(response.headers, backend.name, target, attempts),
             body: read,
@@ -160,11 +163,11 @@ export class Forwarder {
       });
     }
     // Every candidate said "not found": the object is nowhere, and that is the answer.
-    if (notFound && notFound.count === countCandidates(candidates)) {
-      notFound.answer.headers["x-router-attempts"] = String(attempts);
-      return this.finish(call, started, attempts, undefined, "notFound", notFound.answer);
+    if (lastNotFound && notFoundCount === candidateCount) {
+      lastNotFound.headers["x-router-attempts"] = String(attempts);
+      return this.finish(call, started, attempts, undefined, "notFound", lastNotFound);
     }
-    return this.exhausted({ ...call, candidates }, started, attempts, throttled, notFound?.missing);
+    return this.exhausted(call, candidates, started, attempts, throttled, missing);
   }
 
   /** One attempt at one backend: its result for the judge, and the response to serve or discard. */
@@ -205,14 +208,25 @@ export class Forwarder {
     return { result: { kind: "response", status: response.status, headers: response.headers }, response };
   }
 
-  /** 429 when every candidate is throttled, else 503; Retry-After until the soonest candidate returns. */
-  private exhausted(call: ForwardCall, started: number, attempts: number, throttledNow: Uint8Array, missing?: Uint8Array): ForwardResult {
+  /**
+   * 429 when every candidate is throttled, else 503; Retry-After until the soonest candidate
+   * returns. `candidates` are the call's, or its owner alone; `missing` leaves out those that
+   * answered "not found".
+   */
+  private exhausted(
+    call: ForwardCall,
+    candidates: PriorityGroups,
+    started: number,
+    attempts: number,
+    throttledNow: Uint8Array,
+    missing: Uint8Array | undefined,
+  ): ForwardResult {
     const { board, clock, events } = this.deps;
     const now = clock.now();
     const callName = call.deployment?.name;
     let allThrottled = true;
     let soonest = Number.POSITIVE_INFINITY;
-    for (const group of call.candidates) {
+    for (const group of candidates) {
       for (const c of group) {
         if (missing?.[c.index] === 1) continue;
         const target = c.deployment ?? callName;

@@ -33,6 +33,12 @@ const notForwardedDownstream = new Set([
 ]);
 
 /** Caller headers to send to every backend, without credentials or hop-by-hop headers. Built once per call. */
+/** Whether a response is server-sent events (a stream: its usage, if any, is in its last events). */
+export function isEventStream(headers: OutgoingHeaders): boolean {
+  const type = headers["content-type"];
+  return typeof type === "string" && type.startsWith("text/event-stream");
+}
+
 export function upstreamRequestHeaders(incoming: IncomingHeaders): OutgoingHeaders {
   const out: OutgoingHeaders = {};
   for (const name in incoming) {

@@ -71,16 +71,12 @@ export class OwnerBook {
     const local = this.known.get(id);
     if (local !== undefined) return local;
     this.counts.reads++;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.readTimeoutMs);
     try {
-      const backend = await this.store.readOwner(id, abort.signal);
+      const backend = await this.store.readOwner(id, AbortSignal.timeout(this.readTimeoutMs));
       if (backend !== undefined) this.remember(id, backend);
       return backend;
     } catch {
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -147,12 +143,11 @@ export class OwnerBook {
     const batch = this.pending;
     this.pending = new Map();
     const changes = [...batch].map(([id, backend]) => ({ id, backend }));
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), 5_000);
+    const signal = AbortSignal.timeout(5_000);
     try {
       for (let i = 0; i < changes.length; i += writeChunk) {
         this.counts.writes++;
-        await this.store.writeOwners(changes.slice(i, i + writeChunk), abort.signal);
+        await this.store.writeOwners(changes.slice(i, i + writeChunk), signal);
       }
       if (this.failing) this.options.log?.writeRestored();
       this.failing = false;
@@ -162,8 +157,6 @@ export class OwnerBook {
       this.failing = true;
       // Keep what was not written, unless newer changes to the same ids arrived meanwhile.
       for (const [id, backend] of batch) if (!this.pending.has(id)) this.pending.set(id, backend);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -12,6 +12,7 @@ import { watchCreatedId } from "./createdId";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
 import type { Forwarder, ForwardResult } from "./forwarder";
+import { isEventStream } from "./headers";
 import { type BodyEnd, type HandledCall, headerValue, type RouterRequest, type RouterResponse } from "./http";
 import type { OwnerBook } from "./ownerBook";
 import type { Pool } from "./pool";
@@ -194,7 +195,7 @@ export class Router implements RequestHandler {
   /** A served stream can still break: the host reports its end, and a break counts against the backend. */
   private withBodyAccounting(result: ForwardResult, client: Client, requestBytes: number): HandledCall {
     const { response, summary, served } = result;
-    const sse = isEventStream(response.headers["content-type"]);
+    const sse = isEventStream(response.headers);
     if (!served || response.body === undefined || response.body instanceof Uint8Array) return { response, summary };
     return {
       response,
@@ -301,10 +302,6 @@ export class Router implements RequestHandler {
 
 function isHandled(result: HandledCall | Client): result is HandledCall {
   return (result as HandledCall).response !== undefined;
-}
-
-function isEventStream(type: string | string[] | undefined): boolean {
-  return typeof type === "string" && type.startsWith("text/event-stream");
 }
 
 function isTimeout(error: unknown): boolean {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { operatorsClient } from "./clientAuth";
 import { readSettings } from "./settings";
 
 const config = JSON.stringify({ backends: [{ name: "a", url: "https://a.example", auth: { type: "apiKey", keySetting: "A_KEY" } }] });
@@ -19,7 +20,7 @@ function errorOf(env: Record<string, string>, readFile = noFile): string {
 describe("readSettings", () => {
   it("reads inline JSON, client keys, backend keys and defaults", () => {
     const settings = readSettings(base, noFile);
-    expect(settings.clientKeys).toEqual(["k1", "k2"]);
+    expect(settings.clients).toEqual([{ client: operatorsClient, keys: ["k1", "k2"] }]);
     expect(settings.backendKeys.get("a")).toBe("secret-a");
     expect(settings.state).toEqual({ kind: "memory" });
     expect(settings.stateTable).toBe("routerstate");

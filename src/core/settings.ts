@@ -1,7 +1,7 @@
 // App settings (environment variables) to typed settings, validated once at start-up.
 // Every failure is a ConfigError whose message starts with the setting's name.
 
-import { type Client, defaultClientName } from "./clientAuth";
+import { type Client, defaultClientName, operatorsClient } from "./clientAuth";
 import { ConfigError, parseRouterConfig, type RouterConfig } from "./config";
 import { durationToMs } from "./duration";
 
@@ -15,9 +15,10 @@ export type StateSetting =
 
 export interface Settings {
   config: RouterConfig;
-  /** Keys of the `default` client (ROUTER_CLIENT_KEYS); may be empty when `clients` are configured or `allowAnonymous`. */
-  clientKeys: string[];
-  /** Every client with its keys: `default` (when it has keys) and those of `clients[]`. */
+  /**
+   * Every client with its keys: `default` (ROUTER_CLIENT_KEYS, when set) and those of `clients[]`.
+   * Empty only when `allowAnonymous`.
+   */
   clients: { client: Client; keys: string[] }[];
   allowAnonymous: boolean;
   /** API key per backend name, for `auth.type = apiKey` backends. */
@@ -63,7 +64,6 @@ export function readSettings(env: Env, readConfigFile: (path: string) => string)
   for (const key of clientKeys) rejectUnresolvedReference(settingNames.clientKeys, key);
   return {
     config,
-    clientKeys,
     clients: readClients(env, config, clientKeys),
     allowAnonymous,
     backendKeys: readBackendKeys(env, config),
@@ -126,7 +126,7 @@ function splitKeys(value: string | undefined): string[] {
 function readClients(env: Env, config: RouterConfig, defaultKeys: string[]): { client: Client; keys: string[] }[] {
   const out: { client: Client; keys: string[] }[] = [];
   if (defaultKeys.length > 0) {
-    out.push({ client: { name: defaultClientName, deployments: undefined, limits: undefined, seesAllClients: true }, keys: defaultKeys });
+    out.push({ client: operatorsClient, keys: defaultKeys });
   }
   const owner = new Map<string, string>();
   for (const key of defaultKeys) owner.set(key, defaultClientName);

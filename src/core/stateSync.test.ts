@@ -174,6 +174,22 @@ describe("StateSync", () => {
     await sync.syncOnce();
     expect(closed).toEqual([`eastus/gpt-4o@${at}`]);
   });
+
+  it("runs the other shared state's refresh (client usage) on every tick, also while the store fails", async () => {
+    const store = new FlakyStore(new MemoryStateStore(fakeClock(), policy.maxTripDurationMs));
+    let refreshes = 0;
+    const sync = new StateSync(store, new BreakerBoard(config.backends, policy, "me"), {
+      clock: fakeClock(),
+      random: () => 0.5,
+      timeoutMs: 50,
+      log: quiet,
+      alsoOnRefresh: async () => void refreshes++,
+    });
+    await sync.syncOnce();
+    store.mode = "fail";
+    await sync.syncOnce();
+    expect(refreshes).toBe(2);
+  });
 });
 
 function rawConfig() {

@@ -41,6 +41,11 @@ export interface StateSyncOptions {
   clock: Clock;
   random: Random;
   log: StateSyncLog;
+  /**
+   * More shared state to keep in step on each refresh (client usage), after the trips: it gets
+   * the same interval, jitter and backoff, and handles its own failures.
+   */
+  alsoOnRefresh?: () => Promise<void>;
 }
 
 export class StateSync {
@@ -125,6 +130,7 @@ export class StateSync {
     } catch (error) {
       this.failed(error);
     }
+    await this.options.alsoOnRefresh?.();
   }
 
   private schedule(delayMs: number): void {

@@ -3,7 +3,7 @@
 // events an `error` event in the Azure error shape (where the stream is between events) — and then
 // cut the caller's connection, never a clean end that would pass a short answer for a whole one.
 
-import type { BodyEnd, HandledCall } from "../core/http";
+import type { BodyEnd } from "../core/http";
 import { usageTailBytes } from "../core/tokenUsage";
 
 /** The SSE event sent before cutting a broken stream; the official SDKs raise it as an API error. */
@@ -16,11 +16,6 @@ export const brokenStreamEvent = Buffer.from(
 /** Frees a backend body that will not be sent (HEAD, or a caller already gone). */
 export function discardBody(body: unknown): void {
   (body as { destroy?: () => void } | undefined)?.destroy?.();
-}
-
-export function isEventStream(headers: HandledCall["response"]["headers"]): boolean {
-  const type = headers["content-type"];
-  return typeof type === "string" && type.startsWith("text/event-stream");
 }
 
 /** Tracks bytes and whether the bytes so far end between two server-sent events. */

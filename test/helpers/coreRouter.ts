@@ -4,7 +4,7 @@
 import { MemoryStateStore } from "../../src/adapters/memoryStateStore";
 import { BodyBudget } from "../../src/core/bodyBudget";
 import { BreakerBoard } from "../../src/core/breakerBoard";
-import { createClientIdentifier } from "../../src/core/clientAuth";
+import { createClientIdentifier, operatorsClient } from "../../src/core/clientAuth";
 import { ClientLimiter } from "../../src/core/clientLimiter";
 import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
 import { apiKeyCredential, type BackendCredential } from "../../src/core/credentials";
@@ -80,11 +80,8 @@ export function coreRouter(
     pool,
     board,
     owners,
-    limiter: new ClientLimiter(store, { clock, random: () => 0.5 }),
-    identify: createClientIdentifier(
-      [{ client: { name: "default", deployments: undefined, limits: undefined, seesAllClients: true }, keys: [testClientKey] }],
-      undefined,
-    ),
+    limiter: new ClientLimiter(store, { clock }),
+    identify: createClientIdentifier([{ client: operatorsClient, keys: [testClientKey] }], undefined),
     clock,
     events,
     maxRequestBytes: options.maxRequestBytes ?? 1_000_000,

@@ -4,10 +4,11 @@
 import { Readable } from "node:stream";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CallSummary } from "../../core/events";
+import { isEventStream } from "../../core/headers";
 import type { BodyEnd, HandledCall, IncomingHeaders, RouterRequest } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
 import { callFields, callLevel, callMessage, type LogSink } from "../eventLog";
-import { BodyMeter, brokenStreamEvent, discardBody, isEventStream } from "../responseBody";
+import { BodyMeter, brokenStreamEvent, discardBody } from "../responseBody";
 
 /** Path and query of an absolute URL, without allocating a URL object. */
 export function pathAndQuery(url: string): string {
