@@ -39,6 +39,21 @@ describe("TableStateStore conflicts", () => {
   const now = Date.now();
   const signal = () => new AbortController().signal;
 
+  it("adds usage with one write and no read while no one else wrote; a 412 re-reads and adds again", async () => {
+    const [a, b] = tableStores();
+    const window = 29_000_001;
+    await a.addUsage("app", window, { requests: 1, tokens: 0, newWriter: true }, signal());
+    const reads = a.counts.reads;
+    await a.addUsage("app", window, { requests: 1, tokens: 0, newWriter: false }, signal());
+    expect(a.counts.reads).toBe(reads);
+    await b.addUsage("app", window, { requests: 5, tokens: 0, newWriter: true }, signal());
+    expect(await a.addUsage("app", window, { requests: 1, tokens: 0, newWriter: false }, signal())).toMatchObject({
+      requests: 8,
+      writers: 2,
+    });
+    expect(a.counts.conflicts).toBe(1);
+  });
+
   it("re-reads and merges on 412 instead of dropping the other instance's longer trip", async () => {
     const [a, b] = tableStores();
     await a.readTrips(signal());

@@ -83,11 +83,23 @@ const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const usageRowSchema = z.object({ window: count, requests: count, tokens: count, writers: count });
 const emptyTotals: UsageTotals = { requests: 0, tokens: 0, writers: 0 };
 
-/** The partition of a client's usage records: the pool's, one of `usagePartitions` by a hash of the name. */
-function usagePartitionKey(pool: string, client: string): string {
+/**
+ * The keys of a client's usage record for `window`: the pool's partition, one of `usagePartitions`
+ * by a hash of the name, and a row per window parity.
+ */
+export function usageKey(pool: string, client: string, window: number): { partitionKey: string; rowKey: string } {
   const bucket = createHash("sha256").update(client).digest().readUInt8(0) % usagePartitions;
-  return `${pool}.usage.${bucket.toString(16)}`;
+  return { partitionKey: `${pool}.usage.${bucket.toString(16)}`, rowKey: `${client}.${window % 2}` };
 }
+
+interface UsageSeen {
+  window: number;
+  totals: UsageTotals;
+  etag: string | undefined;
+}
+
+/** An entity as read, before its schema is checked. */
+type StoredRow = Record<string, unknown> & { etag?: string };
 
 export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   readonly description: string;
@@ -97,6 +109,8 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   private tableReady = false;
   /** The entity as this instance last saw it: a write starts from it and saves a read. */
   private lastSeen: Seen | undefined;
+  /** Each usage row as this instance last saw or wrote it, by RowKey: an add starts from it and saves a read. */
+  private readonly usageSeen = new Map<string, UsageSeen>();
   /** ETag of the last row reported bad, so a bad row is logged once, not on every refresh. */
   private reportedEtag: string | undefined;
 
@@ -197,29 +211,36 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   /**
    * Usage records: one entity per client and window parity (RowKey `<client>.<window % 2>`), so a
    * client never has more than two rows; a row holding an older window counts as empty. Adds are
-   * read-modify-write with the ETag: two instances adding at once settle by re-reading, and every
-   * add lands exactly once.
+   * conditional writes from the version this instance last saw (one write, no read, while no other
+   * instance wrote in between); a 412 re-reads and adds again, so every add lands exactly once.
    */
   async addUsage(client: string, window: number, delta: UsageCounts & { newWriter: boolean }, signal: AbortSignal): Promise<UsageTotals> {
     await this.ensureTable(signal);
-    const partitionKey = usagePartitionKey(this.options.pool, client);
-    const rowKey = `${client}.${window % 2}`;
+    const key = usageKey(this.options.pool, client, window);
+    const last = this.usageSeen.get(key.rowKey);
+    let seen = last && last.window === window ? last : await this.readUsageRow(key, window, signal);
     for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
-      const { totals, etag } = await this.readUsageRow(partitionKey, rowKey, window, signal);
-      const next = {
-        requests: totals.requests + delta.requests,
-        tokens: totals.tokens + delta.tokens,
-        writers: totals.writers + (delta.newWriter ? 1 : 0),
+      const totals = {
+        requests: seen.totals.requests + delta.requests,
+        tokens: seen.totals.tokens + delta.tokens,
+        writers: seen.totals.writers + (delta.newWriter ? 1 : 0),
       };
-      const entity = { partitionKey, rowKey, window, ...next };
+      const entity = { ...key, window, ...totals };
       try {
         this.counts.writes++;
-        if (etag === undefined) await this.client.createEntity(entity, { abortSignal: signal });
-        else await this.client.updateEntity(entity, "Replace", { etag, abortSignal: signal });
-        return next;
+        const { etag } =
+          seen.etag === undefined
+            ? await this.client.createEntity(entity, { abortSignal: signal })
+            : await this.client.updateEntity(entity, "Replace", { etag: seen.etag, abortSignal: signal });
+        this.usageSeen.set(key.rowKey, { window, totals, etag });
+        return totals;
       } catch (error) {
-        if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) throw error;
+        if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) {
+          this.usageSeen.delete(key.rowKey);
+          throw error;
+        }
         this.counts.conflicts++;
+        seen = await this.readUsageRow(key, window, signal);
       }
     }
     throw new Error(`state store: gave up adding usage of ${client} after ${maxWriteTries} conflicting writes`);
@@ -227,41 +248,33 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
 
   async readUsage(client: string, window: number, signal: AbortSignal): Promise<UsageTotals> {
     await this.ensureTable(signal);
-    return (await this.readUsageRow(usagePartitionKey(this.options.pool, client), `${client}.${window % 2}`, window, signal)).totals;
+    return (await this.readUsageRow(usageKey(this.options.pool, client, window), window, signal)).totals;
   }
 
-  private async readUsageRow(
-    partitionKey: string,
-    rowKey: string,
-    window: number,
-    signal: AbortSignal,
-  ): Promise<{ totals: UsageTotals; etag: string | undefined }> {
-    this.counts.reads++;
-    try {
-      const entity = await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: signal });
-      const row = usageRowSchema.safeParse(entity);
-      const current = row.success && row.data.window === window;
-      return {
-        totals: current ? { requests: row.data.requests, tokens: row.data.tokens, writers: row.data.writers } : emptyTotals,
-        etag: entity.etag,
-      };
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404 && error.code !== "TableNotFound")
-        return { totals: emptyTotals, etag: undefined };
-      this.forgetOnTableLoss(error);
-      throw error;
-    }
+  /** A usage row as stored now (remembered for the next add); missing, older or failing the schema: empty. */
+  private async readUsageRow(key: { partitionKey: string; rowKey: string }, window: number, signal: AbortSignal): Promise<UsageSeen> {
+    const entity = await this.getRow(key.partitionKey, key.rowKey, signal);
+    const row = usageRowSchema.safeParse(entity);
+    const totals =
+      row.success && row.data.window === window
+        ? { requests: row.data.requests, tokens: row.data.tokens, writers: row.data.writers }
+        : emptyTotals;
+    const seen = { window, totals, etag: entity?.etag };
+    this.usageSeen.set(key.rowKey, seen);
+    return seen;
   }
 
   async readOwner(id: string, signal: AbortSignal): Promise<string | undefined> {
     await this.ensureTable(signal);
+    const row = ownerRowSchema.safeParse(await this.getRow(ownerPartitionKey(this.options.pool, id), id, signal));
+    return row.success ? row.data.backend : undefined;
+  }
+
+  /** One entity by its keys (a counted read), or `undefined` when there is none; a lost table is noted and thrown. */
+  private async getRow(partitionKey: string, rowKey: string, signal: AbortSignal): Promise<StoredRow | undefined> {
     this.counts.reads++;
     try {
-      const entity = await this.client.getEntity<Record<string, unknown>>(ownerPartitionKey(this.options.pool, id), id, {
-        abortSignal: signal,
-      });
-      const row = ownerRowSchema.safeParse(entity);
-      return row.success ? row.data.backend : undefined;
+      return await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: signal });
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404 && error.code !== "TableNotFound") return undefined;
       this.forgetOnTableLoss(error);
@@ -278,25 +291,20 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   }
 
   private async read(signal: AbortSignal): Promise<Seen> {
-    this.counts.reads++;
-    try {
-      const entity = await this.client.getEntity<Record<string, unknown>>(this.options.pool, rowKey, { abortSignal: signal });
-      const previous = this.lastSeen;
-      // An unchanged row needs no decoding: most refreshes read the same version again.
-      if (previous && entity.etag !== undefined && previous.etag === entity.etag) return previous;
-      const { trips, dropped } = decodeTrips(joinChunks(entity), this.options.clock.now());
-      if (dropped > 0 && entity.etag !== this.reportedEtag) {
-        this.reportedEtag = entity.etag;
-        this.options.onBadRow?.(dropped);
-      }
-      this.lastSeen = { etag: entity.etag, trips, needsRepair: dropped > 0 };
-    } catch (error) {
-      if (!(error instanceof RestError && error.statusCode === 404 && error.code !== "TableNotFound")) {
-        this.forgetOnTableLoss(error);
-        throw error;
-      }
+    const entity = await this.getRow(this.options.pool, rowKey, signal);
+    if (entity === undefined) {
       this.lastSeen = { etag: undefined, trips: [], needsRepair: false };
+      return this.lastSeen;
     }
+    const previous = this.lastSeen;
+    // An unchanged row needs no decoding: most refreshes read the same version again.
+    if (previous && entity.etag !== undefined && previous.etag === entity.etag) return previous;
+    const { trips, dropped } = decodeTrips(joinChunks(entity), this.options.clock.now());
+    if (dropped > 0 && entity.etag !== this.reportedEtag) {
+      this.reportedEtag = entity.etag;
+      this.options.onBadRow?.(dropped);
+    }
+    this.lastSeen = { etag: entity.etag, trips, needsRepair: dropped > 0 };
     return this.lastSeen;
   }
 

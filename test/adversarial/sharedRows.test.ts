@@ -5,7 +5,7 @@
 
 import { TableClient } from "@azure/data-tables";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ownerPartitionKey, poolKey, TableStateStore } from "../../src/adapters/tableStateStore";
+import { ownerPartitionKey, poolKey, TableStateStore, usageKey } from "../../src/adapters/tableStateStore";
 import { systemClock } from "../../src/core/clock";
 import { parseRouterConfig } from "../../src/core/config";
 import { decodeTrips } from "../../src/core/tripCodec";
@@ -29,6 +29,30 @@ afterEach(async () => {
 });
 
 describe("garbage in the shared state row (Azurite)", () => {
+  it("reads a client usage record that fails the schema as empty, and the next add replaces it", async () => {
+    const table = `usage${Date.now() % 100000}`;
+    const pool = "pool-garbage";
+    const window = 29_000_002;
+    const client = TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true });
+    await client.createTable();
+    await client.createEntity({ ...usageKey(pool, "app", window), window, requests: "lots", tokens: -5, writers: 1 });
+    const store = new TableStateStore({
+      location: { kind: "connectionString", connectionString: azurite.connectionString },
+      table,
+      pool,
+      clock: systemClock,
+      maxTripMs: 60_000,
+    });
+    const signal = new AbortController().signal;
+    expect(await store.readUsage("app", window, signal)).toEqual({ requests: 0, tokens: 0, writers: 0 });
+    expect(await store.addUsage("app", window, { requests: 2, tokens: 7, newWriter: true }, signal)).toEqual({
+      requests: 2,
+      tokens: 7,
+      writers: 1,
+    });
+    expect(await store.readUsage("app", window, signal)).toEqual({ requests: 2, tokens: 7, writers: 1 });
+  });
+
   it("reads an owner record that fails the schema as no record (the router then asks the backends)", async () => {
     const table = `owners${Date.now() % 100000}`;
     const pool = "pool-garbage";

@@ -1,6 +1,7 @@
 // One contract suite for every StateStore implementation (memory and Table Storage on Azurite).
 
 import { describe, expect, it } from "vitest";
+import type { UsageStore } from "../../src/core/clientLimiter";
 import type { OwnerStore } from "../../src/core/ownerBook";
 import { findTrip, type SharedTrips, type StateStore, type TripRecord, wholeBackend } from "../../src/core/stateStore";
 
@@ -17,8 +18,33 @@ export function trip(openUntil: number, instance = "i-1", scope = wholeBackend, 
 const keys = (trips: SharedTrips) => trips.map((t) => `${t.backend}/${t.scope}`).sort();
 
 /** `make` returns two clients of one fresh shared store (two instances on one table). */
-export function stateStoreContract(name: string, make: () => Promise<[StateStore & OwnerStore, StateStore & OwnerStore]>): void {
+type SharedStore = StateStore & OwnerStore & UsageStore;
+
+export function stateStoreContract(name: string, make: () => Promise<[SharedStore, SharedStore]>): void {
   describe(`${name} (StateStore contract)`, () => {
+    it("adds every instance's client usage to one total per window, counting each writer once", async () => {
+      const [a, b] = await make();
+      const window = 29_000_000;
+      expect(await a.readUsage("chat-app", window, signal())).toEqual({ requests: 0, tokens: 0, writers: 0 });
+      await a.addUsage("chat-app", window, { requests: 3, tokens: 30, newWriter: true }, signal());
+      await b.addUsage("chat-app", window, { requests: 2, tokens: 20, newWriter: true }, signal());
+      // A's next add starts from the version it wrote: it must still land on top of B's.
+      expect(await a.addUsage("chat-app", window, { requests: 1, tokens: 5, newWriter: false }, signal())).toEqual({
+        requests: 6,
+        tokens: 55,
+        writers: 2,
+      });
+      expect(await b.readUsage("chat-app", window, signal())).toEqual({ requests: 6, tokens: 55, writers: 2 });
+      expect(await b.readUsage("other-app", window, signal())).toEqual({ requests: 0, tokens: 0, writers: 0 });
+      // Two windows on: the same row's older window counts as empty and is overwritten.
+      expect(await a.readUsage("chat-app", window + 2, signal())).toEqual({ requests: 0, tokens: 0, writers: 0 });
+      expect(await b.addUsage("chat-app", window + 2, { requests: 1, tokens: 0, newWriter: true }, signal())).toEqual({
+        requests: 1,
+        tokens: 0,
+        writers: 1,
+      });
+    });
+
     it("shares owner records: written by one client, read by the other, deleted, many at once", async () => {
       const [a, b] = await make();
       const ids = Array.from({ length: 30 }, (_, i) => `resp_${i}${Math.random().toString(36).slice(2, 8)}`);
