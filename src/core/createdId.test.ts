@@ -13,7 +13,7 @@ async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
 describe("findCreatedId", () => {
   it("finds the first id with the expected prefix, not an item's or a previous response's", () => {
     const json = '{"previous_response_id":"resp_old","output":[{"id":"msg_1"}],"id":"resp_new"}';
-    expect(findCreatedId(json, "resp_")).toBe("resp_old".length > 0 ? "resp_new" : "");
+    expect(findCreatedId(json, "resp_")).toBe("resp_new");
     expect(findCreatedId('{"id": "file-abc", "object": "file"}', "file-")).toBe("file-abc");
     expect(findCreatedId('{"id":"batch_1"}', "file-")).toBeUndefined();
     expect(findCreatedId('{"id":"resp_a b"}', "resp_")).toBeUndefined();

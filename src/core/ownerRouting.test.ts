@@ -137,11 +137,41 @@ describe("owner routing", () => {
 
   it("learns the owner of a created object from the answer, and forgets the shared record on a delete", async () => {
     const upstream = fakeUpstream((origin) => answer(200, {}, origin === "https://a.example" ? '{"id":"file-new","object":"file"}' : "{}"));
-    const { router, owners } = coreRouter({ backends: [{ name: "a", url: "https://a.example" }] }, upstream);
+    const { router, owners, store } = coreRouter({ backends: [{ name: "a", url: "https://a.example" }] }, upstream);
     const created = await router.handle(call("POST", "/openai/files", { purpose: "batch" }));
     expect(await text(created.response.body)).toContain("file-new");
     expect(await owners.find("file-new")).toBe("a");
     expect(owners.status().pending).toBe(1);
+    await owners.stop();
+    expect(await store.readOwner("file-new")).toBe("a");
+    const deleted = await router.handle(call("DELETE", "/openai/files/file-new"));
+    expect(deleted.response.status).toBe(200);
+    await owners.stop();
+    expect(await store.readOwner("file-new")).toBeUndefined();
+  });
+
+  it("sends a Responses call naming a conversation (string or {id}) to the conversation's owner", async () => {
+    const upstream = fakeUpstream(() => answer(200, {}, '{"id":"resp_9"}'));
+    const { router, owners } = coreRouter(three, upstream);
+    owners.learn("conv_1", "b");
+    await router.handle(call("POST", "/openai/v1/responses", { model: "gpt-4o", input: "hi", conversation: "conv_1" }));
+    await router.handle(call("POST", "/openai/v1/responses", { model: "gpt-4o", input: "hi", conversation: { id: "conv_1" } }));
+    await router.handle(call("GET", "/openai/v1/conversations/conv_1/items"));
+    expect(upstream.sent.map((s) => s.origin)).toEqual(["https://b.example", "https://b.example", "https://b.example"]);
+  });
+
+  it("holds back a call on an id path only for a whole-backend or no-deployment trip at the owner, not a deployment's", async () => {
+    const upstream = fakeUpstream(() => answer(200, {}, "{}"));
+    const { router, owners, board, clock } = coreRouter(three, upstream);
+    owners.learn("resp_1", "a");
+    board.recordFailure(0, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 30_000 }, clock.now());
+    expect((await router.handle(call("GET", "/openai/v1/responses/resp_1"))).response.status).toBe(200);
+    // A follow-up naming that deployment is held back by its trip at the owner.
+    const follow = await router.handle(call("POST", "/openai/v1/responses", { model: "gpt-4o", previous_response_id: "resp_1" }));
+    expect(follow.response.status).toBe(429);
+    board.recordFailure(0, undefined, { reason: "serverError", status: 500 }, clock.now());
+    expect((await router.handle(call("GET", "/openai/v1/responses/resp_1"))).response.status).toBe(503);
+    expect(upstream.sent.map((s) => s.origin)).toEqual(["https://a.example"]);
   });
 
   it("never looks up owners for calls that refer to nothing stored", async () => {

@@ -128,7 +128,7 @@ export class StoredObjects {
     if (json.store !== false) this.responses.set(id, stored);
     if (conversation) conversation.items.push(...input, message);
     if (json.stream === true) return { kind: "events", events };
-    return { kind: "json", status: 200, payload: this.current(stored) };
+    return ok(this.current(stored));
   }
 
   private responseById(call: StoredCall, id: string, action: string | undefined): StoredAnswer | undefined {
@@ -141,17 +141,17 @@ export class StoredObjects {
         this.current(stored);
         return { kind: "events", events: stored.events.filter((e) => Number(e.data.sequence_number) > after) };
       }
-      return { kind: "json", status: 200, payload: this.current(stored) };
+      return ok(this.current(stored));
     }
     if (action === undefined && m === "DELETE") {
       this.responses.delete(id);
-      return { kind: "json", status: 200, payload: { id, object: "response.deleted", deleted: true } };
+      return ok({ id, object: "response.deleted", deleted: true });
     }
     if (action === "cancel" && m === "POST") {
       const object = this.current(stored);
       if (object.background !== true) return badRequest("Only background responses can be cancelled.");
       if (object.status === "queued" || object.status === "in_progress") object.status = "cancelled";
-      return { kind: "json", status: 200, payload: object };
+      return ok(object);
     }
     if (action === "input_items" && m === "GET") return list(stored.input);
     return undefined;
@@ -177,16 +177,16 @@ export class StoredObjects {
     const id = `conv_${hex(24)}`;
     const object = { id, object: "conversation", created_at: now(), metadata: json.metadata ?? {} };
     this.conversations.set(id, { object, items: inputItems(json.items) });
-    return { kind: "json", status: 200, payload: object };
+    return ok(object);
   }
 
   private conversationById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
     const conversation = this.conversations.get(id);
     if (!conversation) return notFound(`Conversation with id '${id}' not found.`);
-    if (action === undefined && method === "GET") return { kind: "json", status: 200, payload: conversation.object };
+    if (action === undefined && method === "GET") return ok(conversation.object);
     if (action === undefined && method === "DELETE") {
       this.conversations.delete(id);
-      return { kind: "json", status: 200, payload: { id, object: "conversation.deleted", deleted: true } };
+      return ok({ id, object: "conversation.deleted", deleted: true });
     }
     if (action === "items" && method === "GET") return list(conversation.items);
     return undefined;
@@ -208,16 +208,16 @@ export class StoredObjects {
       status: "processed",
     };
     this.files.set(id, { object, content: file.content });
-    return { kind: "json", status: 200, payload: object };
+    return ok(object);
   }
 
   private fileById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
     const file = this.files.get(id);
     if (!file) return notFound(`File with id '${id}' not found.`);
-    if (action === undefined && method === "GET") return { kind: "json", status: 200, payload: file.object };
+    if (action === undefined && method === "GET") return ok(file.object);
     if (action === undefined && method === "DELETE") {
       this.files.delete(id);
-      return { kind: "json", status: 200, payload: { id, object: "file", deleted: true } };
+      return ok({ id, object: "file", deleted: true });
     }
     if (action === "content" && method === "GET")
       return { kind: "raw", status: 200, contentType: "application/octet-stream", body: file.content };
@@ -244,16 +244,16 @@ export class StoredObjects {
       metadata: json.metadata ?? null,
     };
     this.batches.set(id, object);
-    return { kind: "json", status: 200, payload: object };
+    return ok(object);
   }
 
   private batchById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
     const batch = this.batches.get(id);
     if (!batch) return notFound(`Batch with id '${id}' not found.`);
-    if (action === undefined && method === "GET") return { kind: "json", status: 200, payload: batch };
+    if (action === undefined && method === "GET") return ok(batch);
     if (action === "cancel" && method === "POST") {
       batch.status = "cancelling";
-      return { kind: "json", status: 200, payload: batch };
+      return ok(batch);
     }
     return undefined;
   }
@@ -306,6 +306,10 @@ function list(data: readonly unknown[]): StoredAnswer {
     status: 200,
     payload: { object: "list", data, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null, has_more: false },
   };
+}
+
+function ok(payload: unknown): StoredAnswer {
+  return { kind: "json", status: 200, payload };
 }
 
 function notFound(message: string): StoredAnswer {

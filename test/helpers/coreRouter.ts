@@ -91,5 +91,5 @@ export function coreRouter(
     instance: "test",
     sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
   });
-  return { router, board, clock, config, forwarder, owners };
+  return { router, board, clock, config, forwarder, owners, store };
 }
