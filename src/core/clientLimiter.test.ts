@@ -132,4 +132,25 @@ describe("ClientLimiter", () => {
     expect(logs).toEqual(["degraded 2", "restored"]);
     expect(a.status().shared).toBe(true);
   });
+
+  it("shows usage in the sliding minute (no drop to zero as a minute turns), under any client name", () => {
+    const clock = fakeClock(start + 50_000);
+    const limiter = new ClientLimiter(new MemoryStateStore(clock, minute), { clock });
+    const proto: Client = {
+      name: "__proto__",
+      deployments: undefined,
+      limits: { requestsPerMinute: 100, tokensPerMinute: undefined },
+      seesAllClients: false,
+    };
+    for (let i = 0; i < 6; i++) limiter.admit(proto);
+    limiter.recordTokens(proto, 60);
+    clock.advance(25_000); // 15 s into the next minute: 3/4 of the previous one still counts
+    const view = limiter.view(undefined);
+    expect(Object.keys(view)).toEqual(["__proto__"]);
+    expect(Object.getOwnPropertyDescriptor(view, "__proto__")?.value).toEqual({
+      requests: 5,
+      tokens: 45,
+      limits: { requestsPerMinute: 100 },
+    });
+  });
 });

@@ -174,26 +174,30 @@ export class ClientLimiter {
   }
 
   /** Usage in the current minute per client (all of them, or only `only`), for /status. */
+  /**
+   * Usage in the sliding minute (what limits are judged on, so it does not drop to zero when a
+   * minute turns) per client: all of them, or only `only`, for /status. Built from entries, as
+   * client names such as `__proto__` must stay plain properties.
+   */
   view(only: Client | undefined, now = this.options.clock.now()): Record<string, ClientUsageView> {
-    const out: Record<string, ClientUsageView> = {};
-    for (const usage of this.usage.values()) {
-      if (only && usage.client !== only) continue;
-      usage.roll(windowOf(now));
-      const limits = usage.client.limits;
-      const totals = this.totals(usage.current);
-      out[usage.client.name] = {
-        requests: totals.requests,
-        tokens: totals.tokens,
-        limits: limits
-          ? {
-              ...(limits.tokensPerMinute !== undefined ? { tokensPerMinute: limits.tokensPerMinute } : {}),
-              ...(limits.requestsPerMinute !== undefined ? { requestsPerMinute: limits.requestsPerMinute } : {}),
-            }
-          : {},
-      };
-    }
-    if (only && !out[only.name]) out[only.name] = { requests: 0, tokens: 0, limits: { ...only.limits } };
-    return out;
+    const shown = only ? [this.usageOf(only, now)] : [...this.usage.values()];
+    return Object.fromEntries(
+      shown.map((usage) => {
+        usage.roll(windowOf(now));
+        const previous = this.totals(usage.previous);
+        const current = this.totals(usage.current);
+        const limits = usage.client.limits;
+        const view: ClientUsageView = {
+          requests: Math.round(slidingUsage(previous.requests, current.requests, now)),
+          tokens: Math.round(slidingUsage(previous.tokens, current.tokens, now)),
+          limits: {
+            ...(limits?.tokensPerMinute !== undefined ? { tokensPerMinute: limits.tokensPerMinute } : {}),
+            ...(limits?.requestsPerMinute !== undefined ? { requestsPerMinute: limits.requestsPerMinute } : {}),
+          },
+        };
+        return [usage.client.name, view];
+      }),
+    );
   }
 
   status(): { shared: boolean; instances: number; reads: number; writes: number; failures: number } {
