@@ -122,7 +122,7 @@ describe("clients (two instances on Azurite)", () => {
     for await (const _ of bare);
     await until(async () => calls.length >= 3, 2_000);
     expect(calls[0]).toMatchObject({ client: "chat-app", deployment: "gpt-4o", promptTokens: 9, completionTokens: 4, totalTokens: 13 });
-    expect(calls[0]?.servedBy).toMatch(/^region-/);
+    expect(calls[0]?.backend).toMatch(/^region-/);
     expect(calls[0]?.tokensEstimated).toBeUndefined();
     expect(calls[1]).toMatchObject({ client: "chat-app", promptTokens: 9, completionTokens: 5, totalTokens: 14 });
     expect(calls[1]?.tokensEstimated).toBeUndefined();

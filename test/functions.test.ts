@@ -48,7 +48,7 @@ describe("Azure Functions handler", () => {
       method: "POST",
       path: "/openai/deployments/gpt-4o/chat/completions",
       status: 200,
-      servedBy: "region-0",
+      backend: "region-0",
       attempts: 1,
       outcome: "served",
     });

@@ -235,7 +235,7 @@ describe("usage workbook", () => {
     for (const field of [
       "c.client",
       "c.deployment",
-      "c.servedBy",
+      "c.backend",
       "c.totalTokens",
       "c.promptTokens",
       "c.completionTokens",

@@ -21,7 +21,7 @@ function delta(before: number[]): { total: number; at: number[] } {
   const at = now.map((n, i) => n - (before[i] ?? 0));
   return { total: at.reduce((a, b) => a + b, 0), at };
 }
-const regionIndex = (servedBy: string | null): number => Number(servedBy?.replace("region-", "") ?? "-1");
+const regionIndex = (backend: string | null): number => Number(backend?.replace("region-", "") ?? "-1");
 
 /** Until A's learned owners are in the table (its writes are batched every 500 ms). */
 async function ownersWritten(h: Harness): Promise<void> {

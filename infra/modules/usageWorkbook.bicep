@@ -11,7 +11,7 @@ resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
 }
 
 // Every query starts from the same parsed call lines.
-var calls = 'traces | where message has \'"event":"call"\' | extend c = parse_json(message) | extend client = tostring(c.client), deployment = tostring(c.deployment), backend = tostring(c.servedBy), status = toint(c.status), totalTokens = tolong(c.totalTokens), promptTokens = tolong(c.promptTokens), completionTokens = tolong(c.completionTokens), estimated = tobool(c.tokensEstimated)'
+var calls = 'traces | where message has \'"event":"call"\' | extend c = parse_json(message) | extend client = tostring(c.client), deployment = tostring(c.deployment), backend = tostring(c.backend), status = toint(c.status), totalTokens = tolong(c.totalTokens), promptTokens = tolong(c.promptTokens), completionTokens = tolong(c.completionTokens), estimated = tobool(c.tokensEstimated)'
 
 var query = {
   version: 'KqlItem/1.0'

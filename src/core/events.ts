@@ -30,18 +30,20 @@ export interface CallSummary {
   status: number;
   /** The caller's name for the deployment, when the call has one. */
   deployment: string | undefined;
-  servedBy: string | undefined;
+  backend: string | undefined;
   /** The deployment's name at the backend that served. */
   servedDeployment: string | undefined;
   attempts: number;
   /** Time to response headers, ms. */
   latencyMs: number;
   /**
-   * `served`; `exhausted` (the router's own 429/503); `rejected` (401/403/404/413/400); `aborted`
-   * (the caller left); `broken` (the backend's body failed after the first byte); `notFound` (a
-   * call on a stored object that no candidate has: each answered "not found").
+   * `served`; `exhausted` (the router's own 429/503); `rejected` (401/403/404/405/413/400);
+   * `callerGone` (the caller left before its answer ended: never the backend's failure); `broken`
+   * (the backend's body failed after the first byte, stalled, or a stream closed before its
+   * terminal event); `streamError` (a 200 stream carried an SSE `error` event: the backend
+   * answered, with an error); `notFound` (a call on a stored object that no candidate has).
    */
-  outcome: "served" | "exhausted" | "rejected" | "aborted" | "broken" | "notFound";
+  outcome: "served" | "exhausted" | "rejected" | "callerGone" | "broken" | "streamError" | "notFound";
   /** Body bytes sent to the caller, once the body is done (streamed answers). */
   bytes?: number;
   /** The calling client's name (`default` for ROUTER_CLIENT_KEYS), once the key is known. */

@@ -88,7 +88,7 @@ describe("Forwarder", () => {
     });
     const { response, summary } = await router.handle(chat());
     expect(response.status).toBe(200);
-    expect(summary).toMatchObject({ servedBy: "b", attempts: 2, outcome: "served" });
+    expect(summary).toMatchObject({ backend: "b", attempts: 2, outcome: "served" });
     expect(upstream.sent.map((s) => s.origin)).toEqual(["https://b.example"]);
     expect(board.isOpen(0, "gpt-4o", clock.now())).toBe(false);
     expect(config.backends).toHaveLength(2);
@@ -115,7 +115,7 @@ describe("Forwarder", () => {
     });
     const { router, board, clock } = coreRouter(twoBackends, upstream);
     const { summary } = await router.handle(chat());
-    expect(summary).toMatchObject({ outcome: "aborted", status: 499, attempts: 1 });
+    expect(summary).toMatchObject({ outcome: "callerGone", status: 499, attempts: 1 });
     expect(upstream.sent).toHaveLength(1);
     expect(board.isOpen(0, "gpt-4o", clock.now())).toBe(false);
   });
@@ -126,11 +126,11 @@ describe("Forwarder", () => {
     );
     const { router, board, clock } = coreRouter(twoBackends, upstream);
     const embeddings = await router.handle(chat("embeddings"));
-    expect(embeddings.summary).toMatchObject({ servedBy: "b", attempts: 2 });
+    expect(embeddings.summary).toMatchObject({ backend: "b", attempts: 2 });
     expect(board.isOpen(0, "embeddings", clock.now())).toBe(true);
     expect(board.isOpen(0, "gpt-4o", clock.now())).toBe(false);
     const gpt = await router.handle(chat("gpt-4o"));
-    expect(gpt.summary).toMatchObject({ servedBy: "a", attempts: 1 });
+    expect(gpt.summary).toMatchObject({ backend: "a", attempts: 1 });
   });
 
   it("trips the whole backend on a refused connection: every deployment moves", async () => {
@@ -144,7 +144,7 @@ describe("Forwarder", () => {
     expect(board.isOpen(0, undefined, clock.now())).toBe(true);
     upstream.sent.length = 0;
     const gpt = await router.handle(chat("gpt-4o"));
-    expect(gpt.summary).toMatchObject({ servedBy: "b", attempts: 1 });
+    expect(gpt.summary).toMatchObject({ backend: "b", attempts: 1 });
     expect(upstream.sent.map((s) => s.origin)).toEqual(["https://b.example"]);
   });
 
@@ -168,7 +168,7 @@ describe("Forwarder", () => {
       "/aoai/openai/deployments/gpt4o-paygo/chat/completions?api-version=1",
     ]);
     expect(response.headers["x-served-deployment"]).toBe("gpt4o-paygo");
-    expect(summary).toMatchObject({ deployment: "gpt-4o", servedBy: "b", servedDeployment: "gpt4o-paygo" });
+    expect(summary).toMatchObject({ deployment: "gpt-4o", backend: "b", servedDeployment: "gpt4o-paygo" });
   });
 
   it("on a deployment path rewrites the path only: the body goes untouched, even when it has a model", async () => {

@@ -116,7 +116,7 @@ export class Forwarder {
           started,
           attempts,
           undefined,
-          "aborted",
+          "callerGone",
           errorResponse("InternalError", "The caller went away."),
           clientClosedRequest,
         );
@@ -260,7 +260,7 @@ export class Forwarder {
         path: call.path,
         status: loggedStatus,
         deployment: call.deployment?.name,
-        servedBy: served?.name,
+        backend: served?.name,
         servedDeployment: served?.deployment,
         attempts,
         latencyMs: this.deps.clock.now() - started,

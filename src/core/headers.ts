@@ -53,7 +53,7 @@ export function upstreamRequestHeaders(incoming: IncomingHeaders): OutgoingHeade
 /** The backend's response headers, plus which backend (and deployment there) served and after how many attempts. */
 export function downstreamResponseHeaders(
   upstream: IncomingHeaders,
-  servedBy: string,
+  backend: string,
   servedDeployment: string | undefined,
   attempts: number,
 ): OutgoingHeaders {
@@ -64,7 +64,7 @@ export function downstreamResponseHeaders(
     out[name] = value;
   }
   dropConnectionListed(upstream, out);
-  out["x-served-by"] = servedBy;
+  out["x-served-by"] = backend;
   if (servedDeployment !== undefined) out["x-served-deployment"] = servedDeployment;
   else delete out["x-served-deployment"];
   out["x-router-attempts"] = String(attempts);

@@ -48,6 +48,10 @@ export interface BodyEnd {
   tail?: string;
   /** Server-sent events seen (`data:` lines), for an estimate when a stream reports no usage. */
   events?: number;
+  /** Server-sent events only: the stream carried an `error` event (the backend answered, with an error). */
+  streamError?: boolean;
+  /** Server-sent events only: the stream reached its terminal event (`[DONE]`, `response.completed`, …). */
+  terminated?: boolean;
 }
 
 /** A call's answer and, beside it, its record for the host's per-call log line. */

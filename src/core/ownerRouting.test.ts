@@ -52,7 +52,7 @@ describe("owner routing", () => {
       call("POST", "/openai/v1/responses", { model: "gpt-4o", input: "hi", previous_response_id: "resp_1" }),
     );
     expect(response.status).toBe(200);
-    expect(summary).toMatchObject({ servedBy: "c", attempts: 1 });
+    expect(summary).toMatchObject({ backend: "c", attempts: 1 });
     expect(upstream.sent.map((s) => s.origin)).toEqual(["https://c.example"]);
   });
 
@@ -88,7 +88,7 @@ describe("owner routing", () => {
     const body = { model: "gpt-4o", input: "hi", previous_response_id: "resp_x" };
     const { response, summary } = await router.handle(call("POST", "/openai/v1/responses", body));
     expect(response.status).toBe(200);
-    expect(summary).toMatchObject({ servedBy: "c", attempts: 3 });
+    expect(summary).toMatchObject({ backend: "c", attempts: 3 });
     expect(upstream.sent.map((s) => s.origin).slice(2)).toEqual(["https://c.example"]);
     expect(new Set(upstream.sent.slice(0, 2).map((s) => s.origin))).toEqual(new Set(["https://a.example", "https://b.example"]));
     for (const i of [0, 1, 2]) expect(board.isOpen(i, "gpt-4o", clock.now())).toBe(false);
@@ -122,7 +122,7 @@ describe("owner routing", () => {
     const { router, owners } = coreRouter(three, upstream);
     owners.learn("resp_1", "removed-backend");
     const { summary } = await router.handle(call("GET", "/openai/v1/responses/resp_1"));
-    expect(summary).toMatchObject({ servedBy: "b", outcome: "served" });
+    expect(summary).toMatchObject({ backend: "b", outcome: "served" });
     expect(await owners.find("resp_1")).toBe("b");
   });
 

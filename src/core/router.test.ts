@@ -58,7 +58,7 @@ describe("Router", () => {
       },
     };
     const { router } = coreRouter(oneBackend, aborted);
-    expect((await router.handle(call)).summary?.outcome).toBe("aborted");
+    expect((await router.handle(call)).summary?.outcome).toBe("callerGone");
     expect((await router.handle({ ...call, url: "/health", method: "GET" })).response.status).toBe(200);
   });
 
@@ -137,7 +137,7 @@ describe("Router", () => {
         throw Object.assign(new Error("aborted"), { code: "ECONNRESET" });
       })(),
     });
-    expect(cut.summary?.outcome).toBe("aborted");
+    expect(cut.summary?.outcome).toBe("callerGone");
     expect(errors).toEqual([]);
   });
 

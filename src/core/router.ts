@@ -13,7 +13,7 @@ import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
 import type { Forwarder, ForwardResult } from "./forwarder";
 import { isEventStream } from "./headers";
-import { type BodyEnd, type HandledCall, headerValue, type RouterRequest, type RouterResponse } from "./http";
+import { type BodyEnd, type CallerSignal, type HandledCall, headerValue, type RouterRequest, type RouterResponse } from "./http";
 import type { OwnerBook } from "./ownerBook";
 import type { Pool } from "./pool";
 import { type BodyHold, BodyReadError, readBodyWithin } from "./requestBody";
@@ -123,7 +123,7 @@ export class Router implements RequestHandler {
         return this.rejected(request, path, busy);
       }
       // The caller left (or its connection broke) during the upload: its call, not our failure.
-      return this.rejected(request, path, errorResponse("BadRequest", "The request body was cut off."), "aborted");
+      return this.rejected(request, path, errorResponse("BadRequest", "The request body was cut off."), "callerGone");
     }
     if (body === undefined) {
       return this.rejected(request, path, errorResponse("RequestTooLarge", `The request body is larger than ${maxRequestBytes} bytes.`));
@@ -174,7 +174,7 @@ export class Router implements RequestHandler {
     if (stored) this.followOwners(stored, owner, result);
     // Answered by the router itself (every candidate out): not a call the client's budget pays for.
     if (result.summary.outcome === "exhausted") limiter.release(client);
-    return this.withBodyAccounting(result, client, hasBody ? body.length : 0);
+    return this.withBodyAccounting(result, client, hasBody ? body.length : 0, request.signal);
   }
 
   /** What a served call teaches about owners: an owner found by asking, an object created or deleted. */
@@ -193,7 +193,7 @@ export class Router implements RequestHandler {
   }
 
   /** A served stream can still break: the host reports its end, and a break counts against the backend. */
-  private withBodyAccounting(result: ForwardResult, client: Client, requestBytes: number): HandledCall {
+  private withBodyAccounting(result: ForwardResult, client: Client, requestBytes: number, signal: CallerSignal | undefined): HandledCall {
     const { response, summary, served } = result;
     const sse = isEventStream(response.headers);
     if (!served || response.body === undefined || response.body instanceof Uint8Array) return { response, summary };
@@ -211,11 +211,11 @@ export class Router implements RequestHandler {
           if (usage.estimated) summary.tokensEstimated = true;
           this.deps.limiter.recordTokens(client, usage.totalTokens);
         }
-        if (end.callerGone) summary.outcome = "aborted";
-        else if (end.error !== undefined) {
-          const reason: FailureReason = isTimeout(end.error) ? "timeout" : "brokenStream";
+        const outcome = streamOutcome(end, signal, sse);
+        summary.outcome = outcome;
+        if (outcome === "broken") {
+          const reason: FailureReason = end.error !== undefined && isTimeout(end.error) ? "timeout" : "brokenStream";
           this.deps.board.recordFailure(served.index, served.deployment, { reason }, this.deps.clock.now());
-          summary.outcome = "broken";
         }
         return summary;
       },
@@ -247,7 +247,7 @@ export class Router implements RequestHandler {
     request: RouterRequest,
     path: string,
     response: RouterResponse,
-    outcome: "rejected" | "aborted" = "rejected",
+    outcome: "rejected" | "callerGone" = "rejected",
     deployment?: string,
   ): HandledCall {
     return {
@@ -257,7 +257,7 @@ export class Router implements RequestHandler {
         path,
         status: response.status,
         deployment,
-        servedBy: undefined,
+        backend: undefined,
         servedDeployment: undefined,
         attempts: 0,
         latencyMs: 0,
@@ -302,6 +302,19 @@ export class Router implements RequestHandler {
 
 function isHandled(result: HandledCall | Client): result is HandledCall {
   return (result as HandledCall).response !== undefined;
+}
+
+/**
+ * How a served body ended. A caller that left is never the backend's failure, whatever the body
+ * reported after (the Node host's hang-up aborts the upstream body, which then errors); a stream
+ * that carried an `error` event was answered; a stream that closed before its terminal event broke.
+ */
+function streamOutcome(end: BodyEnd, signal: CallerSignal | undefined, sse: boolean): CallSummary["outcome"] {
+  if (end.callerGone || signal?.aborted === true) return "callerGone";
+  if (end.error !== undefined) return "broken";
+  if (end.streamError) return "streamError";
+  if (sse && end.terminated === false) return "broken";
+  return "served";
 }
 
 function isTimeout(error: unknown): boolean {

@@ -84,7 +84,7 @@ export function clientLimiterLog(sink: LogSink): ClientLimiterLog {
 
 /** The level of a call's line: warnings for what an operator should look at. */
 export function callLevel(summary: CallSummary): LogLevel {
-  return summary.outcome === "broken" || summary.status >= 500 ? "warn" : "info";
+  return summary.outcome === "broken" || summary.outcome === "streamError" || summary.status >= 500 ? "warn" : "info";
 }
 
 export function callFields(summary: CallSummary, extra: LogFields = {}): LogFields {

@@ -18,11 +18,23 @@ export function discardBody(body: unknown): void {
   (body as { destroy?: () => void } | undefined)?.destroy?.();
 }
 
-/** Tracks bytes and whether the bytes so far end between two server-sent events. */
+const eventField = Buffer.from("event:");
+const dataError = Buffer.from('data: {"error"');
+/** Responses streams end with one of these events; chat and completions streams with `data: [DONE]`. */
+const terminalEvents = new Set(["response.completed", "response.failed", "response.incomplete", "done"]);
+
+/**
+ * Tracks bytes and whether the bytes so far end between two server-sent events; for server-sent
+ * events, whether the stream carried an `error` event and whether it reached its terminal event.
+ */
 export class BodyMeter {
   bytes = 0;
   /** `data:` lines seen, counted only for server-sent events. */
   private events = 0;
+  /** An `error` event (or a `data: {"error": …}` chunk) went by. */
+  private sawError = false;
+  /** A Responses stream's terminal event went by (`[DONE]` is read from the tail at the end). */
+  private sawTerminal = false;
   /** The last four bytes seen, oldest in the high byte; starts as if after a blank line. */
   private tail = 0x0a0a;
   /** The last two chunks, by reference (no copy): the body's tail, where `usage` is. */
@@ -40,7 +52,24 @@ export class BodyMeter {
     if (this.sse) {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (let at = buf.indexOf("data:"); at !== -1; at = buf.indexOf("data:", at + 5)) this.events++;
+      // Chat streams have no `event:` lines at all: one native scan per chunk, nothing more.
+      for (let at = buf.indexOf(eventField); at !== -1; at = buf.indexOf(eventField, at + 6)) this.readEventName(buf, at + 6);
+      if (!this.sawError && buf.indexOf(dataError) !== -1) this.sawError = true;
     }
+  }
+
+  private readEventName(buf: Buffer, from: number): void {
+    const lineEnd = buf.indexOf(0x0a, from);
+    const name = buf.toString("latin1", from, lineEnd === -1 ? Math.min(buf.length, from + 40) : lineEnd).trim();
+    if (name === "error") this.sawError = true;
+    else if (terminalEvents.has(name)) this.sawTerminal = true;
+  }
+
+  /** Whether the stream so far reached its terminal event: `data: [DONE]`, or a Responses stream's last event. */
+  get terminated(): boolean {
+    if (this.sawTerminal) return true;
+    // A Responses stream's last event line may have been cut across chunks: the tail has it whole.
+    return /\[DONE\]|event:\s*response\.(?:completed|failed|incomplete)\b/.test(this.tailText());
   }
 
   /** The body's last bytes as text: only read once, at its end. */
@@ -59,6 +88,11 @@ export class BodyMeter {
   }
 
   end(error: unknown, callerGone: boolean): BodyEnd {
-    return { bytes: this.bytes, error, callerGone, tail: this.tailText(), events: this.events };
+    const end: BodyEnd = { bytes: this.bytes, error, callerGone, tail: this.tailText(), events: this.events };
+    if (this.sse) {
+      end.streamError = this.sawError;
+      end.terminated = this.terminated;
+    }
+    return end;
   }
 }

@@ -24,7 +24,11 @@ export type Fault =
   /** Closes the connection without a response. */
   | { kind: "reset" }
   /** Answers 200, sends the first `events` SSE events (or half a JSON body), then resets the connection. */
-  | { kind: "breakAfter"; events: number };
+  | { kind: "breakAfter"; events: number }
+  /** Answers 200, sends the first `events` SSE events, then ends cleanly without `data: [DONE]`. */
+  | { kind: "endEarly"; events: number }
+  /** Answers 200, sends the first `events` SSE events, then an error chunk in Azure's shape, then `[DONE]`. */
+  | { kind: "errorEvent"; events: number };
 
 export interface SimulatorOptions {
   region: string;
@@ -241,10 +245,10 @@ export class AzureOpenAISimulator {
       return this.sendJson(res, 400, { error: { code: "BadRequest", message: "The request body is not valid JSON." } });
     }
     const model = deployment ?? json.model ?? "gpt-4o";
-    const breakAfter = this.faults.get(model)?.kind === "breakAfter" ? this.faults.get(model) : this.faults.get("*");
-    const breakAt = breakAfter?.kind === "breakAfter" ? breakAfter.events : undefined;
+    const streamFault = this.streamFaultFor(model);
+    const breakAt = streamFault?.kind === "breakAfter" ? streamFault.events : undefined;
     if (path.endsWith("/chat/completions")) {
-      if (json.stream) return this.streamChat(res, model, breakAt, json.stream_options?.include_usage === true);
+      if (json.stream) return this.streamChat(res, model, streamFault, json.stream_options?.include_usage === true);
       if (breakAt !== undefined) return this.sendBrokenJson(res, this.chat(model));
       return this.sendJson(res, 200, this.chat(model));
     }
@@ -316,7 +320,20 @@ export class AzureOpenAISimulator {
     res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
   }
 
-  private streamChat(res: ServerResponse, model: string, breakAt?: number, includeUsage = false): void {
+  /** The fault that shapes a 200 answer's body for `model`, if any. */
+  private streamFaultFor(model: string): Extract<Fault, { kind: "breakAfter" | "endEarly" | "errorEvent" }> | undefined {
+    for (const fault of [this.faults.get(model), this.faults.get("*")]) {
+      if (fault?.kind === "breakAfter" || fault?.kind === "endEarly" || fault?.kind === "errorEvent") return fault;
+    }
+    return undefined;
+  }
+
+  private streamChat(
+    res: ServerResponse,
+    model: string,
+    fault: Extract<Fault, { kind: "breakAfter" | "endEarly" | "errorEvent" }> | undefined,
+    includeUsage = false,
+  ): void {
     this.servedCount++;
     res.writeHead(200, { ...this.azureHeaders(), "content-type": "text/event-stream", "cache-control": "no-cache" });
     const id = `chatcmpl-${randomUUID()}`;
@@ -325,8 +342,13 @@ export class AzureOpenAISimulator {
     let sent = 0;
     const next = (): void => {
       if (res.destroyed) return;
-      if (sent === breakAt) {
-        res.socket?.destroy();
+      if (sent === fault?.events) {
+        if (fault.kind === "breakAfter") res.socket?.destroy();
+        else if (fault.kind === "endEarly") res.end();
+        else {
+          const error = { error: { code: "server_error", message: "The server had an error while processing your request." } };
+          res.end(`data: ${JSON.stringify(error)}\n\ndata: [DONE]\n\n`);
+        }
         return;
       }
       if (sent === total) {

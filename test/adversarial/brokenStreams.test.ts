@@ -36,7 +36,7 @@ describe("a stream that breaks after the first byte, Node host", () => {
     expect((error as APIError).code).toBe("BackendStreamBroken");
     expect(text).toBe("region-0-1 ");
     await until(() => calls.length > 0, 2_000);
-    expect(calls[0]).toMatchObject({ status: 200, outcome: "broken", servedBy: "region-0", deployment: "gpt-4o" });
+    expect(calls[0]).toMatchObject({ status: 200, outcome: "broken", backend: "region-0", deployment: "gpt-4o" });
     expect(calls[0]?.bytes).toBeGreaterThan(0);
     // The failure counts: the next call goes to the other backend at once.
     const status = await h.status();
@@ -54,7 +54,7 @@ describe("a stream that breaks after the first byte, Node host", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     await until(() => calls.length > 0, 2_000);
-    expect(calls[0]).toMatchObject({ outcome: "broken", servedBy: "region-0" });
+    expect(calls[0]).toMatchObject({ outcome: "broken", backend: "region-0" });
   });
 });
 
@@ -76,7 +76,7 @@ describe("a stream that breaks after the first byte, Functions handler", () => {
     expect(error).toBeInstanceOf(Error);
     expect(seen.join("")).toMatch(/data: .*region-0-1 .*\n\nevent: error\ndata: \{"error":\{"code":"BackendStreamBroken"/s);
     const line = logs.map((l) => JSON.parse(String(l.args[0]))).find((l) => l.event === "call");
-    expect(line).toMatchObject({ event: "call", outcome: "broken", servedBy: "region-0" });
+    expect(line).toMatchObject({ event: "call", outcome: "broken", backend: "region-0" });
     expect(line.bytes).toBeGreaterThan(0);
   });
 });

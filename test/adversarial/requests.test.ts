@@ -80,7 +80,7 @@ describe("header bytes and body lengths", () => {
     expect(calls[0]).toMatchObject({ status: 408, outcome: "rejected" });
   });
 
-  it("logs a caller who leaves mid-upload as aborted, never as an unexpected error", async () => {
+  it("logs a caller who leaves mid-upload as callerGone, never as an unexpected error", async () => {
     const calls: CallSummary[] = [];
     const errors: unknown[] = [];
     h = await startHarness({ regions: [{}], onCall: (s) => calls.push(s), events: { unexpectedError: (e) => errors.push(e) } });
@@ -95,7 +95,7 @@ describe("header bytes and body lengths", () => {
       socket.on("close", () => resolve());
     });
     await until(() => calls.length > 0, 1_000);
-    expect(calls[0]?.outcome).toBe("aborted");
+    expect(calls[0]?.outcome).toBe("callerGone");
     expect(errors).toEqual([]);
     expect(h.sims[0]?.requestCount).toBe(0);
   });

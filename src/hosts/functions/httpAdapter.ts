@@ -53,15 +53,30 @@ export function toHttpResponse(handled: HandledCall, method: string, done: (summ
   async function* watched(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     const meter = new BodyMeter(sse);
     let ended = false;
+    // An error thrown in at a `yield` comes from the reader's side (the host destroyed the stream
+    // because the caller left); one from the loop's `next()` is the backend's body failing.
+    let atYield = false;
     try {
       for await (const chunk of source) {
         meter.count(chunk);
+        atYield = true;
         yield chunk;
+        atYield = false;
       }
       ended = true;
       finish(meter.end(undefined, false));
+      // Closed before its terminal event: the caller must see a break, not a clean end.
+      if (sse && !meter.terminated) {
+        if (meter.atEventBoundary) yield brokenStreamEvent;
+        throw new Error("the backend's stream closed before its terminal event");
+      }
     } catch (error) {
+      if (ended) throw error;
       ended = true;
+      if (atYield) {
+        finish(meter.end(error, true));
+        throw error;
+      }
       finish(meter.end(error, false));
       if (sse && meter.atEventBoundary) yield brokenStreamEvent;
       throw error;

@@ -84,7 +84,7 @@ function writeResponse(
 // stream.pipeline: pipeline allocates and aborts an AbortController per call, which the
 // benchmark showed as ~8% of the router's CPU. A break mid-stream cuts the caller's connection
 // (after an SSE error event where the stream is between events); a caller that leaves stops the
-// upstream body.
+// upstream body, and the router books it as the caller's doing (its signal says so).
 function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onCall: CallLogger | undefined): () => void {
   const sse = isEventStream(handled.response.headers);
   const meter = new BodyMeter(sse);
@@ -101,7 +101,18 @@ function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onC
     if (sse && meter.atEventBoundary && !res.destroyed) res.write(brokenStreamEvent, () => res.destroy());
     else res.destroy();
   });
-  body.pipe(res);
+  // A stream that ends before its terminal event is cut, never ended cleanly: a short answer must
+  // not pass for a whole one. Every other body ends the response as it ends.
+  body.pipe(res, { end: !sse });
+  if (sse) {
+    body.once("end", () => {
+      if (meter.terminated) return void res.end();
+      // Reported before the cut: the close that follows must not read as the caller leaving.
+      report(undefined, false);
+      if (meter.atEventBoundary && !res.destroyed) res.write(brokenStreamEvent, () => res.destroy());
+      else res.destroy();
+    });
+  }
   // The response closed: done, or cut short by the caller (a break was reported above already).
   return () => {
     if (res.writableFinished || body.readableEnded) {
