@@ -44,10 +44,12 @@ export function findCallDeployment(
   if (body === undefined || body.length === 0) return none;
   const type = contentType ?? "";
   const boundary = multipartBoundary(type);
+  if (boundary === "ambiguous") return { kind: "ambiguous" };
   if (boundary !== undefined) return fromBody(findMultipartModel(body, boundary), "multipart");
-  // JSON by its type, or a body that opens like one when the caller sent no type.
-  if (/json/i.test(type) || (type === "" && body[0] === 0x7b)) return fromBody(findJsonModel(body), "json");
-  return none;
+  // A body that parses as a JSON object is JSON, whatever its content type says: the service reads
+  // it so, and a `text/plain` label must not hide its `model` from the allow-list. Anything that
+  // does not open with `{` (after whitespace) is judged at its first bytes.
+  return fromBody(findJsonModel(body), "json");
 }
 
 function fromBody(scan: ModelScan, where: "json" | "multipart"): DeploymentLookup {

@@ -10,6 +10,8 @@ export type RouterErrorCode =
   | "NotFound"
   | "DeploymentNotFound"
   | "DeploymentNotAllowed"
+  | "OperationNotAllowed"
+  | "MethodNotAllowed"
   | "BadRequest"
   | "RequestTimeout"
   | "RequestTooLarge"
@@ -25,6 +27,8 @@ const statusByCode: Record<RouterErrorCode, number> = {
   NotFound: 404,
   DeploymentNotFound: 404,
   DeploymentNotAllowed: 403,
+  OperationNotAllowed: 403,
+  MethodNotAllowed: 405,
   BadRequest: 400,
   RequestTimeout: 408,
   RequestTooLarge: 413,

@@ -98,17 +98,35 @@ describe("findCallDeployment", () => {
     expect(lookup).toEqual({ kind: "deployment", deployment: { name: "gpt-4o", where: "path", start: 20, end: 28 } });
   });
 
-  it("has no deployment for calls without one (GET /openai/models, a JSON body without model, other content types)", () => {
+  it("has no deployment for calls without one (GET /openai/models, a JSON body without model, a body that is no JSON object)", () => {
     expect(findCallDeployment("/openai/models", "/openai/models", undefined, undefined)).toEqual({ kind: "none" });
     expect(findCallDeployment("/openai/v1/files", "/openai/v1/files", "application/json", Buffer.from('{"purpose":"batch"}'))).toEqual({
       kind: "none",
     });
-    expect(findCallDeployment("/openai/v1/x", "/openai/v1/x", "text/plain", Buffer.from('{"model":"gpt-4o"}'))).toEqual({ kind: "none" });
+    expect(findCallDeployment("/openai/v1/x", "/openai/v1/x", "text/plain", Buffer.from("model=gpt-4o"))).toEqual({ kind: "none" });
   });
 
-  it("reads a JSON body without a content type when it opens like one", () => {
-    const lookup = findCallDeployment("/openai/v1/x", "/openai/v1/x", undefined, Buffer.from('{"model":"gpt-4o"}'));
-    expect(lookup.kind === "deployment" && lookup.deployment.name).toBe("gpt-4o");
+  it("reads a body that parses as a JSON object whatever its content type says (text/plain, none, a leading space)", () => {
+    for (const [type, text] of [
+      [undefined, '{"model":"gpt-4o"}'],
+      ["text/plain", '{"model":"gpt-4o"}'],
+      [undefined, ' \n {"model":"gpt-4o"}'],
+      ["application/octet-stream", '\t{"model": "gpt-4o"}'],
+    ] as const) {
+      const lookup = findCallDeployment("/openai/v1/x", "/openai/v1/x", type, Buffer.from(text));
+      expect(lookup.kind === "deployment" && lookup.deployment.name).toBe("gpt-4o");
+    }
+  });
+
+  it("finds a multipart content type with two boundary parameters ambiguous", () => {
+    const body = Buffer.from('--a\r\nContent-Disposition: form-data; name="model"\r\n\r\ngpt-4o\r\n--a--\r\n');
+    const lookup = findCallDeployment(
+      "/openai/v1/audio/transcriptions",
+      "/openai/v1/audio/transcriptions",
+      "multipart/form-data; boundary=a; boundary=b",
+      body,
+    );
+    expect(lookup).toEqual({ kind: "ambiguous" });
   });
 });
 

@@ -21,6 +21,8 @@ export interface BodyRefs {
   previous_response_id?: string;
   conversation?: string;
   input_file_id?: string;
+  /** A batch made from a blob the router never sees (its deployments cannot be checked). */
+  input_blob?: string;
 }
 
 export type ModelScan =
@@ -34,7 +36,7 @@ class Malformed extends Error {}
 
 const noRefs: BodyRefs = Object.freeze({});
 const absent: ModelScan = Object.freeze({ kind: "absent" });
-const refKeys = ["previous_response_id", "conversation", "input_file_id"] as const;
+const refKeys = ["previous_response_id", "conversation", "input_file_id", "input_blob"] as const;
 const refKeyBytes = refKeys.map((key) => Buffer.from(key));
 
 /** The top-level `model` of a JSON object body. Malformed JSON is `absent`: the backend will refuse it. */

@@ -2,6 +2,8 @@
 // router's credential: no dot segments and no encoded slashes, raw or percent-encoded, so a
 // caller can reach nothing outside `/openai/` of a backend (whatever the backend's base path).
 
+import { miscasedFixedSegment } from "./callFamily";
+
 /** The path of `url` (path and query). */
 export function pathOf(url: string): string {
   const q = url.indexOf("?");
@@ -10,6 +12,10 @@ export function pathOf(url: string): string {
 
 /** Why a forwarded path is refused, or `undefined` when it is safe to send. */
 export function unsafePathReason(path: string): string | undefined {
+  // An empty segment (`/openai/deployments//o3-mini/…`, a trailing slash): a backend may read it
+  // as another path than the router did.
+  if (path.indexOf("//") !== -1 || path.endsWith("/")) return "The path must not contain an empty segment.";
+  if (miscasedFixedSegment(path)) return "The path's fixed segments (openai, deployments, v1, files, …) must be lower case.";
   // Cheap common case first: no dot, no percent sign, no backslash.
   if (path.indexOf(".") === -1 && path.indexOf("%") === -1 && path.indexOf("\\") === -1) return undefined;
   if (path.indexOf("\\") !== -1) return "The path must not contain a backslash.";

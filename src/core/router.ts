@@ -5,6 +5,8 @@ import type { BodyBudget } from "./bodyBudget";
 import type { FailureReason } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
 import { findCallDeployment } from "./callDeployment";
+import { callFamily } from "./callFamily";
+import { batchRefusal, methodRefusal, operationRefusal } from "./callPolicy";
 import type { Client, ClientIdentifier } from "./clientAuth";
 import type { ClientLimiter } from "./clientLimiter";
 import type { Clock } from "./clock";
@@ -83,6 +85,8 @@ export class Router implements RequestHandler {
   }
 
   private async forward(request: RouterRequest, path: string): Promise<HandledCall> {
+    const badMethod = methodRefusal(request.method);
+    if (badMethod) return this.rejected(request, path, badMethod);
     const client = this.gate(request, path);
     if (isHandled(client)) return client;
     const unsafe = unsafePathReason(path);
@@ -131,13 +135,26 @@ export class Router implements RequestHandler {
     const hasBody = body.length > 0 || (request.method !== "GET" && request.method !== "HEAD");
     const lookup = findCallDeployment(request.url, path, headerValue(request.headers, "content-type"), hasBody ? body : undefined);
     if (lookup.kind === "ambiguous") {
-      return this.rejected(request, path, errorResponse("BadRequest", "The request body names the model more than once."));
+      return this.rejected(
+        request,
+        path,
+        errorResponse("BadRequest", "The request names the model more than once, or its body is ambiguous."),
+      );
     }
     const deployment = lookup.kind === "deployment" ? lookup.deployment : undefined;
-    if (deployment && client.deployments && !client.deployments.has(deployment.name)) {
-      const response = errorResponse("DeploymentNotAllowed", "This client may not call this deployment.");
-      return this.rejected(request, path, response, "rejected", deployment.name);
-    }
+    const family = callFamily(request.method, path);
+    const notAllowed =
+      operationRefusal(client, family, deployment !== undefined) ??
+      (deployment && client.deployments && !client.deployments.has(deployment.name)
+        ? errorResponse("DeploymentNotAllowed", "This client may not call this deployment.")
+        : batchRefusal(client, {
+            method: request.method,
+            family,
+            contentType: headerValue(request.headers, "content-type"),
+            body: hasBody ? body : undefined,
+            refs: lookup.refs,
+          }));
+    if (notAllowed) return this.rejected(request, path, notAllowed, "rejected", deployment?.name);
     const candidates = deployment ? pool.candidates(deployment.name) : pool.anyBackend;
     if (!candidates) {
       const response = errorResponse("DeploymentNotFound", "The API deployment for this resource does not exist.");
