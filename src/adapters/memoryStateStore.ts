@@ -3,13 +3,13 @@
 
 import type { UsageCounts, UsageStore, UsageTotals } from "../core/clientLimiter";
 import type { Clock } from "../core/clock";
-import type { OwnerChange, OwnerStore } from "../core/ownerBook";
+import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/ownerBook";
 import { mergeTrip, type SharedTrips, type StateStore, type TripRecord } from "../core/stateStore";
 
 export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
   readonly description = "memory (this instance only)";
   private trips: SharedTrips = [];
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, OwnerRecord>();
   private readonly usage = new Map<string, UsageTotals>();
   /** Operations served, for tests that count store traffic. */
   readonly counts = { reads: 0, writes: 0 };
@@ -47,13 +47,13 @@ export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
 
   async writeOwners(changes: readonly OwnerChange[]): Promise<void> {
     this.counts.writes++;
-    for (const { id, backend } of changes) {
+    for (const { id, backend, creator } of changes) {
       if (backend === undefined) this.owners.delete(id);
-      else this.owners.set(id, backend);
+      else this.owners.set(id, { backend, creator });
     }
   }
 
-  async readOwner(id: string): Promise<string | undefined> {
+  async readOwner(id: string): Promise<OwnerRecord | undefined> {
     this.counts.reads++;
     return this.owners.get(id);
   }

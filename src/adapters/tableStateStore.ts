@@ -13,7 +13,7 @@ import type { UsageCounts, UsageStore, UsageTotals } from "../core/clientLimiter
 import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config";
 import { namePattern } from "../core/config";
-import type { OwnerChange, OwnerStore } from "../core/ownerBook";
+import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/ownerBook";
 import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord, tripEnd } from "../core/stateStore";
 import { decodeTrips, encodeTrips } from "../core/tripCodec";
 
@@ -68,7 +68,7 @@ export function poolKey(backends: readonly Pick<BackendConfig, "name" | "origin"
 /** Partitions owner records are spread over (by a hash of the id), so their writes stay far under a partition's target. */
 const ownerPartitions = 256;
 /** An owner record as stored; anything else in the row is ignored, a row failing this is no record. */
-const ownerRowSchema = z.object({ backend: z.string().regex(namePattern) });
+const ownerRowSchema = z.object({ backend: z.string().regex(namePattern), creator: z.string().regex(namePattern).optional() });
 
 /** The partition of the owner record of `id`: the pool's, one of `ownerPartitions` by a hash of the id. */
 export function ownerPartitionKey(pool: string, id: string): string {
@@ -185,8 +185,8 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
    */
   async writeOwners(changes: readonly OwnerChange[], signal: AbortSignal): Promise<void> {
     await this.ensureTable(signal);
-    const upserts = new Map<string, { partitionKey: string; rowKey: string; backend: string }[]>();
-    for (const { id, backend } of changes) {
+    const upserts = new Map<string, { partitionKey: string; rowKey: string; backend: string; creator?: string }[]>();
+    for (const { id, backend, creator } of changes) {
       const partitionKey = ownerPartitionKey(this.options.pool, id);
       if (backend === undefined) {
         this.counts.writes++;
@@ -198,7 +198,7 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
         continue;
       }
       const group = upserts.get(partitionKey) ?? [];
-      group.push({ partitionKey, rowKey: id, backend });
+      group.push(creator === undefined ? { partitionKey, rowKey: id, backend } : { partitionKey, rowKey: id, backend, creator });
       upserts.set(partitionKey, group);
     }
     for (const group of upserts.values()) {
@@ -264,10 +264,10 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     return seen;
   }
 
-  async readOwner(id: string, signal: AbortSignal): Promise<string | undefined> {
+  async readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined> {
     await this.ensureTable(signal);
     const row = ownerRowSchema.safeParse(await this.getRow(ownerPartitionKey(this.options.pool, id), id, signal));
-    return row.success ? row.data.backend : undefined;
+    return row.success ? { backend: row.data.backend, creator: row.data.creator } : undefined;
   }
 
   /** One entity by its keys (a counted read), or `undefined` when there is none; a lost table is noted and thrown. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findCreatedId, watchCreatedId } from "./createdId";
+import { batchFilesScan, createdIdScan, findBatchFiles, findCreatedId, watchIds } from "./createdId";
 
 async function drain(body: unknown): Promise<string> {
   let out = "";
@@ -18,9 +18,16 @@ describe("findCreatedId", () => {
     expect(findCreatedId('{"id":"batch_1"}', "file-")).toBeUndefined();
     expect(findCreatedId('{"id":"resp_a b"}', "resp_")).toBeUndefined();
   });
+
+  it("finds the files a batch made", () => {
+    expect(findBatchFiles('{"id":"batch_1","input_file_id":"file-in","output_file_id":"file-out","error_file_id":null}')).toEqual([
+      "file-out",
+    ]);
+    expect(findBatchFiles('{"output_file_id": "file-o", "error_file_id": "file-e"}')).toEqual(["file-o", "file-e"]);
+  });
 });
 
-describe("watchCreatedId", () => {
+describe("watchIds", () => {
   it("reports the id of a stream's first event even when it is split across chunks, and passes every byte on", async () => {
     const seen: string[] = [];
     const parts = [
@@ -28,15 +35,52 @@ describe("watchCreatedId", () => {
       'sp_xyz","status":"in_progress"}}\n\n',
       "more",
     ];
-    const body = watchCreatedId(chunks(...parts), "resp_", (id) => seen.push(id));
+    const { body } = watchIds(chunks(...parts), createdIdScan("resp_"), async (ids) => void seen.push(...ids));
     expect(await drain(body)).toBe(parts.join(""));
     expect(seen).toEqual(["resp_xyz"]);
   });
 
+  it("holds the chunk that shows an id until its record is written", async () => {
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const written = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { body } = watchIds(chunks('{"id":"file-1"}'), createdIdScan("file-"), async () => {
+      order.push("writing");
+      await written;
+      order.push("written");
+    });
+    const reading = (async () => {
+      for await (const _chunk of body as AsyncIterable<Uint8Array>) order.push("chunk");
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual(["writing"]);
+    release();
+    await reading;
+    expect(order).toEqual(["writing", "written", "chunk"]);
+  });
+
   it("reads a buffered answer too, and reports nothing when the head has no such id", async () => {
     const seen: string[] = [];
-    watchCreatedId(Buffer.from('{"id":"conv_1"}'), "conv_", (id) => seen.push(id));
-    await drain(watchCreatedId(chunks(`{"pad":"${"x".repeat(20_000)}",`, '"id":"conv_2"}'), "conv_", (id) => seen.push(id)));
+    await watchIds(Buffer.from('{"id":"conv_1"}'), createdIdScan("conv_"), async (ids) => void seen.push(...ids)).settled;
+    const late = watchIds(
+      chunks(`{"pad":"${"x".repeat(20_000)}",`, '"id":"conv_2"}'),
+      createdIdScan("conv_"),
+      async (ids) => void seen.push(...ids),
+    );
+    await drain(late.body);
     expect(seen).toEqual(["conv_1"]);
+  });
+
+  it("reports each batch file once however many chunks show it", async () => {
+    const seen: string[] = [];
+    const { body } = watchIds(
+      chunks('{"id":"batch_1","output_file_id":"file-o"', ',"error_file_id":"file-e"}'),
+      batchFilesScan,
+      async (ids) => void seen.push(...ids),
+    );
+    await drain(body);
+    expect(seen).toEqual(["file-o", "file-e"]);
   });
 });

@@ -71,3 +71,8 @@ export function headerValue(headers: IncomingHeaders, name: string): string | un
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** Frees a backend body that will not be sent (HEAD, a caller already gone, an answer replaced). */
+export function discardBody(body: unknown): void {
+  (body as { destroy?: () => void } | undefined)?.destroy?.();
+}

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { OwnerBook, type OwnerChange, type OwnerStore } from "./ownerBook";
+import { OwnerBook, type OwnerChange, type OwnerRecord, type OwnerStore } from "./ownerBook";
 
 class FakeOwnerStore implements OwnerStore {
   readonly rows = new Map<string, string>();
+  readonly creators = new Map<string, string>();
   readonly writes: OwnerChange[][] = [];
   fail = false;
   hang = false;
@@ -13,13 +14,15 @@ class FakeOwnerStore implements OwnerStore {
     for (const c of changes) {
       if (c.backend === undefined) this.rows.delete(c.id);
       else this.rows.set(c.id, c.backend);
+      if (c.creator !== undefined) this.creators.set(c.id, c.creator);
     }
   }
-  readOwner(id: string, signal: AbortSignal): Promise<string | undefined> {
+  readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined> {
     this.reads++;
     if (this.fail) return Promise.reject(new Error("store down"));
     if (this.hang) return new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))));
-    return Promise.resolve(this.rows.get(id));
+    const backend = this.rows.get(id);
+    return Promise.resolve(backend === undefined ? undefined : { backend, creator: this.creators.get(id) });
   }
 }
 
@@ -35,7 +38,7 @@ describe("OwnerBook", () => {
     book.learn("resp_1", "a");
     book.learn("resp_2", "b");
     book.learn("resp_2", "b");
-    expect(await book.find("resp_1")).toBe("a");
+    expect((await book.find("resp_1"))?.backend).toBe("a");
     expect(store.writes).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(500);
     expect(store.writes).toEqual([
@@ -51,8 +54,8 @@ describe("OwnerBook", () => {
     const store = new FakeOwnerStore();
     store.rows.set("file-1", "c");
     const book = new OwnerBook(store);
-    expect(await book.find("file-1")).toBe("c");
-    expect(await book.find("file-1")).toBe("c");
+    expect((await book.find("file-1"))?.backend).toBe("c");
+    expect((await book.find("file-1"))?.backend).toBe("c");
     expect(store.reads).toBe(1);
     expect(await book.find("file-2")).toBeUndefined();
   });
@@ -97,7 +100,7 @@ describe("OwnerBook", () => {
     book.forget("file-1");
     await book.stop();
     expect(store.rows.has("file-1")).toBe(false);
-    expect(await book.find("file-1")).toBe("a");
+    expect((await book.find("file-1"))?.backend).toBe("a");
   });
 
   it("holds at most maxKnown owners in memory, dropping the oldest", async () => {
@@ -110,6 +113,53 @@ describe("OwnerBook", () => {
     await book.stop();
     store.rows.clear();
     expect(await book.find("a1")).toBeUndefined();
-    expect(await book.find("a3")).toBe("a");
+    expect((await book.find("a3"))?.backend).toBe("a");
+  });
+
+  it("records a new object's owner and creator in the store before it returns, and reads creators back", async () => {
+    const store = new FakeOwnerStore();
+    const book = new OwnerBook(store);
+    await book.record("resp_1", "a", "team");
+    expect(store.writes).toEqual([[{ id: "resp_1", backend: "a", creator: "team" }]]);
+    const other = new OwnerBook(store);
+    expect(await other.find("resp_1")).toEqual({ backend: "a", creator: "team" });
+    expect(book.status().recordedBeforeAnswer).toBe(1);
+  });
+
+  it("keeps a record the store could not take for the next flush, and never throws", async () => {
+    vi.useFakeTimers();
+    const store = new FakeOwnerStore();
+    const book = new OwnerBook(store, { flushMs: 100 });
+    store.fail = true;
+    await book.record("file-1", "a", "team");
+    expect(await book.find("file-1")).toEqual({ backend: "a", creator: "team" });
+    store.fail = false;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(store.creators.get("file-1")).toBe("team");
+  });
+
+  it("finds many records at once: memory first, the rest read in parallel", async () => {
+    const store = new FakeOwnerStore();
+    store.rows.set("file-2", "b");
+    store.creators.set("file-2", "team");
+    const book = new OwnerBook(store);
+    book.learn("file-1", "a", "other");
+    const found = await book.findMany(["file-1", "file-2", "file-3"]);
+    expect([...found]).toEqual([
+      ["file-1", { backend: "a", creator: "other" }],
+      ["file-2", { backend: "b", creator: "team" }],
+    ]);
+    expect(store.reads).toBe(2);
+  });
+
+  it("re-reads a record from the store, replacing a remembered one that proved wrong", async () => {
+    const store = new FakeOwnerStore();
+    const book = new OwnerBook(store);
+    book.learn("resp_1", "a", "team");
+    store.rows.set("resp_1", "b");
+    expect((await book.reread("resp_1"))?.backend).toBe("b");
+    book.drop("resp_1");
+    store.rows.delete("resp_1");
+    expect(await book.find("resp_1")).toBeUndefined();
   });
 });

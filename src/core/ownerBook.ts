@@ -4,17 +4,24 @@
 // a call), and asks the store — once per id, with a short timeout — when a follow-up names an id
 // it has not seen. Calls that name no stored object never reach any of this.
 
+/** Who holds a stored object, and which client made it (`undefined`: not known, so the operators' only). */
+export interface OwnerRecord {
+  backend: string;
+  creator: string | undefined;
+}
+
 /** One owner record: `backend` undefined deletes it (the object was deleted through the router). */
 export interface OwnerChange {
   id: string;
   backend: string | undefined;
+  creator?: string | undefined;
 }
 
 /** The seam to shared owner records (Table Storage, or memory). */
 export interface OwnerStore {
   writeOwners(changes: readonly OwnerChange[], signal: AbortSignal): Promise<void>;
-  /** The stored owner's backend name, `undefined` when there is no record (or it fails the schema). */
-  readOwner(id: string, signal: AbortSignal): Promise<string | undefined>;
+  /** The stored record, `undefined` when there is none (or it fails the schema). */
+  readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined>;
 }
 
 export interface OwnerBookOptions {
@@ -35,6 +42,8 @@ export interface OwnerBookStatus {
   reads: number;
   writes: number;
   failedWrites: number;
+  /** Writes made before a creating call's answer went on (one per new object). */
+  recordedBeforeAnswer: number;
 }
 
 /** Changes held while the store fails; past this the oldest are dropped (their ids fall back to asking backends). */
@@ -43,8 +52,9 @@ const maxPending = 50_000;
 const writeChunk = 100;
 
 export class OwnerBook {
-  private readonly known = new Map<string, string>();
-  private pending = new Map<string, string | undefined>();
+  /** What this instance knows; `gone`: deleted through it (kept so a late call gets the owner's own 404). */
+  private readonly known = new Map<string, OwnerRecord & { gone?: boolean }>();
+  private pending = new Map<string, OwnerRecord | undefined>();
   private readonly flushMs: number;
   private readonly readTimeoutMs: number;
   private readonly maxKnown: number;
@@ -52,7 +62,7 @@ export class OwnerBook {
   private flushing: Promise<void> | undefined;
   private failing = false;
   private stopped = false;
-  private readonly counts = { reads: 0, writes: 0, failedWrites: 0 };
+  private readonly counts = { reads: 0, writes: 0, failedWrites: 0, recordedBeforeAnswer: 0 };
 
   constructor(
     private readonly store: OwnerStore,
@@ -67,24 +77,79 @@ export class OwnerBook {
    * The owner of `id`: from memory, else from the store (bounded by the read timeout; a store
    * that fails or is slow makes the owner unknown, never the call fail).
    */
-  async find(id: string): Promise<string | undefined> {
+  async find(id: string): Promise<OwnerRecord | undefined> {
     const local = this.known.get(id);
     if (local !== undefined) return local;
-    this.counts.reads++;
+    return this.read(id);
+  }
+
+  /**
+   * The record as the store holds it now (bounded like `find`), replacing what this instance
+   * remembered; what this instance remembers when the store does not answer.
+   */
+  async reread(id: string): Promise<OwnerRecord | undefined> {
+    return (await this.read(id)) ?? this.known.get(id);
+  }
+
+  /** The records of `ids`: from memory, the rest read from the store at once (in parallel, bounded by the read timeout). */
+  async findMany(ids: readonly string[]): Promise<Map<string, OwnerRecord>> {
+    const found = new Map<string, OwnerRecord>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const local = this.known.get(id);
+      if (local) found.set(id, local);
+      else missing.push(id);
+    }
+    const read = await Promise.all(missing.map((id) => this.read(id)));
+    missing.forEach((id, i) => {
+      const record = read[i];
+      if (record) found.set(id, record);
+    });
+    return found;
+  }
+
+  /** Records that `backend` owns `id` (made by `creator`), here at once and in the store soon. */
+  learn(id: string, backend: string, creator?: string): void {
+    const known = this.known.get(id);
+    if (known?.backend === backend && known.creator === creator) return;
+    const record = { backend, creator };
+    this.remember(id, record);
+    this.queue(id, record);
+  }
+
+  /**
+   * Records a new object's owner and creator and writes it to the store now, before the answer that
+   * reveals the id goes on: another instance then knows whose it is as soon as the caller can name
+   * it. Bounded by the read timeout; a store that fails or is slow leaves the write to the next
+   * flush (and the id to its creator at this instance only until then), never fails the call.
+   */
+  async record(id: string, backend: string, creator: string): Promise<void> {
+    const record = { backend, creator };
+    this.remember(id, record);
+    this.counts.writes++;
+    this.counts.recordedBeforeAnswer++;
     try {
-      const backend = await this.store.readOwner(id, AbortSignal.timeout(this.readTimeoutMs));
-      if (backend !== undefined) this.remember(id, backend);
-      return backend;
+      await this.store.writeOwners([{ id, ...record }], AbortSignal.timeout(this.readTimeoutMs));
     } catch {
-      return undefined;
+      this.counts.failedWrites++;
+      this.queue(id, record);
     }
   }
 
-  /** Records that `backend` owns `id`, here at once and in the store soon. */
-  learn(id: string, backend: string): void {
-    if (this.known.get(id) === backend) return;
-    this.remember(id, backend);
-    this.queue(id, backend);
+  /** Forgets what this instance remembers of `id` (a record that proved wrong); the store is asked again next time. */
+  drop(id: string): void {
+    this.known.delete(id);
+  }
+
+  private async read(id: string): Promise<OwnerRecord | undefined> {
+    this.counts.reads++;
+    try {
+      const record = await this.store.readOwner(id, AbortSignal.timeout(this.readTimeoutMs));
+      if (record !== undefined) this.remember(id, record);
+      return record;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -92,7 +157,14 @@ export class OwnerBook {
    * memory, so a late call on the id gets that backend's own 404 in one attempt.
    */
   forget(id: string): void {
+    const known = this.known.get(id);
+    if (known) this.known.set(id, { ...known, gone: true });
     this.queue(id, undefined);
+  }
+
+  /** Whether `id` was deleted through this instance (its former owner's 404 is the answer). */
+  isGone(id: string): boolean {
+    return this.known.get(id)?.gone === true;
   }
 
   status(): OwnerBookStatus {
@@ -108,17 +180,17 @@ export class OwnerBook {
     if (this.pending.size > 0) await this.flush();
   }
 
-  private remember(id: string, backend: string): void {
+  private remember(id: string, record: OwnerRecord): void {
     this.known.delete(id); // re-inserted last: the Map's order is the eviction order
-    this.known.set(id, backend);
+    this.known.set(id, record);
     if (this.known.size > this.maxKnown) {
       const oldest = this.known.keys().next().value;
       if (oldest !== undefined) this.known.delete(oldest);
     }
   }
 
-  private queue(id: string, backend: string | undefined): void {
-    this.pending.set(id, backend);
+  private queue(id: string, record: OwnerRecord | undefined): void {
+    this.pending.set(id, record);
     if (this.pending.size > maxPending) {
       const oldest = this.pending.keys().next().value;
       if (oldest !== undefined) this.pending.delete(oldest);
@@ -142,7 +214,7 @@ export class OwnerBook {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
-    const changes = [...batch].map(([id, backend]) => ({ id, backend }));
+    const changes = [...batch].map(([id, record]) => ({ id, backend: record?.backend, creator: record?.creator }));
     const signal = AbortSignal.timeout(5_000);
     try {
       for (let i = 0; i < changes.length; i += writeChunk) {
@@ -156,7 +228,7 @@ export class OwnerBook {
       if (!this.failing) this.options.log?.writeFailed(error);
       this.failing = true;
       // Keep what was not written, unless newer changes to the same ids arrived meanwhile.
-      for (const [id, backend] of batch) if (!this.pending.has(id)) this.pending.set(id, backend);
+      for (const [id, record] of batch) if (!this.pending.has(id)) this.pending.set(id, record);
     }
   }
 }

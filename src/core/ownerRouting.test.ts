@@ -123,7 +123,7 @@ describe("owner routing", () => {
     owners.learn("resp_1", "removed-backend");
     const { summary } = await router.handle(call("GET", "/openai/v1/responses/resp_1"));
     expect(summary).toMatchObject({ backend: "b", outcome: "served" });
-    expect(await owners.find("resp_1")).toBe("b");
+    expect((await owners.find("resp_1"))?.backend).toBe("b");
   });
 
   it("passes on a 400 that is not a not-found at once, body intact", async () => {
@@ -140,10 +140,10 @@ describe("owner routing", () => {
     const { router, owners, store } = coreRouter({ backends: [{ name: "a", url: "https://a.example" }] }, upstream);
     const created = await router.handle(call("POST", "/openai/files", { purpose: "batch" }));
     expect(await text(created.response.body)).toContain("file-new");
-    expect(await owners.find("file-new")).toBe("a");
-    expect(owners.status().pending).toBe(1);
-    await owners.stop();
-    expect(await store.readOwner("file-new")).toBe("a");
+    expect(await owners.find("file-new")).toEqual({ backend: "a", creator: "default" });
+    // Written before the answer went on: nothing pending, the store has it already.
+    expect(owners.status()).toMatchObject({ pending: 0, recordedBeforeAnswer: 1 });
+    expect(await store.readOwner("file-new")).toEqual({ backend: "a", creator: "default" });
     const deleted = await router.handle(call("DELETE", "/openai/files/file-new"));
     expect(deleted.response.status).toBe(200);
     await owners.stop();
@@ -181,5 +181,30 @@ describe("owner routing", () => {
     await router.handle(call("POST", "/openai/v1/embeddings", { model: "e", input: "x" }));
     await router.handle(call("GET", "/openai/v1/files"));
     expect(owners.status()).toMatchObject({ reads: 0, known: 0, pending: 0 });
+  });
+
+  it("recovers from an owner row naming the wrong backend: its 404 drops the row and the others are asked, once each", async () => {
+    const upstream = fakeUpstream((origin) => (origin === "https://c.example" ? answer(200, {}, '{"id":"resp_1"}') : answer(404)));
+    const { router, owners, store } = coreRouter(three, upstream);
+    await store.writeOwners([{ id: "resp_1", backend: "a", creator: "default" }]);
+    const first = await router.handle(call("GET", "/openai/v1/responses/resp_1"));
+    expect(first.response.status).toBe(200);
+    expect(first.response.headers["x-served-by"]).toBe("c");
+    expect(upstream.sent.map((s) => s.origin).filter((o) => o === "https://a.example")).toHaveLength(2);
+    // Learned where it really is, creator kept: the next call goes there alone.
+    expect(await owners.find("resp_1")).toMatchObject({ backend: "c", creator: "default" });
+    upstream.sent.length = 0;
+    expect((await router.handle(call("GET", "/openai/v1/responses/resp_1"))).response.status).toBe(200);
+    expect(upstream.sent.map((s) => s.origin)).toEqual(["https://c.example"]);
+  });
+
+  it("keeps a deleted object's former owner: its 404 is the answer, in one attempt", async () => {
+    const upstream = fakeUpstream(() => answer(404));
+    const { router, owners } = coreRouter(three, upstream);
+    owners.learn("resp_2", "a", "default");
+    owners.forget("resp_2");
+    const { response } = await router.handle(call("GET", "/openai/v1/responses/resp_2"));
+    expect(response.status).toBe(404);
+    expect(upstream.sent).toHaveLength(1);
   });
 });

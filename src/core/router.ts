@@ -5,18 +5,28 @@ import type { BodyBudget } from "./bodyBudget";
 import type { FailureReason } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
 import { findCallDeployment } from "./callDeployment";
-import { callFamily } from "./callFamily";
+import { type CallFamily, callFamily } from "./callFamily";
 import { batchRefusal, methodRefusal, operationRefusal } from "./callPolicy";
 import type { Client, ClientIdentifier } from "./clientAuth";
 import type { ClientLimiter } from "./clientLimiter";
 import type { Clock } from "./clock";
-import { watchCreatedId } from "./createdId";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
-import type { Forwarder, ForwardResult } from "./forwarder";
+import type { ForwardCall, Forwarder, ForwardResult } from "./forwarder";
 import { isEventStream } from "./headers";
-import { type BodyEnd, type CallerSignal, type HandledCall, headerValue, type RouterRequest, type RouterResponse } from "./http";
-import type { OwnerBook } from "./ownerBook";
+import {
+  type BodyEnd,
+  type CallerSignal,
+  discardBody,
+  type HandledCall,
+  headerValue,
+  type RouterRequest,
+  type RouterResponse,
+} from "./http";
+import type { BodyRefs } from "./jsonModel";
+import { isListCall, ownPage } from "./listFilter";
+import type { OwnerBook, OwnerRecord } from "./ownerBook";
+import { checkOwnership, followOwners, type OwnershipCheck } from "./ownership";
 import type { Pool } from "./pool";
 import { type BodyHold, BodyReadError, readBodyWithin } from "./requestBody";
 import { pathOf, unsafePathReason } from "./requestPath";
@@ -84,6 +94,11 @@ export class Router implements RequestHandler {
     return { response: errorResponse("NotFound", "Unknown route. The router serves /openai/*, /health and /status.") };
   }
 
+  /**
+   * A call on `/openai/*`, as steps in order, each of which may answer the call itself: method,
+   * Front Door and key, path, body, deployment, permission, candidates, stored objects (the
+   * client's own only), limits; then the failover loop, and what the answer teaches.
+   */
   private async forward(request: RouterRequest, path: string): Promise<HandledCall> {
     const badMethod = methodRefusal(request.method);
     if (badMethod) return this.rejected(request, path, badMethod);
@@ -105,7 +120,63 @@ export class Router implements RequestHandler {
   }
 
   private async forwardWithin(request: RouterRequest, path: string, hold: BodyHold, client: Client): Promise<HandledCall> {
-    const { maxRequestBytes, pool, forwarder, limiter } = this.deps;
+    const body = await this.readBody(request, hold);
+    if (!(body instanceof Uint8Array)) return this.rejected(request, path, body.response, body.outcome);
+    const hasBody = body.length > 0 || (request.method !== "GET" && request.method !== "HEAD");
+    const sent = hasBody ? body : undefined;
+    const lookup = findCallDeployment(request.url, path, headerValue(request.headers, "content-type"), sent);
+    if (lookup.kind === "ambiguous") {
+      return this.rejected(
+        request,
+        path,
+        errorResponse("BadRequest", "The request names the model more than once, or its body is ambiguous."),
+      );
+    }
+    const deployment = lookup.kind === "deployment" ? lookup.deployment : undefined;
+    const family = callFamily(request.method, path);
+    const refusal = this.permission(request, client, { family, deployment: deployment?.name, body: sent, refs: lookup.refs });
+    if (refusal) return this.rejected(request, path, refusal, "rejected", deployment?.name);
+    const candidates = deployment ? this.deps.pool.candidates(deployment.name) : this.deps.pool.anyBackend;
+    if (!candidates) {
+      const response = errorResponse("DeploymentNotFound", "The API deployment for this resource does not exist.");
+      return this.rejected(request, path, response, "rejected", deployment?.name);
+    }
+    // Only calls on the stored-object paths get past this check; every other call skips it at once.
+    const stored = storedObjectCall(request.method, path, lookup.refs);
+    const ownership = stored ? await checkOwnership(this.deps.owners, client, stored) : noOwnership;
+    if ("refused" in ownership) return this.rejected(request, path, ownership.refused, "rejected", deployment?.name);
+    const limited = this.limits(client);
+    if (limited) return this.rejected(request, path, limited, "rejected", deployment?.name);
+    const listing = !client.seesAllClients && isListCall(request.method, path);
+    const call: ForwardCall = {
+      method: request.method,
+      url: request.url,
+      path,
+      // Ids are read from answers on stored objects: those come back uncompressed.
+      headers: stored || listing ? { ...request.headers, "accept-encoding": undefined } : request.headers,
+      body: sent,
+      signal: request.signal,
+      deployment,
+      candidates,
+      owner: stored?.ref === undefined ? undefined : { index: indexOfOwner(this.deps.pool, ownership.record) },
+    };
+    let result = await this.deps.forwarder.forward(call);
+    if (stored) {
+      result = await this.retryWrongOwner(call, result, stored);
+      await followOwners(this.deps, { client, stored, record: ownership.record }, result);
+    }
+    if (listing && result.served) result.response = await this.ownListPage(call, result, client);
+    // Answered by the router itself (every candidate out): not a call the client's budget pays for.
+    if (result.summary.outcome === "exhausted") this.deps.limiter.release(client);
+    return this.withBodyAccounting(result, client, sent ? sent.length : 0, request.signal);
+  }
+
+  /** The request body, or the answer when it cannot be read (too large, stalled, cut off, no room). */
+  private async readBody(
+    request: RouterRequest,
+    hold: BodyHold,
+  ): Promise<Buffer | { response: RouterResponse; outcome: "rejected" | "callerGone" }> {
+    const { maxRequestBytes } = this.deps;
     const declared = Number(headerValue(request.headers, "content-length"));
     let body: Buffer | undefined;
     try {
@@ -117,96 +188,89 @@ export class Router implements RequestHandler {
       });
     } catch (error) {
       if (!(error instanceof BodyReadError)) throw error;
-      if (error.kind === "timeout") {
-        return this.rejected(request, path, errorResponse("RequestTimeout", "The request body did not arrive in time."));
-      }
+      if (error.kind === "timeout")
+        return { response: errorResponse("RequestTimeout", "The request body did not arrive in time."), outcome: "rejected" };
       if (error.kind === "busy") {
         const busy = errorResponse("ServerBusy", "This instance holds as many request bodies as it may. Retry after 1 second.", {
           "retry-after": "1",
         });
-        return this.rejected(request, path, busy);
+        return { response: busy, outcome: "rejected" };
       }
       // The caller left (or its connection broke) during the upload: its call, not our failure.
-      return this.rejected(request, path, errorResponse("BadRequest", "The request body was cut off."), "callerGone");
+      return { response: errorResponse("BadRequest", "The request body was cut off."), outcome: "callerGone" };
     }
     if (body === undefined) {
-      return this.rejected(request, path, errorResponse("RequestTooLarge", `The request body is larger than ${maxRequestBytes} bytes.`));
+      return {
+        response: errorResponse("RequestTooLarge", `The request body is larger than ${maxRequestBytes} bytes.`),
+        outcome: "rejected",
+      };
     }
-    const hasBody = body.length > 0 || (request.method !== "GET" && request.method !== "HEAD");
-    const lookup = findCallDeployment(request.url, path, headerValue(request.headers, "content-type"), hasBody ? body : undefined);
-    if (lookup.kind === "ambiguous") {
-      return this.rejected(
-        request,
-        path,
-        errorResponse("BadRequest", "The request names the model more than once, or its body is ambiguous."),
-      );
-    }
-    const deployment = lookup.kind === "deployment" ? lookup.deployment : undefined;
-    const family = callFamily(request.method, path);
-    const notAllowed =
-      operationRefusal(client, family, deployment !== undefined) ??
-      (deployment && client.deployments && !client.deployments.has(deployment.name)
-        ? errorResponse("DeploymentNotAllowed", "This client may not call this deployment.")
-        : batchRefusal(client, {
-            method: request.method,
-            family,
-            contentType: headerValue(request.headers, "content-type"),
-            body: hasBody ? body : undefined,
-            refs: lookup.refs,
-          }));
-    if (notAllowed) return this.rejected(request, path, notAllowed, "rejected", deployment?.name);
-    const candidates = deployment ? pool.candidates(deployment.name) : pool.anyBackend;
-    if (!candidates) {
-      const response = errorResponse("DeploymentNotFound", "The API deployment for this resource does not exist.");
-      return this.rejected(request, path, response, "rejected", deployment?.name);
-    }
-    const admission = limiter.admit(client);
-    if (!admission.admitted) {
-      const seconds = admission.retryAfterSeconds;
-      const response = errorResponse(
-        "TooManyRequests",
-        `This client has used its ${admission.limit === "requests" ? "requests" : "tokens"} per minute. Retry after ${seconds} seconds.`,
-        { "retry-after": String(seconds) },
-      );
-      return this.rejected(request, path, response, "rejected", deployment?.name);
-    }
-    // Only calls on the stored-object paths get this far; every other call skips it at the first check.
-    const stored = storedObjectCall(request.method, path, lookup.refs);
-    let owner: { index: number | undefined } | undefined;
-    if (stored?.ref !== undefined) {
-      const name = await this.deps.owners.find(stored.ref);
-      owner = { index: name === undefined ? undefined : pool.indexOf(name) };
-    }
-    const result = await forwarder.forward({
-      method: request.method,
-      url: request.url,
-      path,
-      headers: request.headers,
-      body: hasBody ? body : undefined,
-      signal: request.signal,
-      deployment,
-      candidates,
-      owner,
-    });
-    if (stored) this.followOwners(stored, owner, result);
-    // Answered by the router itself (every candidate out): not a call the client's budget pays for.
-    if (result.summary.outcome === "exhausted") limiter.release(client);
-    return this.withBodyAccounting(result, client, hasBody ? body.length : 0, request.signal);
+    return body;
   }
 
-  /** What a served call teaches about owners: an owner found by asking, an object created or deleted. */
-  private followOwners(stored: StoredObjectCall, owner: { index: number | undefined } | undefined, result: ForwardResult): void {
-    const { served, response } = result;
-    if (!served || response.status >= 400) return;
-    const backend = this.deps.pool.backends[served.index]?.name;
-    if (backend === undefined) return;
-    const { owners } = this.deps;
-    if (stored.ref !== undefined) {
-      if (stored.deletes) owners.forget(stored.ref);
-      else if (owner?.index === undefined) owners.learn(stored.ref, backend);
+  /** The client's permission: the operation, its deployments, a batch's deployments. */
+  private permission(
+    request: RouterRequest,
+    client: Client,
+    call: { family: CallFamily; deployment: string | undefined; body: Uint8Array | undefined; refs: BodyRefs | undefined },
+  ): RouterResponse | undefined {
+    const { family, deployment } = call;
+    const operation = operationRefusal(client, family, deployment !== undefined);
+    if (operation) return operation;
+    if (deployment !== undefined && client.deployments && !client.deployments.has(deployment)) {
+      return errorResponse("DeploymentNotAllowed", "This client may not call this deployment.");
     }
-    const prefix = stored.creates;
-    if (prefix !== undefined) response.body = watchCreatedId(response.body, prefix, (id) => owners.learn(id, backend));
+    return batchRefusal(client, {
+      method: request.method,
+      family,
+      contentType: headerValue(request.headers, "content-type"),
+      body: call.body,
+      refs: call.refs,
+    });
+  }
+
+  /** The client's limits: `undefined` when the call is admitted (and charged), else the 429. */
+  private limits(client: Client): RouterResponse | undefined {
+    const admission = this.deps.limiter.admit(client);
+    if (admission.admitted) return undefined;
+    const seconds = admission.retryAfterSeconds;
+    return errorResponse(
+      "TooManyRequests",
+      `This client has used its ${admission.limit === "requests" ? "requests" : "tokens"} per minute. Retry after ${seconds} seconds.`,
+      { "retry-after": String(seconds) },
+    );
+  }
+
+  /**
+   * The recorded owner answered 404: the record was wrong (a row naming another backend, or one
+   * this instance remembered). It is dropped here, and the other candidates are asked, each once.
+   */
+  private async retryWrongOwner(call: ForwardCall, result: ForwardResult, stored: StoredObjectCall): Promise<ForwardResult> {
+    if (call.owner?.index === undefined || stored.ref === undefined || result.response.status !== 404 || !result.served) return result;
+    if (this.deps.owners.isGone(stored.ref)) return result;
+    this.deps.owners.drop(stored.ref);
+    discardBody(result.response.body);
+    const probed = await this.deps.forwarder.forward({ ...call, owner: { index: undefined } });
+    probed.summary.attempts += result.summary.attempts;
+    return probed;
+  }
+
+  /** A list page holding only the client's own objects, refilled from the same resource's next pages. */
+  private async ownListPage(call: ForwardCall, result: ForwardResult, client: Client): Promise<RouterResponse> {
+    const served = result.served;
+    return ownPage({
+      first: result.response,
+      client,
+      owners: this.deps.owners,
+      url: call.url,
+      nextPage: async (url) => {
+        if (!served) return undefined;
+        const next = await this.deps.forwarder.forward({ ...call, url, owner: { index: served.index } });
+        if (next.response.status === 200) return next.response;
+        discardBody(next.response.body);
+        return undefined;
+      },
+    });
   }
 
   /** A served stream can still break: the host reports its end, and a break counts against the backend. */
@@ -315,6 +379,12 @@ export class Router implements RequestHandler {
       body: payload,
     };
   }
+}
+
+const noOwnership: OwnershipCheck = { record: undefined };
+
+function indexOfOwner(pool: Pool, record: OwnerRecord | undefined): number | undefined {
+  return record === undefined ? undefined : pool.indexOf(record.backend);
 }
 
 function isHandled(result: HandledCall | Client): result is HandledCall {

@@ -20,15 +20,28 @@ describe("storedObjectCall", () => {
   });
 
   it("marks creating calls with the prefix of the id they make, and their body's reference", () => {
-    expect(storedObjectCall("POST", "/openai/v1/responses", undefined)).toEqual({ ref: undefined, creates: "resp_", deletes: false });
+    expect(storedObjectCall("POST", "/openai/v1/responses", undefined)).toEqual({
+      ref: undefined,
+      named: [],
+      collection: "responses",
+      creates: "resp_",
+      deletes: false,
+    });
     expect(storedObjectCall("POST", "/openai/responses", { previous_response_id: "resp_1" })?.ref).toBe("resp_1");
     expect(storedObjectCall("POST", "/openai/v1/responses", { conversation: "conv_1" })?.ref).toBe("conv_1");
     expect(storedObjectCall("POST", "/openai/files", undefined)?.creates).toBe("file-");
     expect(storedObjectCall("POST", "/openai/v1/batches", { input_file_id: "file-1" })).toEqual({
       ref: "file-1",
+      named: [{ id: "file-1", field: "input_file_id" }],
+      collection: "batches",
       creates: "batch_",
       deletes: false,
     });
+    // Both references of a Responses body are named, so each is checked against the caller.
+    expect(storedObjectCall("POST", "/openai/v1/responses", { previous_response_id: "resp_1", conversation: "conv_1" })?.named).toEqual([
+      { id: "resp_1", field: "previous_response_id" },
+      { id: "conv_1", field: "conversation" },
+    ]);
     expect(storedObjectCall("POST", "/openai/v1/conversations", undefined)?.creates).toBe("conv_");
   });
 

@@ -4,10 +4,17 @@
 
 import type { BodyRefs } from "./jsonModel";
 
+/** Where a call names a stored object: its path, or a field of its body. */
+export type RefField = "path" | "previous_response_id" | "conversation" | "input_file_id";
+
 /** What a call does with stored objects. */
 export interface StoredObjectCall {
   /** The id of the object the call refers to: the call goes to its owner. */
   ref: string | undefined;
+  /** Every object the call names, the routing `ref` first: each must be the calling client's. */
+  named: readonly { id: string; field: RefField }[];
+  /** The family's collection (`responses`, `files`, …). */
+  collection: string;
   /** The call creates an object: the id prefix to read from the answer (`resp_`, `file-`, …). */
   creates: string | undefined;
   /** A successful answer deletes `ref`: its owner record can go. */
@@ -43,23 +50,28 @@ export function storedObjectCall(method: string, path: string, refs: BodyRefs | 
   if (slash === -1 || slash === rest.length - 1) {
     // The collection itself: a POST creates an object (and may refer to another one); a GET lists.
     if (method !== "POST") return undefined;
-    return { ref: bodyRef(collection, refs), creates: prefix, deletes: false };
+    const named = bodyRefs(collection, refs);
+    return { ref: named[0]?.id, named, collection, creates: prefix, deletes: false };
   }
   const next = rest.indexOf("/", slash + 1);
   const id = rest.slice(slash + 1, next === -1 ? undefined : next);
   if (!isObjectId(id)) return undefined;
   const action = next === -1 ? "" : rest.slice(next + 1);
-  return { ref: id, creates: undefined, deletes: method === "DELETE" && action === "" };
+  return { ref: id, named: [{ id, field: "path" }], collection, creates: undefined, deletes: method === "DELETE" && action === "" };
 }
 
-/** The object a creating call's body refers to: the previous response or conversation, a batch's input file. */
-function bodyRef(collection: string, refs: BodyRefs | undefined): string | undefined {
-  if (refs === undefined) return undefined;
-  const ref =
-    collection === "responses"
-      ? (refs.previous_response_id ?? refs.conversation)
-      : collection === "batches"
-        ? refs.input_file_id
-        : undefined;
-  return ref !== undefined && isObjectId(ref) ? ref : undefined;
+const bodyFields: ReadonlyMap<string, readonly RefField[]> = new Map([
+  ["responses", ["previous_response_id", "conversation"] as const],
+  ["batches", ["input_file_id"] as const],
+]);
+
+/** The objects a creating call's body refers to: the previous response and conversation, a batch's input file. */
+function bodyRefs(collection: string, refs: BodyRefs | undefined): { id: string; field: RefField }[] {
+  const named: { id: string; field: RefField }[] = [];
+  if (refs === undefined) return named;
+  for (const field of bodyFields.get(collection) ?? []) {
+    const id = refs[field as Exclude<RefField, "path">];
+    if (id !== undefined && isObjectId(id)) named.push({ id, field });
+  }
+  return named;
 }

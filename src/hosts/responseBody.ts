@@ -13,10 +13,7 @@ export const brokenStreamEvent = Buffer.from(
   })}\n\n`,
 );
 
-/** Frees a backend body that will not be sent (HEAD, or a caller already gone). */
-export function discardBody(body: unknown): void {
-  (body as { destroy?: () => void } | undefined)?.destroy?.();
-}
+export { discardBody } from "../core/http";
 
 const eventField = Buffer.from("event:");
 const dataError = Buffer.from('data: {"error"');

@@ -64,11 +64,19 @@ export class StoredObjects {
         return this.conversationById(m, id, action);
       case "files":
         if (id === undefined)
-          return m === "POST" ? this.createFile(call) : m === "GET" ? list([...this.files.values()].map((f) => f.object)) : undefined;
+          return m === "POST"
+            ? this.createFile(call)
+            : m === "GET"
+              ? page(
+                  [...this.files.values()].map((f) => f.object),
+                  call.query,
+                )
+              : undefined;
         return this.fileById(m, id, action);
       case "batches":
-        if (id === undefined) return m === "POST" ? this.createBatch(call) : m === "GET" ? list([...this.batches.values()]) : undefined;
-        return this.batchById(m, id, action);
+        if (id === undefined)
+          return m === "POST" ? this.createBatch(call) : m === "GET" ? page([...this.batches.values()], call.query) : undefined;
+        return this.batchById(m, id, action, call.backgroundMs);
       default:
         return undefined;
     }
@@ -247,15 +255,33 @@ export class StoredObjects {
     return ok(object);
   }
 
-  private batchById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
+  private batchById(method: string, id: string, action: string | undefined, backgroundMs: number): StoredAnswer | undefined {
     const batch = this.batches.get(id);
     if (!batch) return notFound(`Batch with id '${id}' not found.`);
+    if (batch.status === "validating" && Date.now() - (batch.created_at as number) * 1000 >= backgroundMs) this.completeBatch(batch);
     if (action === undefined && method === "GET") return ok(batch);
     if (action === "cancel" && method === "POST") {
       batch.status = "cancelling";
       return ok(batch);
     }
     return undefined;
+  }
+
+  /** A batch done: its output file made in this resource, as Azure's batches write theirs. */
+  private completeBatch(batch: Record<string, unknown>): void {
+    const id = `file-${hex(16)}`;
+    const content = Buffer.from(`${JSON.stringify({ custom_id: "1", response: { status_code: 200, body: { id: "chatcmpl-1" } } })}\n`);
+    const object = {
+      id,
+      object: "file",
+      bytes: content.length,
+      created_at: now(),
+      filename: "batch_output.jsonl",
+      purpose: "batch_output",
+      status: "processed",
+    };
+    this.files.set(id, { object, content });
+    Object.assign(batch, { status: "completed", output_file_id: id, request_counts: { total: 1, completed: 1, failed: 0 } });
   }
 }
 
@@ -297,6 +323,20 @@ function inputItems(input: unknown): Record<string, unknown>[] {
 function idOf(value: unknown): string | undefined {
   const id = typeof value === "object" && value !== null ? (value as { id?: unknown }).id : undefined;
   return typeof id === "string" ? id : undefined;
+}
+
+/** A page of a listed collection: `limit` (default 20) items after the id `after`, newest last. */
+function page(data: readonly unknown[], query: URLSearchParams): StoredAnswer {
+  const after = query.get("after");
+  const limit = Math.max(1, Math.min(10_000, Number(query.get("limit") ?? "20") || 20));
+  const start = after === null ? 0 : data.findIndex((item) => idOf(item) === after) + 1;
+  const slice = data.slice(start, start + limit);
+  const ids = slice.map(idOf);
+  return {
+    kind: "json",
+    status: 200,
+    payload: { object: "list", data: slice, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null, has_more: start + limit < data.length },
+  };
 }
 
 function list(data: readonly unknown[]): StoredAnswer {

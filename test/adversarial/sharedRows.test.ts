@@ -63,7 +63,9 @@ describe("garbage in the shared state row (Azurite)", () => {
       ["resp_path", { backend: "../eastus" }],
       ["resp_long", { backend: "x".repeat(65) }],
       ["resp_none", { other: "eastus" }],
+      ["resp_creator", { backend: "eastus", creator: "../team" }],
       ["resp_good", { backend: "eastus", extra: "ignored" }],
+      ["resp_made", { backend: "eastus", creator: "team" }],
     ];
     for (const [id, row] of rows) await client.createEntity({ partitionKey: ownerPartitionKey(pool, id), rowKey: id, ...row });
     const store = new TableStateStore({
@@ -75,7 +77,15 @@ describe("garbage in the shared state row (Azurite)", () => {
     });
     const signal = new AbortController().signal;
     const read = await Promise.all(rows.map(([id]) => store.readOwner(id, signal)));
-    expect(read).toEqual([undefined, undefined, undefined, undefined, "eastus"]);
+    expect(read).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      { backend: "eastus", creator: undefined },
+      { backend: "eastus", creator: "team" },
+    ]);
   });
 
   it("ignores bad entries with one log line, applies the good ones capped from their start, and repairs the row on the next write", async () => {

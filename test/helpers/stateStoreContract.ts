@@ -49,11 +49,12 @@ export function stateStoreContract(name: string, make: () => Promise<[SharedStor
       const [a, b] = await make();
       const ids = Array.from({ length: 30 }, (_, i) => `resp_${i}${Math.random().toString(36).slice(2, 8)}`);
       await a.writeOwners(
-        ids.map((id, i) => ({ id, backend: i % 2 === 0 ? "eastus" : "westus" })),
+        ids.map((id, i) => ({ id, backend: i % 2 === 0 ? "eastus" : "westus", creator: i === 0 ? "team-a" : undefined })),
         signal(),
       );
-      expect(await b.readOwner(ids[0] as string, signal())).toBe("eastus");
-      expect(await b.readOwner(ids[29] as string, signal())).toBe("westus");
+      expect(await b.readOwner(ids[0] as string, signal())).toEqual({ backend: "eastus", creator: "team-a" });
+      expect((await b.readOwner(ids[1] as string, signal()))?.creator).toBeUndefined();
+      expect((await b.readOwner(ids[29] as string, signal()))?.backend).toBe("westus");
       expect(await b.readOwner("resp_never", signal())).toBeUndefined();
       await b.writeOwners(
         [
