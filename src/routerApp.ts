@@ -38,6 +38,8 @@ export interface RouterAppOptions {
   limiterLog?: ClientLimiterLog;
   /** Name of this instance in shared state; defaults to the host name and a random suffix. */
   instance?: string;
+  /** The slowest upload accepted; defaults in StallWatch (16 KiB/s after 10 s). */
+  uploadRate?: { minBytesPerSecond?: number; graceMs?: number };
 }
 
 export interface RouterApp {
@@ -100,6 +102,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     events,
     maxRequestBytes: config.maxRequestBytes,
     bodyTimeoutMs: config.attemptTimeoutMs,
+    uploadRate: options.uploadRate,
     bodyBudget: new BodyBudget(settings.bodyMemoryBytes ?? defaultBodyMemoryBytes(instanceMemory(), config.maxRequestBytes)),
     frontDoorId: settings.frontDoorId,
     instance,

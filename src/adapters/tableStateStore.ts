@@ -193,7 +193,10 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
         try {
           await this.client.deleteEntity(partitionKey, id, { abortSignal: signal });
         } catch (error) {
-          if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+          if (!(error instanceof RestError && error.statusCode === 404 && !isTableMissing(error))) {
+            if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
+            throw error;
+          }
         }
         continue;
       }
@@ -203,8 +206,11 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     }
     for (const group of upserts.values()) {
       this.counts.writes++;
-      if (group.length === 1) await this.client.upsertEntity(group[0] as (typeof group)[0], "Replace", { abortSignal: signal });
-      else await this.client.submitTransaction(group.map((entity) => ["upsert", entity, "Replace"] as const));
+      await this.writing<unknown>(() =>
+        group.length === 1
+          ? this.client.upsertEntity(group[0] as (typeof group)[0], "Replace", { abortSignal: signal })
+          : this.client.submitTransaction(group.map((entity) => ["upsert", entity, "Replace"] as const)),
+      );
     }
   }
 
@@ -237,6 +243,7 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
       } catch (error) {
         if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) {
           this.usageSeen.delete(key.rowKey);
+          if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
           throw error;
         }
         this.counts.conflicts++;
@@ -276,7 +283,7 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     try {
       return await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: signal });
     } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404 && error.code !== "TableNotFound") return undefined;
+      if (error instanceof RestError && error.statusCode === 404 && !isTableMissing(error)) return undefined;
       this.forgetOnTableLoss(error);
       throw error;
     }
@@ -313,15 +320,28 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     try {
       await this.client.createTable({ abortSignal: signal });
     } catch (error) {
-      if (!(error instanceof RestError && error.statusCode === 409)) throw error;
+      // 409 TableAlreadyExists is what we want; 409 TableBeingDeleted (a delete takes 40 s or more)
+      // is an outage like any other: the caller backs off and this runs again.
+      if (!(error instanceof RestError && error.statusCode === 409 && errorCodeOf(error) !== "TableBeingDeleted")) throw error;
     }
     this.tableReady = true;
+    this.usageSeen.clear();
   }
 
-  // A storage account recreated (or Azurite restarted) loses the table: create it again next time.
+  // A storage account recreated, the table deleted (or Azurite restarted) loses the table: create it again next time.
   private forgetOnTableLoss(error: unknown): void {
     if (error instanceof RestError && error.statusCode === 404) this.tableReady = false;
     this.lastSeen = undefined;
+  }
+
+  /** Runs a write; a lost table is noted (and recreated on the next call) before the error goes on. */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
+      throw error;
+    }
   }
 }
 
@@ -351,6 +371,22 @@ function joinChunks(entity: Record<string, unknown>): string | undefined {
     text += next;
   }
   return text;
+}
+
+/**
+ * The service's error code: the SDK leaves `RestError.code` unset for many answers and keeps the
+ * service's own code in `details.errorCode` (or only in the body's `odata.error`).
+ */
+function errorCodeOf(error: RestError): string | undefined {
+  const details = error.details as { errorCode?: unknown; odataError?: { code?: unknown } } | undefined;
+  const code = error.code ?? details?.errorCode ?? details?.odataError?.code;
+  if (typeof code === "string") return code;
+  return /TableNotFound|TableBeingDeleted/.exec(error.message)?.[0];
+}
+
+/** A 404 for the table itself, not for an entity in it. */
+export function isTableMissing(error: RestError): boolean {
+  return error.statusCode === 404 && errorCodeOf(error) === "TableNotFound";
 }
 
 function accountOf(connectionString: string): string {

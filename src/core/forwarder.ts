@@ -236,9 +236,23 @@ export class Forwarder {
     }
     const seconds = secondsUntil(Number.isFinite(soonest) ? soonest : now, now);
     const headers = { "retry-after": String(seconds), "x-router-attempts": String(attempts) };
+    // Bound to the one resource that holds its object: say so, rather than "every backend".
+    const ownerBound = call.owner?.index !== undefined;
     const response = allThrottled
-      ? errorResponse("TooManyRequests", `Every backend that serves this call is throttled. Retry after ${seconds} seconds.`, headers)
-      : errorResponse("NoBackendAvailable", `No backend can take the request now. Retry after ${seconds} seconds.`, headers);
+      ? errorResponse(
+          "TooManyRequests",
+          ownerBound
+            ? `The backend that holds this object is throttled. Retry after ${seconds} seconds.`
+            : `Every backend that serves this call is throttled. Retry after ${seconds} seconds.`,
+          headers,
+        )
+      : errorResponse(
+          "NoBackendAvailable",
+          ownerBound
+            ? `The backend that holds this object cannot take the request now. Retry after ${seconds} seconds.`
+            : `No backend can take the request now. Retry after ${seconds} seconds.`,
+          headers,
+        );
     events.poolExhausted?.({ deployment: callName, status: response.status, retryAfterSeconds: seconds, attempts });
     return this.finish(call, started, attempts, undefined, "exhausted", response);
   }

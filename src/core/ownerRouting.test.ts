@@ -69,6 +69,8 @@ describe("owner routing", () => {
     const second = await router.handle(call("GET", "/openai/responses/resp_1/input_items"));
     expect(second.response.status).toBe(429);
     expect(second.response.headers["retry-after"]).toBe("15");
+    // Worded for what it is: one resource holds the object, not "every backend".
+    expect(await text(second.response.body)).toContain("The backend that holds this object is throttled");
     expect(upstream.sent).toHaveLength(1);
     expect(board.isOpen(0, undefined, clock.now())).toBe(true);
   });

@@ -77,9 +77,9 @@ function readEvents(source: EventSource, body: Accumulator, watch: StallWatch): 
       if (error) reject(error);
       else resolve(value);
     };
-    const watched = watch.watch(() => finish(new BodyReadError("timeout", "the request body stalled")));
+    const watched = watch.watch(() => finish(new BodyReadError("timeout", "the request body stalled or arrived too slowly")));
     const onData = (chunk: Uint8Array) => {
-      watched.touch();
+      watched.touch(chunk.byteLength);
       try {
         // Past the limit: stop listening at once; a client streaming gigabytes costs nothing more.
         if (!body.add(chunk)) finish(undefined, undefined);
@@ -107,7 +107,7 @@ async function readIterable(source: AsyncIterable<Uint8Array>, body: Accumulator
     stall = reject;
   });
   stalled.catch(() => {});
-  const watched = watch.watch(() => stall(new BodyReadError("timeout", "the request body stalled")));
+  const watched = watch.watch(() => stall(new BodyReadError("timeout", "the request body stalled or arrived too slowly")));
   let done = false;
   try {
     for (;;) {
@@ -122,7 +122,7 @@ async function readIterable(source: AsyncIterable<Uint8Array>, body: Accumulator
         done = true;
         return body.result();
       }
-      watched.touch();
+      watched.touch(step.value.byteLength);
       if (!body.add(step.value)) return undefined;
     }
   } finally {

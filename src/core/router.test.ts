@@ -117,18 +117,22 @@ describe("Router", () => {
 
   it("answers 408 to a body that stalls and logs a caller leaving mid-upload as aborted, not as an error", async () => {
     const errors: unknown[] = [];
-    const { router } = coreRouter(
+    const { router, clock } = coreRouter(
       oneBackend,
       fakeUpstream(() => answer(200)),
       { events: { unexpectedError: (e) => errors.push(e) } },
     );
-    const stalled = await router.handle({
+    const stalling = router.handle({
       ...call,
       body: (async function* () {
         yield Buffer.from("{");
         await new Promise(() => {});
       })(),
     });
+    // The watch runs on the router's clock: once the first chunk is in, past the body timeout (1 s here), the body has stalled.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clock.advance(1_001);
+    const stalled = await stalling;
     expect(stalled.response.status).toBe(408);
     const cut = await router.handle({
       ...call,

@@ -50,6 +50,8 @@ export interface RouterDeps {
   maxRequestBytes: number;
   /** Longest pause while a request body arrives before the call is answered 408. */
   bodyTimeoutMs: number;
+  /** The slowest upload accepted (see StallWatch); defaults there. */
+  uploadRate?: { minBytesPerSecond?: number; graceMs?: number };
   /** Request bodies this instance may hold at once. */
   bodyBudget: BodyBudget;
   /** When set, `x-azure-fdid` must match (not checked on /health). */
@@ -70,7 +72,7 @@ export class Router implements RequestHandler {
   private readonly stallWatch: StallWatch;
 
   constructor(private readonly deps: RouterDeps) {
-    this.stallWatch = new StallWatch(deps.bodyTimeoutMs);
+    this.stallWatch = new StallWatch({ stallMs: deps.bodyTimeoutMs, clock: deps.clock, ...deps.uploadRate });
   }
 
   async handle(request: RouterRequest): Promise<HandledCall> {

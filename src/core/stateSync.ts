@@ -36,7 +36,7 @@ export interface StateSyncOptions {
   jitter?: number;
   /** Longest wait for one store call. Default: the refresh interval, at most 2 s. */
   timeoutMs?: number;
-  /** Longest interval while the store fails. Default 8 s. */
+  /** Longest interval while the store fails. Default 4 s: sharing resumes within about that of the store answering again. */
   maxBackoffMs?: number;
   clock: Clock;
   random: Random;
@@ -70,7 +70,7 @@ export class StateSync {
     this.refreshMs = options.refreshMs ?? 1000;
     this.jitter = options.jitter ?? 0.2;
     this.timeoutMs = options.timeoutMs ?? Math.min(this.refreshMs, 2000);
-    this.maxBackoffMs = options.maxBackoffMs ?? 8_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 4_000;
     board.onTrip((trip) => {
       if (trip.source === "local") this.share(trip);
     });

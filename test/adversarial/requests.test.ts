@@ -114,4 +114,35 @@ describe("header bytes and body lengths", () => {
     expect(spelled.status).toBe(200);
     expect(JSON.stringify(h.sims[0]?.received.at(-1)?.headers)).not.toContain(clientKey);
   });
+
+  it("ends seven trickling uploads below the slowest rate, so they cannot hold the body budget against other callers", async () => {
+    const calls: CallSummary[] = [];
+    h = await startHarness({
+      regions: [{}],
+      // A budget of seven 10 KB bodies (the largest allowed), and a 1 s grace so the test is quick (the default is 10 s).
+      config: { maxRequestBytes: 10_000 },
+      env: { ROUTER_BODY_MEMORY: String(7 * 10_000) },
+      uploadRate: { minBytesPerSecond: 1024, graceMs: 1_000 },
+      onCall: (s) => calls.push(s),
+    });
+    const { hostname, port } = new URL(h.url);
+    const sockets = Array.from({ length: 7 }, () => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`POST /openai/v1/files HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nContent-Length: 10000\r\n\r\n`);
+      });
+      socket.on("error", () => {});
+      // One byte every 300 ms: alive by the stall timer, far below 1 KiB/s.
+      const drip = setInterval(() => socket.writable && socket.write("x"), 300);
+      socket.on("close", () => clearInterval(drip));
+      return socket;
+    });
+    await until(() => calls.length === 0 && h !== undefined, 500);
+    // Meanwhile the budget is full: another caller is turned away with 503 ServerBusy.
+    const busy = await h.post("/openai/v1/chat/completions", { model: "gpt-4o", messages: [] });
+    expect(busy.status).toBe(503);
+    await until(() => calls.filter((c) => c.status === 408).length === 7, 4_000, "the seven trickles ended");
+    for (const socket of sockets) socket.destroy();
+    const served = await h.post("/openai/v1/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] });
+    expect(served.status).toBe(200);
+  });
 });

@@ -54,6 +54,7 @@ export interface HarnessOptions {
   instance?: string;
   /** Each call's final summary, as the Node host logs it. */
   onCall?: (summary: CallSummary) => void;
+  uploadRate?: { minBytesPerSecond?: number; graceMs?: number };
 }
 
 /** A loopback port with nothing listening on it. */
@@ -117,7 +118,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const env = routerEnv(pool, options);
   const app = createRouterApp(
     readSettings(env, () => ""),
-    { events: options.events, store: options.store, instance: options.instance, syncLog: options.syncLog },
+    { events: options.events, store: options.store, instance: options.instance, syncLog: options.syncLog, uploadRate: options.uploadRate },
   );
   const server = await startNodeServer(app.router, { host: "127.0.0.1", port: 0, onCall: options.onCall });
   return {
