@@ -10,18 +10,20 @@ import { UndiciUpstream } from "./adapters/undiciUpstream";
 import { BodyBudget, defaultBodyMemoryBytes } from "./core/bodyBudget";
 import { BreakerBoard } from "./core/breakerBoard";
 import { createClientIdentifier, operatorsClient } from "./core/clientAuth";
-import { ClientLimiter, type ClientLimiterLog, type UsageStore } from "./core/clientLimiter";
+import { ClientLimiter } from "./core/clientLimiter";
 import { type Clock, type Random, systemClock, systemRandom } from "./core/clock";
 import { buildCredentials, type TokenProvider } from "./core/credentials";
 import type { RouterEvents } from "./core/events";
 import { Forwarder } from "./core/forwarder";
-import { OwnerBook, type OwnerStore } from "./core/ownerBook";
+import { OwnerBook } from "./core/ownerBook";
 import { Pool } from "./core/pool";
 import { Router } from "./core/router";
 import type { Settings } from "./core/settings";
+import type { SharedStore } from "./core/sharedStore";
 import type { StateStore } from "./core/stateStore";
 import { StateSync, type StateSyncLog } from "./core/stateSync";
 import type { Upstream } from "./core/upstream";
+import { UsageSharing, type UsageSharingLog } from "./core/usageSharing";
 
 export interface RouterAppOptions {
   events?: RouterEvents;
@@ -31,11 +33,11 @@ export interface RouterAppOptions {
   /** Defaults to undici. */
   upstream?: Upstream;
   /** Defaults to the store `settings.state` names. */
-  store?: StateStore & OwnerStore & UsageStore;
+  store?: SharedStore;
   /** Defaults to @azure/identity managed identity. */
   tokenProviderFor?: (clientId: string | undefined) => TokenProvider;
   /** Told when client limits fall back to per-instance shares (the store stopped answering) and when they are shared again. */
-  limiterLog?: ClientLimiterLog;
+  limiterLog?: UsageSharingLog;
   /** Name of this instance in shared state; defaults to the host name and a random suffix. */
   instance?: string;
   /** The slowest upload accepted; defaults in StallWatch (16 KiB/s after 10 s). */
@@ -63,21 +65,21 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
   const syncLog = options.syncLog ?? quietSyncLog;
   const instance = options.instance ?? `${process.env.WEBSITE_INSTANCE_ID?.slice(0, 12) || hostname()}-${randomUUID().slice(0, 8)}`;
   const config = settings.config;
-  const store: StateStore & OwnerStore & UsageStore =
-    options.store ?? createStateStore(settings, { clock, onBadRow: (dropped) => syncLog.badRow(dropped) });
+  const store: SharedStore = options.store ?? createStateStore(settings, { clock, onBadRow: (dropped) => syncLog.badRow(dropped) });
   const upstream = options.upstream ?? new UndiciUpstream({ bodyTimeoutMs: config.attemptTimeoutMs });
   const tokenProviderFor = options.tokenProviderFor ?? ((clientId) => managedIdentityTokenProvider(clientId, clock));
 
   const board = new BreakerBoard(config.backends, config.circuitBreaker, instance);
   if (events.breakerOpened) board.onTrip(events.breakerOpened);
   if (events.breakerClosed) board.onClose(events.breakerClosed);
-  const limiter = new ClientLimiter(store, { clock, clients: settings.clients.map((c) => c.client), log: options.limiterLog });
+  const limiter = new ClientLimiter({ clock, clients: settings.clients.map((c) => c.client) });
+  const usageSharing = new UsageSharing(store, limiter, { clock, instance, random, log: options.limiterLog });
   const sync = new StateSync(store, board, {
     refreshMs: settings.stateRefreshMs,
     clock,
     random,
     log: syncLog,
-    alsoOnRefresh: () => limiter.share(),
+    alsoOnRefresh: () => usageSharing.share(),
   });
   const pool = new Pool(config.backends);
   // A failing store is reported by StateSync's lost/restored too: the same outage, seen from the owners' writes.
@@ -107,6 +109,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     frontDoorId: settings.frontDoorId,
     instance,
     sharedState: () => ({ ...sync.status(), owners: owners.status() }),
+    clientLimits: () => usageSharing.status(),
   });
   sync.start();
   return {

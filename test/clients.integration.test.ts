@@ -16,8 +16,8 @@ const clients = (limits: Record<string, number>) => [
   { name: "nightly-batch", keySetting: "BATCH_KEYS" },
 ];
 
-async function twoInstances(limits: Record<string, number>, calls?: CallSummary[]): Promise<[Harness, Harness]> {
-  const routers = await shared.routers([{}, {}], () => ({
+async function twoInstances(limits: Record<string, number>, calls?: CallSummary[], latencyMs = 0): Promise<[Harness, Harness]> {
+  const routers = await shared.routers([{ latencyMs }, { latencyMs }], () => ({
     config: { clients: clients(limits) },
     env: { ROUTER_STATE_REFRESH: "PT0.5S", CHAT_KEYS: `old-key,${chatKey}`, BATCH_KEYS: batchKey },
     onCall: calls ? (summary) => calls.push({ ...summary }) : undefined,
@@ -66,7 +66,8 @@ describe("clients (two instances on Azurite)", () => {
     let served = 2;
     let refused = 0;
     for (let i = 0; i < 60; i++) {
-      const response = await (i % 2 === 0 ? a : b).post(chatPath, { messages }, { "api-key": chatKey });
+      // Calls that state their maximum output, so what admission charges is close to what they use.
+      const response = await (i % 2 === 0 ? a : b).post(chatPath, { messages, max_tokens: 4 }, { "api-key": chatKey });
       if (response.status === 200) {
         served++;
         // The client's own budget, not the backend's (the simulator says 99).
@@ -96,7 +97,8 @@ describe("clients (two instances on Azurite)", () => {
     await oneCallEachThenShare(a, b);
     let tokens = 26;
     for (let i = 0; i < 40; i++) {
-      const response = await (i % 2 === 0 ? a : b).post(chatPath, { messages }, { "api-key": chatKey });
+      // Calls that state their maximum output, so what admission charges is close to what they use.
+      const response = await (i % 2 === 0 ? a : b).post(chatPath, { messages, max_tokens: 4 }, { "api-key": chatKey });
       if (response.status === 200) {
         tokens += ((await response.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
         expect(response.headers.get("x-ratelimit-limit-tokens")).toBe(String(limit));
@@ -155,5 +157,42 @@ describe("clients (two instances on Azurite)", () => {
     for (let i = 0; i < 30; i++) if ((await a.post(chatPath, { messages }, { "api-key": chatKey })).status === 200) served++;
     // A's share: 20 / 2 instances = 10, of which it used 1.
     expect(served).toBe(9);
+  });
+
+  it("holds tokensPerMinute under 100 concurrent calls, JSON and streamed: calls in flight are charged their estimate", async () => {
+    const limit = 130; // 13 tokens per JSON answer, 14 per stream with its usage chunk: about 10 calls
+    const [a, b] = await twoInstances({ tokensPerMinute: limit }, undefined, 400);
+    await until(async () => (await a.status()).clientLimits?.instances === 2 && (await b.status()).clientLimits?.instances === 2, 5_000);
+    const body = (stream: boolean) => ({
+      messages,
+      max_tokens: 4,
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    });
+    const results = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const response = await (i % 2 === 0 ? a : b).post(chatPath, body(i % 4 >= 2), { "api-key": chatKey });
+        const text = await response.text();
+        if (response.status !== 200) return 0;
+        return i % 4 >= 2 ? 14 : (JSON.parse(text) as { usage: { total_tokens: number } }).usage.total_tokens;
+      }),
+    );
+    const tokens = results.reduce((n, t) => n + t, 0);
+    expect(tokens).toBeGreaterThan(0);
+    expect(tokens).toBeLessThanOrEqual(limit * 1.25);
+  });
+
+  it("holds requestsPerMinute for a first burst over two instances that have refreshed but seen no call", async () => {
+    const [a, b] = await twoInstances({ requestsPerMinute: 10 });
+    // Present: each knows the other shares the limit before either has a call.
+    await until(async () => (await a.status()).clientLimits?.instances === 2 && (await b.status()).clientLimits?.instances === 2, 5_000);
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 === 0 ? a : b).post(chatPath, { messages }, { "api-key": chatKey }).then((r) => r.status),
+      ),
+    );
+    const served = statuses.filter((s) => s === 200).length;
+    expect(served).toBeGreaterThan(0);
+    expect(served).toBeLessThanOrEqual(12);
+    expect(statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
   });
 });

@@ -41,16 +41,13 @@ describe("TableStateStore conflicts", () => {
 
   it("adds usage with one write and no read while no one else wrote; a 412 re-reads and adds again", async () => {
     const [a, b] = tableStores();
-    const window = 29_000_001;
-    await a.addUsage("app", window, { requests: 1, tokens: 0, newWriter: true }, signal());
+    const bucket = 345_600_100;
+    await a.addUsage("app", [{ bucket, requests: 1, tokens: 0 }], signal());
     const reads = a.counts.reads;
-    await a.addUsage("app", window, { requests: 1, tokens: 0, newWriter: false }, signal());
+    await a.addUsage("app", [{ bucket, requests: 1, tokens: 0 }], signal());
     expect(a.counts.reads).toBe(reads);
-    await b.addUsage("app", window, { requests: 5, tokens: 0, newWriter: true }, signal());
-    expect(await a.addUsage("app", window, { requests: 1, tokens: 0, newWriter: false }, signal())).toMatchObject({
-      requests: 8,
-      writers: 2,
-    });
+    await b.addUsage("app", [{ bucket, requests: 5, tokens: 0 }], signal());
+    expect(await a.addUsage("app", [{ bucket, requests: 1, tokens: 0 }], signal())).toEqual([{ bucket, requests: 8, tokens: 0 }]);
     expect(a.counts.conflicts).toBe(1);
   });
 

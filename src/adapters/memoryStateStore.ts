@@ -1,16 +1,18 @@
 // Shared state in this process's memory: ROUTER_STATE=memory, and the twin of TableStateStore in
 // tests (one instance can serve several routers, like one table serves several instances).
 
-import type { UsageCounts, UsageStore, UsageTotals } from "../core/clientLimiter";
 import type { Clock } from "../core/clock";
 import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/ownerBook";
 import { mergeTrip, type SharedTrips, type StateStore, type TripRecord } from "../core/stateStore";
+import { type BucketUsage, mergeBuckets } from "../core/usageBuckets";
+import type { UsageStore } from "../core/usageSharing";
 
 export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
   readonly description = "memory (this instance only)";
   private trips: SharedTrips = [];
   private readonly owners = new Map<string, OwnerRecord>();
-  private readonly usage = new Map<string, UsageTotals>();
+  private readonly usage = new Map<string, readonly BucketUsage[]>();
+  private readonly presence = new Map<number, Set<string>>();
   /** Operations served, for tests that count store traffic. */
   readonly counts = { reads: 0, writes: 0 };
 
@@ -25,24 +27,29 @@ export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
     return this.trips;
   }
 
-  async addUsage(client: string, window: number, delta: UsageCounts & { newWriter: boolean }): Promise<UsageTotals> {
+  async addUsage(client: string, delta: readonly BucketUsage[]): Promise<readonly BucketUsage[]> {
     this.counts.writes++;
-    const key = `${client}\n${window}`;
-    const now = this.usage.get(key) ?? { requests: 0, tokens: 0, writers: 0 };
-    const next = {
-      requests: now.requests + delta.requests,
-      tokens: now.tokens + delta.tokens,
-      writers: now.writers + (delta.newWriter ? 1 : 0),
-    };
-    this.usage.set(key, next);
-    // Two windows are all anyone reads.
-    this.usage.delete(`${client}\n${window - 2}`);
+    const next = mergeBuckets(this.usage.get(client) ?? [], delta);
+    this.usage.set(client, next);
     return next;
   }
 
-  async readUsage(client: string, window: number): Promise<UsageTotals> {
+  async readUsage(client: string): Promise<readonly BucketUsage[]> {
     this.counts.reads++;
-    return this.usage.get(`${client}\n${window}`) ?? { requests: 0, tokens: 0, writers: 0 };
+    return this.usage.get(client) ?? [];
+  }
+
+  async checkIn(instance: string, slot: number): Promise<void> {
+    this.counts.writes++;
+    const present = this.presence.get(slot) ?? new Set<string>();
+    present.add(instance);
+    this.presence.set(slot, present);
+    this.presence.delete(slot - 2);
+  }
+
+  async readPresence(slot: number): Promise<{ current: number; previous: number }> {
+    this.counts.reads++;
+    return { current: this.presence.get(slot)?.size ?? 0, previous: this.presence.get(slot - 1)?.size ?? 0 };
   }
 
   async writeOwners(changes: readonly OwnerChange[]): Promise<void> {

@@ -1,10 +1,8 @@
 // Chooses the state store the settings name.
 
-import type { UsageStore } from "../core/clientLimiter";
 import type { Clock } from "../core/clock";
-import type { OwnerStore } from "../core/ownerBook";
 import type { Settings } from "../core/settings";
-import type { StateStore } from "../core/stateStore";
+import type { SharedStore } from "../core/sharedStore";
 import { MemoryStateStore } from "./memoryStateStore";
 import { poolKey, TableStateStore } from "./tableStateStore";
 
@@ -14,7 +12,7 @@ export interface StateStoreOptions {
   onBadRow?: (dropped: number) => void;
 }
 
-export function createStateStore(settings: Settings, options: StateStoreOptions): StateStore & OwnerStore & UsageStore {
+export function createStateStore(settings: Settings, options: StateStoreOptions): SharedStore {
   const state = settings.state;
   const maxTripMs = settings.config.circuitBreaker.maxTripDurationMs;
   if (state.kind === "memory") return new MemoryStateStore(options.clock, maxTripMs);

@@ -9,13 +9,15 @@ import { type PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
 import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { z } from "zod";
-import type { UsageCounts, UsageStore, UsageTotals } from "../core/clientLimiter";
 import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config";
 import { namePattern } from "../core/config";
 import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/ownerBook";
 import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord, tripEnd } from "../core/stateStore";
 import { decodeTrips, encodeTrips } from "../core/tripCodec";
+import type { BucketUsage } from "../core/usageBuckets";
+import type { UsageStore } from "../core/usageSharing";
+import { TableUsageRecords } from "./tableUsageRecords";
 
 /** Where the table is and how to reach it. */
 export type TableLocation =
@@ -76,28 +78,6 @@ export function ownerPartitionKey(pool: string, id: string): string {
   return `${pool}.owners.${bucket.toString(16).padStart(2, "0")}`;
 }
 
-/** Partitions usage records are spread over, by a hash of the client's name. */
-const usagePartitions = 16;
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-/** A usage record as stored; a row failing this counts as empty (and is overwritten by the next add). */
-const usageRowSchema = z.object({ window: count, requests: count, tokens: count, writers: count });
-const emptyTotals: UsageTotals = { requests: 0, tokens: 0, writers: 0 };
-
-/**
- * The keys of a client's usage record for `window`: the pool's partition, one of `usagePartitions`
- * by a hash of the name, and a row per window parity.
- */
-export function usageKey(pool: string, client: string, window: number): { partitionKey: string; rowKey: string } {
-  const bucket = createHash("sha256").update(client).digest().readUInt8(0) % usagePartitions;
-  return { partitionKey: `${pool}.usage.${bucket.toString(16)}`, rowKey: `${client}.${window % 2}` };
-}
-
-interface UsageSeen {
-  window: number;
-  totals: UsageTotals;
-  etag: string | undefined;
-}
-
 /** An entity as read, before its schema is checked. */
 type StoredRow = Record<string, unknown> & { etag?: string };
 
@@ -109,8 +89,8 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   private tableReady = false;
   /** The entity as this instance last saw it: a write starts from it and saves a read. */
   private lastSeen: Seen | undefined;
-  /** Each usage row as this instance last saw or wrote it, by RowKey: an add starts from it and saves a read. */
-  private readonly usageSeen = new Map<string, UsageSeen>();
+  /** Client usage and instance presence, the records of their own file. */
+  private readonly usage: TableUsageRecords;
   /** ETag of the last row reported bad, so a bad row is logged once, not on every refresh. */
   private reportedEtag: string | undefined;
 
@@ -140,6 +120,16 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
       this.client = new TableClient(location.url, options.table, credential, clientOptions);
       this.description = `Azure Table Storage ${new URL(location.url).host}/${options.table} (managed identity)`;
     }
+    this.usage = new TableUsageRecords({
+      client: this.client,
+      pool: options.pool,
+      counts: this.counts,
+      ensureTable: (signal) => this.ensureTable(signal),
+      getRow: (partitionKey, key, signal) => this.getRow(partitionKey, key, signal),
+      lost: (error) => {
+        if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
+      },
+    });
   }
 
   async readTrips(signal: AbortSignal): Promise<SharedTrips> {
@@ -214,61 +204,20 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     }
   }
 
-  /**
-   * Usage records: one entity per client and window parity (RowKey `<client>.<window % 2>`), so a
-   * client never has more than two rows; a row holding an older window counts as empty. Adds are
-   * conditional writes from the version this instance last saw (one write, no read, while no other
-   * instance wrote in between); a 412 re-reads and adds again, so every add lands exactly once.
-   */
-  async addUsage(client: string, window: number, delta: UsageCounts & { newWriter: boolean }, signal: AbortSignal): Promise<UsageTotals> {
-    await this.ensureTable(signal);
-    const key = usageKey(this.options.pool, client, window);
-    const last = this.usageSeen.get(key.rowKey);
-    let seen = last && last.window === window ? last : await this.readUsageRow(key, window, signal);
-    for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
-      const totals = {
-        requests: seen.totals.requests + delta.requests,
-        tokens: seen.totals.tokens + delta.tokens,
-        writers: seen.totals.writers + (delta.newWriter ? 1 : 0),
-      };
-      const entity = { ...key, window, ...totals };
-      try {
-        this.counts.writes++;
-        const { etag } =
-          seen.etag === undefined
-            ? await this.client.createEntity(entity, { abortSignal: signal })
-            : await this.client.updateEntity(entity, "Replace", { etag: seen.etag, abortSignal: signal });
-        this.usageSeen.set(key.rowKey, { window, totals, etag });
-        return totals;
-      } catch (error) {
-        if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) {
-          this.usageSeen.delete(key.rowKey);
-          if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
-          throw error;
-        }
-        this.counts.conflicts++;
-        seen = await this.readUsageRow(key, window, signal);
-      }
-    }
-    throw new Error(`state store: gave up adding usage of ${client} after ${maxWriteTries} conflicting writes`);
+  addUsage(client: string, delta: readonly BucketUsage[], signal: AbortSignal): Promise<readonly BucketUsage[]> {
+    return this.usage.addUsage(client, delta, signal);
   }
 
-  async readUsage(client: string, window: number, signal: AbortSignal): Promise<UsageTotals> {
-    await this.ensureTable(signal);
-    return (await this.readUsageRow(usageKey(this.options.pool, client, window), window, signal)).totals;
+  readUsage(client: string, signal: AbortSignal): Promise<readonly BucketUsage[]> {
+    return this.usage.readUsage(client, signal);
   }
 
-  /** A usage row as stored now (remembered for the next add); missing, older or failing the schema: empty. */
-  private async readUsageRow(key: { partitionKey: string; rowKey: string }, window: number, signal: AbortSignal): Promise<UsageSeen> {
-    const entity = await this.getRow(key.partitionKey, key.rowKey, signal);
-    const row = usageRowSchema.safeParse(entity);
-    const totals =
-      row.success && row.data.window === window
-        ? { requests: row.data.requests, tokens: row.data.tokens, writers: row.data.writers }
-        : emptyTotals;
-    const seen = { window, totals, etag: entity?.etag };
-    this.usageSeen.set(key.rowKey, seen);
-    return seen;
+  checkIn(instance: string, slot: number, signal: AbortSignal): Promise<void> {
+    return this.usage.checkIn(instance, slot, signal);
+  }
+
+  readPresence(slot: number, signal: AbortSignal): Promise<{ current: number; previous: number }> {
+    return this.usage.readPresence(slot, signal);
   }
 
   async readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined> {
@@ -325,7 +274,7 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
       if (!(error instanceof RestError && error.statusCode === 409 && errorCodeOf(error) !== "TableBeingDeleted")) throw error;
     }
     this.tableReady = true;
-    this.usageSeen.clear();
+    this.usage.forget();
   }
 
   // A storage account recreated, the table deleted (or Azurite restarted) loses the table: create it again next time.

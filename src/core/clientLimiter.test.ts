@@ -1,60 +1,87 @@
-// Window accounting with a fake clock and an in-memory store: exact counts at the boundaries,
-// Retry-After, tokens counted when the answer is in, two instances sharing, the store down.
+// Limits with a fake clock and an in-memory store: exact counts at bucket boundaries, Retry-After,
+// estimates charged at admission and corrected, refunds, any 60-second span, two instances sharing
+// (present before their first call), the store down, and a store record that forgets usage.
 
 import { describe, expect, it } from "vitest";
 import { fakeClock } from "../../test/helpers/random";
 import { MemoryStateStore } from "../adapters/memoryStateStore";
 import type { Client } from "./clientAuth";
-import { ClientLimiter, type UsageStore } from "./clientLimiter";
+import { ClientLimiter } from "./clientLimiter";
+import { bucketMs } from "./usageBuckets";
+import { UsageSharing, type UsageStore } from "./usageSharing";
 
 const minute = 60_000;
-const start = 28_333_333 * minute; // a window boundary
+const start = 345_600_000 * bucketMs; // a bucket boundary
 const client = (limits: Client["limits"]): Client => ({ name: "app", deployments: undefined, limits, seesAllClients: false });
-const setup = (limits: Client["limits"], store: UsageStore = new MemoryStateStore(fakeClock(), minute), clock = fakeClock(start)) => ({
-  limiter: new ClientLimiter(store, { clock }),
-  clock,
-  store,
-  app: client(limits),
-});
+const rpm = (n: number) => ({ requestsPerMinute: n, tokensPerMinute: undefined });
+const tpm = (n: number) => ({ tokensPerMinute: n, requestsPerMinute: undefined });
+
+function instance(store: UsageStore, clock: ReturnType<typeof fakeClock>, name: string) {
+  const limiter = new ClientLimiter({ clock });
+  const sharing = new UsageSharing(store, limiter, { clock, instance: name, random: () => 0 });
+  return { limiter, sharing };
+}
 
 describe("ClientLimiter", () => {
-  it("admits requestsPerMinute calls, then 429 with the seconds until the window has room", () => {
-    const { limiter, clock, app } = setup({ requestsPerMinute: 3, tokensPerMinute: undefined });
-    clock.advance(50_000);
-    for (let i = 0; i < 3; i++) expect(limiter.admit(app).admitted).toBe(true);
-    expect(limiter.admit(app)).toEqual({ admitted: false, limit: "requests", retryAfterSeconds: 30 });
-    // Next window: the previous window's 3 still weigh 3 × (1 − 0/60) = 3 at its start …
-    clock.advance(10_000);
-    expect(limiter.admit(app).admitted).toBe(false);
-    // … and 3 × (1 − 20/60) = 2 twenty seconds in: room for one.
-    clock.advance(20_000);
-    expect(limiter.admit(app).admitted).toBe(true);
-    expect(limiter.admit(app).admitted).toBe(false);
-  });
-
-  it("admits on tokens while the window has room and counts tokens when the answer is in; one huge call waits out its excess", () => {
-    const { limiter, clock, app } = setup({ tokensPerMinute: 1000, requestsPerMinute: undefined });
-    expect(limiter.admit(app).admitted).toBe(true);
-    expect(limiter.admit(app).admitted).toBe(true);
-    limiter.recordTokens(app, 900);
-    expect(limiter.admit(app).admitted).toBe(true);
-    limiter.recordTokens(app, 2100); // a single call far over the budget: admitted, then counted
-    const held = limiter.admit(app);
-    expect(held).toMatchObject({ admitted: false, limit: "tokens" });
-    // 3000 of 1000: the next window starts in 60 s and the 3000 must fade to under 1000: 40 s more.
-    expect(held.admitted === false && held.retryAfterSeconds).toBe(101);
-    clock.advance(100_000);
-    expect(limiter.admit(app).admitted).toBe(false);
+  it("admits requestsPerMinute calls, then 429 until the bucket they are in leaves the window", () => {
+    const clock = fakeClock(start + 2_000);
+    const limiter = new ClientLimiter({ clock });
+    const app = client(rpm(3));
+    for (let i = 0; i < 3; i++) expect(limiter.admit(app, 0).admitted).toBe(true);
+    // Their bucket (start..start+5 s) is counted until start + 65 s: 63 s from now.
+    expect(limiter.admit(app, 0)).toEqual({ admitted: false, limit: "requests", retryAfterSeconds: 63 });
+    clock.advance(62_000);
+    expect(limiter.admit(app, 0).admitted).toBe(false);
     clock.advance(1_000);
-    expect(limiter.admit(app).admitted).toBe(true);
+    expect(limiter.admit(app, 0).admitted).toBe(true);
   });
 
-  it("uncounts a call the router answered itself, and gives the client's own budget as headers", () => {
-    const { limiter, app } = setup({ requestsPerMinute: 10, tokensPerMinute: 500 });
-    limiter.admit(app);
-    limiter.admit(app);
-    limiter.release(app);
-    limiter.recordTokens(app, 120);
+  it("holds every 60-second span: a burst late in one minute and another early in the next are not both let through", () => {
+    const clock = fakeClock(start + 55_000);
+    const limiter = new ClientLimiter({ clock });
+    const app = client(rpm(10));
+    for (let i = 0; i < 10; i++) limiter.admit(app, 0);
+    // Ten seconds later is a new minute; a weighted previous minute would have room for eight more here.
+    clock.advance(10_000);
+    let admitted = 0;
+    for (let i = 0; i < 10; i++) if (limiter.admit(app, 0).admitted) admitted++;
+    expect(admitted).toBe(0);
+    clock.advance(50_000); // 60 s after the first burst: still inside the counted window
+    expect(limiter.admit(app, 0).admitted).toBe(false);
+    clock.advance(5_000);
+    expect(limiter.admit(app, 0).admitted).toBe(true);
+  });
+
+  it("charges a call's estimate when admitted, so calls in flight count, and corrects it to the reported tokens", () => {
+    const clock = fakeClock(start);
+    const limiter = new ClientLimiter({ clock });
+    const app = client(tpm(1000));
+    const first = limiter.admit(app, 400);
+    const second = limiter.admit(app, 400);
+    expect(first.admitted && second.admitted).toBe(true);
+    // Two in flight hold 800: a third estimated at 400 waits, though no answer has ended yet.
+    expect(limiter.admit(app, 400)).toMatchObject({ admitted: false, limit: "tokens" });
+    limiter.settle(first.admitted ? first.charge : undefined, 100);
+    expect(limiter.admit(app, 400).admitted).toBe(true);
+    expect(limiter.view(undefined).app?.tokens).toBe(900);
+  });
+
+  it("lets a call larger than the whole limit through when nothing else is counted, then waits out the window", () => {
+    const clock = fakeClock(start);
+    const limiter = new ClientLimiter({ clock });
+    const app = client(tpm(1000));
+    expect(limiter.admit(app, 5000).admitted).toBe(true);
+    expect(limiter.admit(app, 10)).toMatchObject({ admitted: false, retryAfterSeconds: 65 });
+  });
+
+  it("refunds a call the router answered itself, and gives the client's own budget as headers", () => {
+    const clock = fakeClock(start);
+    const limiter = new ClientLimiter({ clock });
+    const app = client({ requestsPerMinute: 10, tokensPerMinute: 500 });
+    const kept = limiter.admit(app, 100);
+    const refunded = limiter.admit(app, 100);
+    limiter.refund(refunded.admitted ? refunded.charge : undefined);
+    limiter.settle(kept.admitted ? kept.charge : undefined, 120);
     const headers: Record<string, string | string[]> = { "x-ratelimit-remaining-requests": "99" };
     limiter.writeHeaders(app, headers);
     expect(headers).toEqual({
@@ -66,91 +93,107 @@ describe("ClientLimiter", () => {
     const none: Record<string, string | string[]> = {};
     limiter.writeHeaders(client(undefined), none);
     expect(none).toEqual({});
+    // A client without limits is not counted at all.
+    expect(limiter.admit(client(undefined), 10)).toEqual({ admitted: true, charge: undefined });
   });
 
-  it("holds the limit across two instances once both have shared: each admits against the other's usage", async () => {
+  it("knows two instances share the limit before either has a call: a first burst over both stays within it", async () => {
     const clock = fakeClock(start);
     const store = new MemoryStateStore(clock, minute);
-    const a = setup({ requestsPerMinute: 10, tokensPerMinute: undefined }, store, clock);
-    const b = setup({ requestsPerMinute: 10, tokensPerMinute: undefined }, store, clock);
-    for (let i = 0; i < 6; i++) expect(a.limiter.admit(a.app).admitted).toBe(true);
-    // An instance reads the shared total only while it has traffic: B's first call, then both share.
-    expect(b.limiter.admit(b.app).admitted).toBe(true);
-    await a.limiter.share();
-    await b.limiter.share();
-    await a.limiter.share(); // both have now seen that two instances write
-    // 3 left for 2 instances: B takes its share (1.5 → 1) until the next refresh shares out the rest.
-    let admitted = 0;
-    for (let i = 0; i < 10; i++) if (b.limiter.admit(b.app).admitted) admitted++;
-    expect(admitted).toBe(1);
-    let total = 8;
-    for (let round = 0; round < 6; round++) {
-      for (let i = 0; i < 10; i++) if (b.limiter.admit(b.app).admitted) total++;
-      for (let i = 0; i < 10; i++) if (a.limiter.admit(a.app).admitted) total++;
-      await a.limiter.share();
-      await b.limiter.share();
-    }
-    expect(total).toBe(10);
-    expect(a.limiter.admit(a.app).admitted).toBe(false);
+    const a = instance(store, clock, "a");
+    const b = instance(store, clock, "b");
+    await a.sharing.share();
+    await b.sharing.share();
+    await a.sharing.share();
+    expect(a.sharing.status().instances).toBe(2);
+    const app = client(rpm(10));
+    let served = 0;
+    for (let i = 0; i < 20; i++) if (a.limiter.admit(app, 0).admitted) served++;
+    for (let i = 0; i < 20; i++) if (b.limiter.admit(app, 0).admitted) served++;
+    expect(served).toBe(10);
+    // After sharing, each knows the other's usage: nothing more fits until the window moves.
+    await a.sharing.share();
+    await b.sharing.share();
+    await a.sharing.share();
+    expect(a.limiter.admit(app, 0).admitted).toBe(false);
     expect(a.limiter.view(undefined).app).toEqual({ requests: 10, tokens: 0, limits: { requestsPerMinute: 10 } });
-    expect(a.limiter.status()).toMatchObject({ shared: true, instances: 2 });
   });
 
   it("falls back to per-instance shares when the store fails — not unlimited, not everything refused — and back when it answers", async () => {
     const clock = fakeClock(start);
     const memory = new MemoryStateStore(clock, minute);
     let down = false;
+    const fail = () => Promise.reject(new Error("store down"));
     const flaky: UsageStore = {
-      addUsage: (name, window, delta) => (down ? Promise.reject(new Error("store down")) : memory.addUsage(name, window, delta)),
-      readUsage: (name, window) => (down ? Promise.reject(new Error("store down")) : memory.readUsage(name, window)),
+      addUsage: (name, delta, _s) => (down ? fail() : memory.addUsage(name, delta)),
+      readUsage: (name) => (down ? fail() : memory.readUsage(name)),
+      checkIn: (i, slot) => (down ? fail() : memory.checkIn(i, slot)),
+      readPresence: (slot) => (down ? fail() : memory.readPresence(slot)),
     };
     const logs: string[] = [];
-    const make = () =>
-      new ClientLimiter(flaky, {
-        clock,
-        log: { degraded: (_, n) => logs.push(`degraded ${n}`), restored: () => logs.push("restored") },
-      });
-    const a = make();
-    const b = make();
-    const app = client({ requestsPerMinute: 10, tokensPerMinute: undefined });
-    a.admit(app);
-    b.admit(app);
-    await a.share();
-    await b.share();
-    await a.share();
-    expect(a.status().instances).toBe(2);
+    const make = (name: string) => {
+      const limiter = new ClientLimiter({ clock });
+      const log = { degraded: (_: unknown, n: number) => logs.push(`degraded ${n}`), restored: () => logs.push("restored") };
+      return { limiter, sharing: new UsageSharing(flaky, limiter, { clock, instance: name, log }) };
+    };
+    const a = make("a");
+    const b = make("b");
+    const app = client(rpm(10));
+    await a.sharing.share();
+    await b.sharing.share();
+    await a.sharing.share();
+    a.limiter.admit(app, 0);
     down = true;
-    await a.share();
-    await a.share();
+    await a.sharing.share();
+    await a.sharing.share();
     expect(logs).toEqual(["degraded 2"]);
     // Its share is 10 / 2 = 5, of which it used 1: four more, then 429.
     let admitted = 0;
-    for (let i = 0; i < 10; i++) if (a.admit(app).admitted) admitted++;
+    for (let i = 0; i < 10; i++) if (a.limiter.admit(app, 0).admitted) admitted++;
     expect(admitted).toBe(4);
     down = false;
-    await a.share();
+    await a.sharing.share();
     expect(logs).toEqual(["degraded 2", "restored"]);
-    expect(a.status().shared).toBe(true);
+    expect(a.sharing.status().shared).toBe(true);
   });
 
-  it("shows usage in the sliding minute (no drop to zero as a minute turns), under any client name", () => {
+  it("never counts less than its own usage when the store's record lost it (reset, or garbage dropped)", async () => {
+    const clock = fakeClock(start);
+    const forgetful: UsageStore = {
+      addUsage: async () => [],
+      readUsage: async () => [],
+      checkIn: async () => {},
+      readPresence: async () => ({ current: 1, previous: 0 }),
+    };
+    const { limiter, sharing } = instance(forgetful, clock, "a");
+    const app = client(rpm(5));
+    for (let i = 0; i < 5; i++) limiter.admit(app, 0);
+    await sharing.share();
+    await sharing.share();
+    expect(limiter.admit(app, 0).admitted).toBe(false);
+    expect(limiter.view(undefined).app?.requests).toBe(5);
+  });
+
+  it("shows usage in the counted window under any client name", () => {
     const clock = fakeClock(start + 50_000);
-    const limiter = new ClientLimiter(new MemoryStateStore(clock, minute), { clock });
+    const limiter = new ClientLimiter({ clock });
     const proto: Client = {
       name: "__proto__",
       deployments: undefined,
-      limits: { requestsPerMinute: 100, tokensPerMinute: undefined },
+      limits: { requestsPerMinute: 100, tokensPerMinute: 1000 },
       seesAllClients: false,
     };
-    for (let i = 0; i < 6; i++) limiter.admit(proto);
-    limiter.recordTokens(proto, 60);
-    clock.advance(25_000); // 15 s into the next minute: 3/4 of the previous one still counts
+    for (let i = 0; i < 6; i++) {
+      const a = limiter.admit(proto, 20);
+      limiter.settle(a.admitted ? a.charge : undefined, 10);
+    }
+    clock.advance(15_000);
     const view = limiter.view(undefined);
     expect(Object.keys(view)).toEqual(["__proto__"]);
     expect(Object.getOwnPropertyDescriptor(view, "__proto__")?.value).toEqual({
-      requests: 5,
-      tokens: 45,
-      limits: { requestsPerMinute: 100 },
+      requests: 6,
+      tokens: 60,
+      limits: { requestsPerMinute: 100, tokensPerMinute: 1000 },
     });
   });
 });

@@ -1,34 +1,27 @@
-// Client usage and limits for the whole router. Each instance counts its own calls and tokens per
-// client and minute, and on each refresh of shared state (`share`, run by StateSync, so with its
-// jitter and backoff) — only for clients with limits that had traffic —
-// adds what it has not shared yet to the client's record for the window in the state store, which
-// answers with the total of every instance. A call is admitted against that shared total plus this
-// instance's unshared usage; nothing on the request path waits on storage. When the store stops
-// answering, each instance holds itself to its share of each limit (the limit divided by the
-// instances that last wrote to the record), never to "unlimited" and never to "reject everything".
+// Client limits for the whole router. A call is charged when it is admitted — one request and its
+// estimated tokens (callCost.ts) — and corrected to the tokens the backend reported when it ends,
+// or refunded when the router answers it itself: so calls in flight count, as at a provisioned
+// deployment. Usage is kept per client in five-second buckets (usageBuckets.ts) and judged over
+// the last 60–65 s, so no 60-second span holds more than the limit. Sharing (usageSharing.ts) adds
+// each instance's usage to the client's record in the store off the request path and brings back
+// everyone's; between refreshes an instance takes at most its share of the room left (the room
+// divided by the instances present), so instances admitting at once cannot spend it twice.
 
 import type { Client } from "./clientAuth";
 import type { Clock } from "./clock";
-import { secondsUntilRoom, slidingUsage, windowOf } from "./usageWindow";
+import { BucketRing, bucketOf, secondsUntilRoom, type UsageDimension } from "./usageBuckets";
 
-export interface UsageCounts {
-  requests: number;
+/** One admitted call's charge: corrected when its answer ends, refunded when the router answers it. */
+export interface Charge {
+  readonly client: Client;
+  readonly bucket: number;
   tokens: number;
+  settled: boolean;
 }
 
-/** A client's record for one window, as the store holds it: every instance's usage, and how many instances wrote. */
-export interface UsageTotals extends UsageCounts {
-  writers: number;
-}
-
-/** The seam to shared usage records (Table Storage, or memory). */
-export interface UsageStore {
-  /** Adds `delta` to the client's record for `window` (and counts one more writer when `newWriter`); the totals after. */
-  addUsage(client: string, window: number, delta: UsageCounts & { newWriter: boolean }, signal: AbortSignal): Promise<UsageTotals>;
-  readUsage(client: string, window: number, signal: AbortSignal): Promise<UsageTotals>;
-}
-
-export type Admission = { admitted: true } | { admitted: false; retryAfterSeconds: number; limit: "requests" | "tokens" };
+export type Admission =
+  | { admitted: true; charge: Charge | undefined }
+  | { admitted: false; retryAfterSeconds: number; limit: UsageDimension };
 
 export interface ClientUsageView {
   requests: number;
@@ -36,113 +29,79 @@ export interface ClientUsageView {
   limits: { tokensPerMinute?: number; requestsPerMinute?: number };
 }
 
-export interface ClientLimiterLog {
-  /** Once, when sharing fails: limits now hold per instance. */
-  degraded(error: unknown, instances: number): void;
-  /** Once, when sharing works again. */
-  restored(): void;
-}
-
-interface WindowState {
-  window: number;
-  /** Every instance's usage of the window, as the store last answered (this instance's shared part included). */
-  shared: UsageTotals;
-  /** This instance's usage in the window, all of it. */
-  own: UsageCounts;
-  /** This instance's usage not written yet. */
-  unshared: UsageCounts;
-  /** This instance has added to the window's record (the next write is not a new writer). */
-  wrote: boolean;
-}
-
-/** One client's usage: the current window and the one before, for the sliding minute. */
-class ClientUsage {
-  current: WindowState;
-  previous: WindowState;
+/** One client's usage at this instance. */
+export class ClientUsage {
+  /** Every instance's usage, as the store last answered (this instance's shared part included). */
+  readonly shared = new BucketRing();
+  /** This instance's usage not written yet (corrections included). */
+  readonly unshared = new BucketRing();
+  /** This instance's usage, all of it: the floor under `shared`, and what is judged while degraded. */
+  readonly own = new BucketRing();
   lastCallAt = 0;
-  constructor(
-    readonly client: Client,
-    window: number,
-  ) {
-    this.current = emptyWindow(window);
-    this.previous = emptyWindow(window - 1);
-  }
+  constructor(readonly client: Client) {}
 
-  /** Turns the windows over when `now` is past the current one. */
-  roll(window: number): void {
-    if (window === this.current.window) return;
-    this.previous = window === this.current.window + 1 ? this.current : emptyWindow(window - 1);
-    this.current = emptyWindow(window);
+  add(bucket: number, requests: number, tokens: number, now: number): void {
+    this.own.add(bucket, requests, tokens, now);
+    this.unshared.add(bucket, requests, tokens, now);
   }
 }
 
-/** Instances that wrote the client's usage in this window or the last (at least 1). */
-const instancesOf = (usage: ClientUsage): number => Math.max(1, usage.current.shared.writers, usage.previous.shared.writers);
-
-const emptyWindow = (window: number): WindowState => ({
-  window,
-  shared: { requests: 0, tokens: 0, writers: 0 },
-  own: { requests: 0, tokens: 0 },
-  unshared: { requests: 0, tokens: 0 },
-  wrote: false,
-});
+/** How the limiter judges: everyone's usage against the limit, or (the store down) its own against its share. */
+export interface SharingState {
+  /** Sharing failed last time: limits hold per instance until it works again. */
+  degraded: boolean;
+  /** Instances present (at least 1). */
+  instances: number;
+}
 
 export interface ClientLimiterOptions {
   clock: Clock;
-  /** Longest wait for one store call. Default 2 s. */
-  timeoutMs?: number;
   /** Every configured client: /status lists them all for the operators, with or without traffic. */
   clients?: readonly Client[];
-  log?: ClientLimiterLog;
 }
 
+const noCharge: Admission = Object.freeze({ admitted: true, charge: undefined });
+
 export class ClientLimiter {
-  private readonly usage = new Map<string, ClientUsage>();
-  private readonly timeoutMs: number;
-  /** Sharing failed last time: limits hold per instance until it works again. */
-  private degraded = false;
-  /** Instances that last wrote to any record (at least 1): the share each takes while degraded. */
-  private instances = 1;
-  readonly counts = { reads: 0, writes: 0, failures: 0 };
+  readonly usage = new Map<string, ClientUsage>();
+  readonly sharing: SharingState = { degraded: false, instances: 1 };
 
-  constructor(
-    private readonly store: UsageStore,
-    private readonly options: ClientLimiterOptions,
-  ) {
-    this.timeoutMs = options.timeoutMs ?? 2000;
-    for (const client of options.clients ?? []) this.usageOf(client, options.clock.now());
+  constructor(private readonly options: ClientLimiterOptions) {
+    for (const client of options.clients ?? []) this.usageOf(client);
   }
 
-  /** Whether a call from `client` may go ahead now; an admitted call counts at once. */
-  admit(client: Client, now = this.options.clock.now()): Admission {
-    const usage = this.usageOf(client, now);
+  /** Whether a call from `client` costing `tokens` (estimated) may go ahead now; an admitted call is charged at once. */
+  admit(client: Client, tokens: number, now = this.options.clock.now()): Admission {
     const limits = client.limits;
-    if (limits) {
-      const requestsWait = limits.requestsPerMinute === undefined ? undefined : this.wait(usage, "requests", limits.requestsPerMinute, now);
-      if (requestsWait !== undefined) return { admitted: false, limit: "requests", retryAfterSeconds: requestsWait };
-      // Tokens: admitted while the window has room; a call's tokens count when its answer is in.
-      const tokensWait = limits.tokensPerMinute === undefined ? undefined : this.wait(usage, "tokens", limits.tokensPerMinute, now);
-      if (tokensWait !== undefined) return { admitted: false, limit: "tokens", retryAfterSeconds: tokensWait };
-    }
-    usage.current.own.requests++;
-    usage.current.unshared.requests++;
+    // A client without limits is not counted here at all: nothing on its calls' path.
+    if (!limits) return noCharge;
+    const usage = this.usageOf(client);
+    const rpm = limits.requestsPerMinute;
+    const requestsWait = rpm === undefined ? undefined : this.wait(usage, "requests", rpm, 1, now);
+    if (requestsWait !== undefined) return { admitted: false, limit: "requests", retryAfterSeconds: requestsWait };
+    const tpm = limits.tokensPerMinute;
+    const cost = tpm === undefined ? 0 : tokens;
+    const tokensWait = tpm === undefined ? undefined : this.wait(usage, "tokens", tpm, cost, now);
+    if (tokensWait !== undefined) return { admitted: false, limit: "tokens", retryAfterSeconds: tokensWait };
+    const bucket = bucketOf(now);
+    usage.add(bucket, 1, cost, now);
     usage.lastCallAt = now;
-    return { admitted: true };
+    return { admitted: true, charge: { client, bucket, tokens: cost, settled: false } };
   }
 
-  /** An admitted call the router answered itself (429/503, every backend out): it does not count. */
-  release(client: Client, now = this.options.clock.now()): void {
-    const usage = this.usageOf(client, now);
-    if (usage.current.own.requests > 0) usage.current.own.requests--;
-    if (usage.current.unshared.requests > 0) usage.current.unshared.requests--;
+  /** The call's answer is in: its charge becomes the `tokens` the backend reported (or was estimated). */
+  settle(charge: Charge | undefined, tokens: number, now = this.options.clock.now()): void {
+    if (!charge || charge.settled || !charge.client.limits?.tokensPerMinute) return;
+    charge.settled = true;
+    const delta = Math.max(0, tokens) - charge.tokens;
+    if (delta !== 0) this.usageOf(charge.client).add(charge.bucket, 0, delta, now);
   }
 
-  /** Tokens of an answered call, counted in the window the answer ended in. */
-  recordTokens(client: Client, tokens: number, now = this.options.clock.now()): void {
-    if (!(tokens > 0)) return;
-    const usage = this.usageOf(client, now);
-    usage.current.own.tokens += tokens;
-    usage.current.unshared.tokens += tokens;
+  /** The router answered an admitted call itself (every backend out, an owner tripped): it costs nothing. */
+  refund(charge: Charge | undefined, now = this.options.clock.now()): void {
+    if (!charge || charge.settled) return;
+    charge.settled = true;
+    this.usageOf(charge.client).add(charge.bucket, -1, -charge.tokens, now);
   }
 
   /**
@@ -153,43 +112,31 @@ export class ClientLimiter {
     const limits = client.limits;
     if (!limits) return;
     const now = at ?? this.options.clock.now();
-    const usage = this.usageOf(client, now);
+    const usage = this.usageOf(client);
     const rpm = limits.requestsPerMinute;
     if (rpm !== undefined) {
       headers["x-ratelimit-limit-requests"] = String(rpm);
-      headers["x-ratelimit-remaining-requests"] = String(this.remaining(usage, "requests", rpm, now));
+      headers["x-ratelimit-remaining-requests"] = String(Math.max(0, Math.floor(this.heldTo(rpm) - this.used(usage, "requests", now))));
     }
     const tpm = limits.tokensPerMinute;
     if (tpm !== undefined) {
       headers["x-ratelimit-limit-tokens"] = String(tpm);
-      headers["x-ratelimit-remaining-tokens"] = String(this.remaining(usage, "tokens", tpm, now));
+      headers["x-ratelimit-remaining-tokens"] = String(Math.max(0, Math.floor(this.heldTo(tpm) - this.used(usage, "tokens", now))));
     }
   }
 
-  private remaining(usage: ClientUsage, what: keyof UsageCounts, limit: number, now: number): number {
-    return Math.max(
-      0,
-      Math.floor(this.heldTo(usage, limit) - slidingUsage(this.previousOf(usage, what), this.currentOf(usage, what), now)),
-    );
-  }
-
-  /** Usage in the current minute per client (all of them, or only `only`), for /status. */
   /**
-   * Usage in the sliding minute (what limits are judged on, so it does not drop to zero when a
-   * minute turns) per client: all of them, or only `only`, for /status. Built from entries, as
-   * client names such as `__proto__` must stay plain properties.
+   * Usage in the counted window per client, all of them or only `only`, for /status. Built from
+   * entries, as client names such as `__proto__` must stay plain properties.
    */
   view(only: Client | undefined, now = this.options.clock.now()): Record<string, ClientUsageView> {
-    const shown = only ? [this.usageOf(only, now)] : [...this.usage.values()];
+    const shown = only ? [this.usageOf(only)] : [...this.usage.values()];
     return Object.fromEntries(
       shown.map((usage) => {
-        usage.roll(windowOf(now));
-        const previous = this.totals(usage.previous);
-        const current = this.totals(usage.current);
         const limits = usage.client.limits;
         const view: ClientUsageView = {
-          requests: Math.round(slidingUsage(previous.requests, current.requests, now)),
-          tokens: Math.round(slidingUsage(previous.tokens, current.tokens, now)),
+          requests: Math.round(this.everyone(usage, "requests", now)),
+          tokens: Math.round(this.everyone(usage, "tokens", now)),
           limits: {
             ...(limits?.tokensPerMinute !== undefined ? { tokensPerMinute: limits.tokensPerMinute } : {}),
             ...(limits?.requestsPerMinute !== undefined ? { requestsPerMinute: limits.requestsPerMinute } : {}),
@@ -200,103 +147,47 @@ export class ClientLimiter {
     );
   }
 
-  status(): { shared: boolean; instances: number; reads: number; writes: number; failures: number } {
-    return { shared: !this.degraded, instances: this.instances, ...this.counts };
-  }
-
-  /** One round of sharing (StateSync runs it on each refresh): for each client with limits and recent traffic, add what is unshared or read the total. */
-  async share(): Promise<void> {
-    const now = this.options.clock.now();
-    const window = windowOf(now);
-    let failure: unknown;
-    for (const usage of this.usage.values()) {
-      if (!usage.client.limits) continue;
-      // Quiet for two windows: nothing to share, nothing to admit against.
-      const unshared = (s: WindowState) => s.unshared.requests + s.unshared.tokens;
-      if (now - usage.lastCallAt > 120_000 && unshared(usage.current) + unshared(usage.previous) === 0) continue;
-      usage.roll(window);
-      try {
-        for (const state of [usage.previous, usage.current]) {
-          const pending = state.unshared;
-          const isCurrent = state === usage.current;
-          if (pending.requests === 0 && pending.tokens === 0 && !isCurrent) continue;
-          const signal = AbortSignal.timeout(this.timeoutMs);
-          if (pending.requests === 0 && pending.tokens === 0) {
-            this.counts.reads++;
-            state.shared = await this.store.readUsage(usage.client.name, state.window, signal);
-          } else {
-            const delta = { requests: pending.requests, tokens: pending.tokens, newWriter: !state.wrote };
-            this.counts.writes++;
-            const totals = await this.store.addUsage(usage.client.name, state.window, delta, signal);
-            // What arrived during the write stays unshared for the next round.
-            pending.requests -= delta.requests;
-            pending.tokens -= delta.tokens;
-            state.wrote = true;
-            state.shared = totals;
-          }
-          if (state.shared.writers > 0 && isCurrent) this.instances = Math.max(1, state.shared.writers);
-        }
-      } catch (error) {
-        failure = error;
-        break;
-      }
-    }
-    if (failure !== undefined) {
-      this.counts.failures++;
-      if (!this.degraded) this.options.log?.degraded(failure, this.instances);
-      this.degraded = true;
-    } else if (this.degraded) {
-      this.degraded = false;
-      this.options.log?.restored();
-    }
-  }
-
-  private usageOf(client: Client, now: number): ClientUsage {
+  usageOf(client: Client): ClientUsage {
     let usage = this.usage.get(client.name);
     if (!usage) {
-      usage = new ClientUsage(client, windowOf(now));
+      usage = new ClientUsage(client);
       this.usage.set(client.name, usage);
     }
-    usage.roll(windowOf(now));
     return usage;
   }
 
-  /** Every instance's usage of a window: the shared total plus what this instance has not shared yet. */
-  private totals(state: WindowState): UsageCounts {
-    return { requests: state.shared.requests + state.unshared.requests, tokens: state.shared.tokens + state.unshared.tokens };
+  /** Every instance's usage as known here: the shared total plus what is not shared yet. */
+  private everyone(usage: ClientUsage, what: UsageDimension, now: number): number {
+    return usage.shared.total(what, now) + usage.unshared.total(what, now);
+  }
+
+  /** The figure a limit is judged on: everyone's usage while sharing, this instance's own while degraded. */
+  private used(usage: ClientUsage, what: UsageDimension, now: number): number {
+    return this.sharing.degraded ? usage.own.total(what, now) : this.everyone(usage, what, now);
+  }
+
+  private heldTo(limit: number): number {
+    return this.sharing.degraded ? limit / this.sharing.instances : limit;
   }
 
   /**
-   * `undefined` when one more unit fits, else the seconds to wait. Besides the limit itself, an
-   * instance takes at most its share of the room left at the last refresh (the room divided by the
-   * instances writing to the record), so instances that admit at the same moment cannot together
-   * spend the same room twice; the rest is shared out again at the next refresh.
+   * `undefined` when `cost` more fits, else the seconds to wait. A call larger than the whole
+   * limit is let through when nothing else is counted (it then fills the window). Besides the limit
+   * itself, an instance takes at most its share of the room left at the last refresh — but always
+   * one call after a refresh, so a share smaller than a call cannot shut the client out.
    */
-  private wait(usage: ClientUsage, what: keyof UsageCounts, limit: number, now: number): number | undefined {
-    const previous = this.previousOf(usage, what);
-    const current = this.currentOf(usage, what);
-    const held = this.heldTo(usage, limit);
-    if (slidingUsage(previous, current, now) + 1 > held) return secondsUntilRoom(previous, current, held, 1, now);
-    const instances = instancesOf(usage);
-    if (this.degraded || instances === 1) return undefined;
-    const room = limit - slidingUsage(previous, usage.current.shared[what], now);
-    return usage.current.unshared[what] + 1 > room / instances ? 1 : undefined;
-  }
-
-  // The figures a limit is judged on. Sharing: everyone's usage (shared total plus this instance's
-  // unshared part) against the whole limit. Degraded: this instance's own usage against its share.
-  // Three functions rather than one tuple: they run on every call, and allocate nothing.
-  private previousOf(usage: ClientUsage, what: keyof UsageCounts): number {
-    const s = usage.previous;
-    return this.degraded ? s.own[what] : s.shared[what] + s.unshared[what];
-  }
-
-  private currentOf(usage: ClientUsage, what: keyof UsageCounts): number {
-    const s = usage.current;
-    return this.degraded ? s.own[what] : s.shared[what] + s.unshared[what];
-  }
-
-  private heldTo(usage: ClientUsage, limit: number): number {
-    return this.degraded ? limit / instancesOf(usage) : limit;
+  private wait(usage: ClientUsage, what: UsageDimension, limit: number, cost: number, now: number): number | undefined {
+    const held = this.heldTo(limit);
+    const used = this.used(usage, what, now);
+    if (used > 0 && used + cost > held) {
+      const ring = this.sharing.degraded ? usage.own : undefined;
+      const at = ring ? (b: number) => ring.at(b, what) : (b: number) => usage.shared.at(b, what) + usage.unshared.at(b, what);
+      return secondsUntilRoom(at, held, Math.min(cost, held), now);
+    }
+    const { degraded, instances } = this.sharing;
+    if (degraded || instances === 1) return undefined;
+    const mine = usage.unshared.total(what, now);
+    const room = limit - usage.shared.total(what, now);
+    return mine > 0 && mine + cost > room / instances ? 1 : undefined;
   }
 }

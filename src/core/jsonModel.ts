@@ -89,6 +89,41 @@ function scan(buf: Buffer): ModelScan {
   }
 }
 
+/**
+ * The top-level number `key` of a JSON object body (`max_tokens`, …), or `undefined` when it has
+ * none, it is not a number, or the body is no JSON object. The same one pass, jumping over strings.
+ */
+export function findTopLevelNumber(body: Uint8Array, key: string): number | undefined {
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const wanted = Buffer.from(JSON.stringify(key));
+  try {
+    let pos = skipWhitespace(buf, 0);
+    if (buf[pos] !== 0x7b) return undefined;
+    pos = skipWhitespace(buf, pos + 1);
+    if (buf[pos] === 0x7d) return undefined;
+    for (;;) {
+      if (buf[pos] !== quote) return undefined;
+      const keyEnd = stringEnd(buf, pos);
+      const matches = keyEnd - pos === wanted.length && buf.compare(wanted, 0, wanted.length, pos, keyEnd) === 0;
+      pos = skipWhitespace(buf, keyEnd);
+      if (buf[pos] !== 0x3a) return undefined;
+      pos = skipWhitespace(buf, pos + 1);
+      const valueStart = pos;
+      pos = skipValue(buf, pos);
+      if (matches) {
+        const value = Number(buf.toString("latin1", valueStart, pos));
+        return Number.isFinite(value) ? value : undefined;
+      }
+      pos = skipWhitespace(buf, pos);
+      if (buf[pos] !== 0x2c) return undefined;
+      pos = skipWhitespace(buf, pos + 1);
+    }
+  } catch (error) {
+    if (error instanceof Malformed) return undefined;
+    throw error;
+  }
+}
+
 function end(buf: Buffer, pos: number, found: ModelField | undefined, refs: BodyRefs): ModelScan {
   if (skipWhitespace(buf, pos) !== buf.length) throw new Malformed();
   if (found && found.start >= 0) return refs === noRefs ? { kind: "found", field: found } : { kind: "found", field: found, refs };

@@ -4,11 +4,12 @@
 import type { BodyBudget } from "./bodyBudget";
 import type { FailureReason } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
+import { estimateCallCost } from "./callCost";
 import { findCallDeployment } from "./callDeployment";
 import { type CallFamily, callFamily } from "./callFamily";
 import { batchRefusal, methodRefusal, operationRefusal } from "./callPolicy";
 import type { Client, ClientIdentifier } from "./clientAuth";
-import type { ClientLimiter } from "./clientLimiter";
+import type { Charge, ClientLimiter } from "./clientLimiter";
 import type { Clock } from "./clock";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
@@ -58,6 +59,8 @@ export interface RouterDeps {
   frontDoorId: string | undefined;
   instance: string;
   sharedState: () => SharedStateStatus;
+  /** Whether client usage is shared, and how many instances share it, for /status. */
+  clientLimits: () => unknown;
 }
 
 /** Anything that answers calls: the router, or its stand-in when settings are invalid. */
@@ -147,8 +150,9 @@ export class Router implements RequestHandler {
     const stored = storedObjectCall(request.method, path, lookup.refs);
     const ownership = stored ? await checkOwnership(this.deps.owners, client, stored) : noOwnership;
     if ("refused" in ownership) return this.rejected(request, path, ownership.refused, "rejected", deployment?.name);
-    const limited = this.limits(client);
-    if (limited) return this.rejected(request, path, limited, "rejected", deployment?.name);
+    const admission = this.limits(client, request.method, path, sent);
+    if ("refused" in admission) return this.rejected(request, path, admission.refused, "rejected", deployment?.name);
+    const charge = admission.charge;
     const listing = !client.seesAllClients && isListCall(request.method, path);
     const call: ForwardCall = {
       method: request.method,
@@ -168,9 +172,17 @@ export class Router implements RequestHandler {
       await followOwners(this.deps, { client, stored, record: ownership.record }, result);
     }
     if (listing && result.served) result.response = await this.ownListPage(call, result, client);
-    // Answered by the router itself (every candidate out): not a call the client's budget pays for.
-    if (result.summary.outcome === "exhausted") this.deps.limiter.release(client);
-    return this.withBodyAccounting(result, client, sent ? sent.length : 0, request.signal);
+    // Answered by the router itself (every candidate out, the owner tripped): not a call the client's budget pays for.
+    if (result.summary.outcome === "exhausted") this.deps.limiter.refund(charge);
+    else if (result.summary.outcome === "notFound") this.deps.limiter.settle(charge, 0);
+    else if (result.response.body instanceof Uint8Array) {
+      // An answer already read (a probe's): its usage, if any, is in it.
+      const text = Buffer.from(result.response.body.buffer, result.response.body.byteOffset, result.response.body.byteLength).toString(
+        "utf8",
+      );
+      this.deps.limiter.settle(charge, reportedUsage(text)?.totalTokens ?? 0);
+    }
+    return this.withBodyAccounting(result, charge, sent ? sent.length : 0, request.signal);
   }
 
   /** The request body, or the answer when it cannot be read (too large, stalled, cut off, no room). */
@@ -231,16 +243,27 @@ export class Router implements RequestHandler {
     });
   }
 
-  /** The client's limits: `undefined` when the call is admitted (and charged), else the 429. */
-  private limits(client: Client): RouterResponse | undefined {
-    const admission = this.deps.limiter.admit(client);
-    if (admission.admitted) return undefined;
+  /**
+   * The client's limits: the call admitted and charged its estimated cost (only a client with a
+   * token limit pays for the estimate), or the 429.
+   */
+  private limits(
+    client: Client,
+    method: string,
+    path: string,
+    body: Uint8Array | undefined,
+  ): { charge: Charge | undefined } | { refused: RouterResponse } {
+    const cost = client.limits?.tokensPerMinute === undefined ? 0 : estimateCallCost(method, path, body);
+    const admission = this.deps.limiter.admit(client, cost);
+    if (admission.admitted) return { charge: admission.charge };
     const seconds = admission.retryAfterSeconds;
-    return errorResponse(
-      "TooManyRequests",
-      `This client has used its ${admission.limit === "requests" ? "requests" : "tokens"} per minute. Retry after ${seconds} seconds.`,
-      { "retry-after": String(seconds) },
-    );
+    return {
+      refused: errorResponse(
+        "TooManyRequests",
+        `This client has used its ${admission.limit === "requests" ? "requests" : "tokens"} per minute. Retry after ${seconds} seconds.`,
+        { "retry-after": String(seconds) },
+      ),
+    };
   }
 
   /**
@@ -276,7 +299,12 @@ export class Router implements RequestHandler {
   }
 
   /** A served stream can still break: the host reports its end, and a break counts against the backend. */
-  private withBodyAccounting(result: ForwardResult, client: Client, requestBytes: number, signal: CallerSignal | undefined): HandledCall {
+  private withBodyAccounting(
+    result: ForwardResult,
+    charge: Charge | undefined,
+    requestBytes: number,
+    signal: CallerSignal | undefined,
+  ): HandledCall {
     const { response, summary, served } = result;
     const sse = isEventStream(response.headers);
     if (!served || response.body === undefined || response.body instanceof Uint8Array) return { response, summary };
@@ -292,8 +320,9 @@ export class Router implements RequestHandler {
           summary.completionTokens = usage.completionTokens;
           summary.totalTokens = usage.totalTokens;
           if (usage.estimated) summary.tokensEstimated = true;
-          this.deps.limiter.recordTokens(client, usage.totalTokens);
         }
+        // The estimate charged at admission becomes what the backend reported (nothing reported: nothing used).
+        this.deps.limiter.settle(charge, usage?.totalTokens ?? 0);
         const outcome = streamOutcome(end, signal, sse);
         summary.outcome = outcome;
         if (outcome === "broken") {
@@ -363,7 +392,7 @@ export class Router implements RequestHandler {
 
   /** Breakers and usage: every client's to the operators (`default`), its own to any other client. */
   private status(client: Client): RouterResponse {
-    const { board, clock, instance, sharedState, limiter } = this.deps;
+    const { board, clock, instance, sharedState, limiter, clientLimits } = this.deps;
     const now = clock.now();
     const payload = Buffer.from(
       JSON.stringify({
@@ -372,7 +401,7 @@ export class Router implements RequestHandler {
         sharedState: sharedState(),
         backends: board.view(now),
         clients: limiter.view(client.seesAllClients ? undefined : client, now),
-        clientLimits: limiter.status(),
+        clientLimits: clientLimits(),
       }),
     );
     return {

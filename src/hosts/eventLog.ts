@@ -2,10 +2,10 @@
 // message. Hosts supply a sink (pino for the Node host, the Functions log for the Functions host).
 
 import type { CloseEvent, TripEvent } from "../core/breakerBoard";
-import type { ClientLimiterLog } from "../core/clientLimiter";
 import type { CallSummary, RouterEvents } from "../core/events";
 import { noDeployment, type TripScope, wholeBackend } from "../core/stateStore";
 import type { StateSyncLog } from "../core/stateSync";
+import type { UsageSharingLog } from "../core/usageSharing";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
@@ -71,7 +71,7 @@ export function stateSyncLog(sink: LogSink): StateSyncLog {
   };
 }
 
-export function clientLimiterLog(sink: LogSink): ClientLimiterLog {
+export function clientLimiterLog(sink: LogSink): UsageSharingLog {
   return {
     degraded: (error, instances) =>
       sink.warn(

@@ -5,7 +5,8 @@
 
 import { TableClient } from "@azure/data-tables";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ownerPartitionKey, poolKey, TableStateStore, usageKey } from "../../src/adapters/tableStateStore";
+import { ownerPartitionKey, poolKey, TableStateStore } from "../../src/adapters/tableStateStore";
+import { usageKey } from "../../src/adapters/tableUsageRecords";
 import { systemClock } from "../../src/core/clock";
 import { parseRouterConfig } from "../../src/core/config";
 import { decodeTrips } from "../../src/core/tripCodec";
@@ -29,13 +30,15 @@ afterEach(async () => {
 });
 
 describe("garbage in the shared state row (Azurite)", () => {
-  it("reads a client usage record that fails the schema as empty, and the next add replaces it", async () => {
+  it("drops usage entries that fail the schema (negative, fractional, huge, not numbers) and keeps the sound ones", async () => {
     const table = `usage${Date.now() % 100000}`;
     const pool = "pool-garbage";
-    const window = 29_000_002;
+    const bucket = 345_600_200;
     const client = TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true });
     await client.createTable();
-    await client.createEntity({ ...usageKey(pool, "app", window), window, requests: "lots", tokens: -5, writers: 1 });
+    const garbage = [[bucket, -220, 0], [bucket + 1, 1.5, 2], [bucket + 2, 1e15, 0], [bucket + 3, "lots", 1], "x", [bucket + 4, 3, 30]];
+    await client.createEntity({ ...usageKey(pool, "app"), buckets: JSON.stringify(garbage) });
+    await client.createEntity({ ...usageKey(pool, "other"), buckets: "not json" });
     const store = new TableStateStore({
       location: { kind: "connectionString", connectionString: azurite.connectionString },
       table,
@@ -44,13 +47,10 @@ describe("garbage in the shared state row (Azurite)", () => {
       maxTripMs: 60_000,
     });
     const signal = new AbortController().signal;
-    expect(await store.readUsage("app", window, signal)).toEqual({ requests: 0, tokens: 0, writers: 0 });
-    expect(await store.addUsage("app", window, { requests: 2, tokens: 7, newWriter: true }, signal)).toEqual({
-      requests: 2,
-      tokens: 7,
-      writers: 1,
-    });
-    expect(await store.readUsage("app", window, signal)).toEqual({ requests: 2, tokens: 7, writers: 1 });
+    expect(await store.readUsage("app", signal)).toEqual([{ bucket: bucket + 4, requests: 3, tokens: 30 }]);
+    expect(await store.readUsage("other", signal)).toEqual([]);
+    expect(await store.addUsage("other", [{ bucket, requests: 2, tokens: 7 }], signal)).toEqual([{ bucket, requests: 2, tokens: 7 }]);
+    expect(await store.readUsage("other", signal)).toEqual([{ bucket, requests: 2, tokens: 7 }]);
   });
 
   it("reads an owner record that fails the schema as no record (the router then asks the backends)", async () => {

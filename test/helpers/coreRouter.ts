@@ -80,7 +80,7 @@ export function coreRouter(
     pool,
     board,
     owners,
-    limiter: new ClientLimiter(store, { clock }),
+    limiter: new ClientLimiter({ clock }),
     identify: createClientIdentifier([{ client: operatorsClient, keys: [testClientKey] }], undefined),
     clock,
     events,
@@ -90,6 +90,7 @@ export function coreRouter(
     frontDoorId: undefined,
     instance: "test",
     sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
+    clientLimits: () => ({ shared: true, instances: 1 }),
   });
   return { router, board, clock, config, forwarder, owners, store };
 }

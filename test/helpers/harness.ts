@@ -3,11 +3,11 @@
 
 import { createServer } from "node:net";
 import OpenAI, { AzureOpenAI } from "openai";
-import type { ClientUsageView, UsageStore } from "../../src/core/clientLimiter";
+import type { ClientUsageView } from "../../src/core/clientLimiter";
 import type { CallSummary, RouterEvents } from "../../src/core/events";
-import type { OwnerBookStatus, OwnerStore } from "../../src/core/ownerBook";
+import type { OwnerBookStatus } from "../../src/core/ownerBook";
 import { readSettings } from "../../src/core/settings";
-import type { StateStore } from "../../src/core/stateStore";
+import type { SharedStore } from "../../src/core/sharedStore";
 import type { StateSyncLog } from "../../src/core/stateSync";
 import { type NodeServer, startNodeServer } from "../../src/hosts/node/nodeServer";
 import { createRouterApp, type RouterApp } from "../../src/routerApp";
@@ -50,7 +50,7 @@ export interface HarnessOptions {
   events?: RouterEvents;
   config?: Record<string, unknown>;
   env?: Record<string, string>;
-  store?: StateStore & OwnerStore & UsageStore;
+  store?: SharedStore;
   instance?: string;
   /** Each call's final summary, as the Node host logs it. */
   onCall?: (summary: CallSummary) => void;

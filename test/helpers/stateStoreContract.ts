@@ -1,9 +1,8 @@
 // One contract suite for every StateStore implementation (memory and Table Storage on Azurite).
 
 import { describe, expect, it } from "vitest";
-import type { UsageStore } from "../../src/core/clientLimiter";
-import type { OwnerStore } from "../../src/core/ownerBook";
-import { findTrip, type SharedTrips, type StateStore, type TripRecord, wholeBackend } from "../../src/core/stateStore";
+import type { SharedStore } from "../../src/core/sharedStore";
+import { findTrip, type SharedTrips, type TripRecord, wholeBackend } from "../../src/core/stateStore";
 
 const now = Date.now();
 const signal = () => new AbortController().signal;
@@ -18,31 +17,48 @@ export function trip(openUntil: number, instance = "i-1", scope = wholeBackend, 
 const keys = (trips: SharedTrips) => trips.map((t) => `${t.backend}/${t.scope}`).sort();
 
 /** `make` returns two clients of one fresh shared store (two instances on one table). */
-type SharedStore = StateStore & OwnerStore & UsageStore;
 
 export function stateStoreContract(name: string, make: () => Promise<[SharedStore, SharedStore]>): void {
   describe(`${name} (StateStore contract)`, () => {
-    it("adds every instance's client usage to one total per window, counting each writer once", async () => {
+    it("adds every instance's client usage per bucket, each add landing on top of the other's, older buckets dropped", async () => {
       const [a, b] = await make();
-      const window = 29_000_000;
-      expect(await a.readUsage("chat-app", window, signal())).toEqual({ requests: 0, tokens: 0, writers: 0 });
-      await a.addUsage("chat-app", window, { requests: 3, tokens: 30, newWriter: true }, signal());
-      await b.addUsage("chat-app", window, { requests: 2, tokens: 20, newWriter: true }, signal());
+      const bucket = 345_600_000;
+      expect(await a.readUsage("chat-app", signal())).toEqual([]);
+      await a.addUsage("chat-app", [{ bucket, requests: 3, tokens: 30 }], signal());
+      await b.addUsage(
+        "chat-app",
+        [
+          { bucket, requests: 2, tokens: 20 },
+          { bucket: bucket + 1, requests: 1, tokens: 1 },
+        ],
+        signal(),
+      );
       // A's next add starts from the version it wrote: it must still land on top of B's.
-      expect(await a.addUsage("chat-app", window, { requests: 1, tokens: 5, newWriter: false }, signal())).toEqual({
-        requests: 6,
-        tokens: 55,
-        writers: 2,
-      });
-      expect(await b.readUsage("chat-app", window, signal())).toEqual({ requests: 6, tokens: 55, writers: 2 });
-      expect(await b.readUsage("other-app", window, signal())).toEqual({ requests: 0, tokens: 0, writers: 0 });
-      // Two windows on: the same row's older window counts as empty and is overwritten.
-      expect(await a.readUsage("chat-app", window + 2, signal())).toEqual({ requests: 0, tokens: 0, writers: 0 });
-      expect(await b.addUsage("chat-app", window + 2, { requests: 1, tokens: 0, newWriter: true }, signal())).toEqual({
-        requests: 1,
-        tokens: 0,
-        writers: 1,
-      });
+      expect(await a.addUsage("chat-app", [{ bucket: bucket + 1, requests: 1, tokens: -1 }], signal())).toEqual([
+        { bucket, requests: 5, tokens: 50 },
+        { bucket: bucket + 1, requests: 2, tokens: 0 },
+      ]);
+      expect(await b.readUsage("chat-app", signal())).toEqual([
+        { bucket, requests: 5, tokens: 50 },
+        { bucket: bucket + 1, requests: 2, tokens: 0 },
+      ]);
+      expect(await b.readUsage("other-app", signal())).toEqual([]);
+      // Thirteen buckets on, the old ones are out of every window: dropped, not summed.
+      expect(await b.addUsage("chat-app", [{ bucket: bucket + 13, requests: 1, tokens: 0 }], signal())).toEqual([
+        { bucket: bucket + 1, requests: 2, tokens: 0 },
+        { bucket: bucket + 13, requests: 1, tokens: 0 },
+      ]);
+    });
+
+    it("counts each instance present once per slot, and the slot before", async () => {
+      const [a, b] = await make();
+      const slot = 57_600_000;
+      expect(await a.readPresence(slot, signal())).toEqual({ current: 0, previous: 0 });
+      await a.checkIn("instance-a", slot, signal());
+      await b.checkIn("instance-b", slot, signal());
+      expect(await b.readPresence(slot, signal())).toEqual({ current: 2, previous: 0 });
+      await a.checkIn("instance-a", slot + 1, signal());
+      expect(await b.readPresence(slot + 1, signal())).toEqual({ current: 1, previous: 2 });
     });
 
     it("shares owner records: written by one client, read by the other, deleted, many at once", async () => {
