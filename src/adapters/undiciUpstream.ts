@@ -68,5 +68,17 @@ function classify(error: unknown, signal: CallerSignal | undefined): UpstreamErr
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT") {
     return new UpstreamError("timeout", `no response in time (${code})`, { cause: error });
   }
-  return new UpstreamError("connectionError", `${code ?? "error"}: ${message}`, { cause: error });
+  return new UpstreamError("connectionError", `${code ?? "error"}: ${withoutAddresses(message)}`, { cause: error });
+}
+
+/**
+ * An error message without the host and port it names ("connect ECONNREFUSED 10.0.0.4:443"): the
+ * log line already names the backend, and its address is no business of anyone reading logs.
+ */
+export function withoutAddresses(message: string): string {
+  return message
+    .replace(/\[[0-9a-f:.]+\](:\d+)?/gi, "<address>")
+    .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/g, "<address>")
+    .replace(/\b[a-z0-9-]+(\.[a-z0-9-]+)+:\d+\b/gi, "<address>")
+    .replace(/(ENOTFOUND|EAI_AGAIN) \S+/g, "$1 <address>");
 }
