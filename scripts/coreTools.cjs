@@ -1,6 +1,6 @@
 // Says what to do when Azure Functions Core Tools (`func`) is missing, instead of a bare
-// "sh: func: not found". `npm install` runs it (postinstall) to say so when the optional download
-// failed; `npm run start:func` runs it with --required and stops when `func` is missing.
+// "sh: func: not found": `npm run start:func` runs it with --required before building, and stops
+// at once when `func` is missing. (No postinstall: `npm install` stays quiet, and the lock file clean.)
 // Plain CommonJS: it runs before anything is built.
 
 const { existsSync } = require("node:fs");

@@ -1,4 +1,4 @@
-// `npm run demo:load`: a mixed load on the running demo, in three phases — within the PTU's 5
+// `npm run demo:load`: a mixed load on the running demo, in three phases — within the PTU's 30
 // calls/s, well over it, within it again — so the live view shows the PTU overflow to the
 // priority-2 regions and come back. Chat calls (every fourth streamed) use `gpt-4o`, which the PTU
 // holds as `gpt-4o-ptu`; embeddings calls use `text-embedding-3-large`, which only the
@@ -8,7 +8,8 @@
 // weights say. Two clients call alongside, one call a second each: team-a (600 requests/minute)
 // is always served, team-b (10 requests/minute) is held to its budget with 429s that reach no
 // backend. Bounded: it stops by itself.
-// Options: --url <router> --key <client key> (default: read from the running demo), --seconds <n> (default 30).
+// Options (after `--`: `npm run demo:load -- --seconds 10`): --url <router> --key <client key>
+// (default: read from the running demo), --seconds <n> (default 30).
 
 import { readFileSync } from "node:fs";
 import { demoDeployments, demoInfoFile } from "../src/demo/demoPool";
@@ -115,12 +116,18 @@ async function main(): Promise<void> {
   const seconds = Math.max(3, Number(option("seconds") ?? 30));
   const phases = [
     { until: seconds / 3, rate: 3 },
-    { until: (2 * seconds) / 3, rate: 20 },
+    { until: (2 * seconds) / 3, rate: 60 },
     { until: seconds, rate: 3 },
   ];
   process.stdout.write(
-    `demo load on ${url} for ${seconds} s: 3 calls/s, then 20 calls/s (over the PTU's 5 and westus' embeddings quota), then 3 calls/s\n`,
+    `demo load on ${url} for ${seconds} s: 3 calls/s, then 60 calls/s (over the PTU's 30 and westus' embeddings quota), then 3 calls/s\n`,
   );
+  if (clients.length > 0) {
+    process.stdout.write(
+      `alongside, one call a second from each demo client: ${clients.map((c) => `${c.name} (${c.requestsPerMinute} requests/minute)`).join(", ")};\n` +
+        '"held" counts the calls the router answered 429 itself because the client had used its budget (no backend was called)\n',
+    );
+  }
   process.stdout.write("a Responses conversation (each turn goes to the backend that holds the one before):\n");
   let errors = await conversation(url, key, 4);
   const started = Date.now();
@@ -129,7 +136,7 @@ async function main(): Promise<void> {
   let peakConversation: Promise<number> | undefined;
   for (let second = 0; second < seconds; second++) {
     const rate = phases.find((p) => second < p.until)?.rate ?? 3;
-    if (rate > 5 && !peakConversation) {
+    if (rate > 30 && !peakConversation) {
       // In the peak the PTU overflows: a conversation may start elsewhere, and then stays there.
       process.stdout.write("a conversation started in the peak (its follow-ups stay with the backend that holds it):\n");
       peakConversation = conversation(url, key, 4);

@@ -3,6 +3,7 @@
 
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { resolve } from "node:path";
 import pino from "pino";
 import { ConfigError } from "./core/config";
 import type { CallSummary } from "./core/events";
@@ -23,6 +24,16 @@ const sink: LogSink = {
   error: (fields, message) => log.error(fields, message),
 };
 
+/** ROUTER_CONFIG as a path: relative to the working directory, named in full when it cannot be read. */
+function readConfigFile(path: string): string {
+  const resolvedPath = resolve(path);
+  try {
+    return readFileSync(resolvedPath, "utf8");
+  } catch (error) {
+    throw Object.assign(error as Error, { resolvedPath, baseDir: process.cwd() });
+  }
+}
+
 function readListen(env: NodeJS.ProcessEnv): { host: string; port: number } {
   const host = env.HOST?.trim() || "127.0.0.1";
   if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(host)) {
@@ -41,7 +52,7 @@ async function main(): Promise<void> {
   try {
     listen = readListen(process.env);
     if (process.env[settingNames.config]?.trim()) {
-      settings = readSettings(process.env, (path) => readFileSync(path, "utf8"));
+      settings = readSettings(process.env, readConfigFile);
     } else {
       demo = await startDemoPool(process.env);
       settings = demo.settings;
@@ -128,17 +139,19 @@ function printDemoHelp(url: string, demo: DemoPool): void {
   const lines = [
     "",
     "DEMO MODE: no ROUTER_CONFIG was set, so the router runs on three simulated Azure OpenAI regions on loopback:",
-    "  eastus-ptu     priority 1, PTU (5 calls/s): gpt-4o, under its own name gpt-4o-ptu",
+    "  eastus-ptu     priority 1, PTU (30 calls/s): gpt-4o, under its own name gpt-4o-ptu",
     "  westus         priority 2, pay-as-you-go: gpt-4o and text-embedding-3-large (its embeddings quota: 2 calls/s)",
     "  swedencentral  priority 2, pay-as-you-go: gpt-4o and text-embedding-3-large",
     "",
-    `Client key: ${demo.clientKey}  (the operators' \`default\` client: every deployment, no limits, /status shows every client)`,
+    "Three client keys: use the first to try things; the other two are demo applications that `npm run demo:load` calls with.",
+    `  default  ${demo.clientKey}  the operators' key: every deployment, no limits, every object; /status shows every client`,
     ...demo.clients.map(
-      (c) => `Client ${c.name.padEnd(8)} key: ${c.key}  (gpt-4o only, ${c.requestsPerMinute} requests/minute across every instance)`,
+      (c) => `  ${c.name.padEnd(8)} ${c.key}  an application: gpt-4o only, ${c.requestsPerMinute} requests/minute across every instance`,
     ),
+    "  Answers to an application carry its own budget in x-ratelimit-*; the default key sees the backend's own values.",
     "",
     "Try it:",
-    `  curl -s ${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21 \\`,
+    `  curl -s '${url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21' \\`,
     `    -H "api-key: ${demo.clientKey}" -H "content-type: application/json" \\`,
     `    -d '{"messages":[{"role":"user","content":"Hello"}]}' -i`,
     "",
@@ -146,7 +159,8 @@ function printDemoHelp(url: string, demo: DemoPool): void {
     `  new AzureOpenAI({ endpoint: "${url}", apiKey: "${demo.clientKey}", apiVersion: "2024-10-21" })`,
     `  new OpenAI({ baseURL: "${url}/openai/v1/", apiKey: "${demo.clientKey}" })`,
     "",
-    `Health: ${url}/health   Breakers: curl -H "api-key: ${demo.clientKey}" ${url}/status`,
+    `Health: ${url}/health   Breakers: curl -H "api-key: ${demo.clientKey}" '${url}/status'`,
+    "Load: in another terminal, npm run demo:load (or npm run demo:load -- --seconds 10)",
     "Stop with Ctrl+C. Set ROUTER_CONFIG to route to real Azure OpenAI deployments (see README).",
     "",
   ];

@@ -164,10 +164,14 @@ describe("Functions project files", () => {
     expect(logged.map((l) => JSON.parse(l).event)).toEqual(["started"]);
   });
 
-  it("without Core Tools, start:func and npm install say what to install and that npm start needs nothing", () => {
+  it("without Core Tools, start:func says what to install before building anything, and npm install leaves the clone clean", () => {
     const scripts = json("package.json").scripts;
-    expect(scripts["start:func"]).toBe("npm run build && node scripts/coreTools.cjs --required && func start");
-    expect(scripts.postinstall).toBe("node scripts/coreTools.cjs");
+    expect(scripts["start:func"]).toBe("node scripts/coreTools.cjs --required && npm run build && func start");
+    // No install script of our own: `npm install` then leaves package-lock.json as committed (npm
+    // adds "hasInstallScript" to the root entry when the package has one).
+    expect(scripts.postinstall).toBeUndefined();
+    expect(scripts.install).toBeUndefined();
+    expect(json("package-lock.json").packages[""].hasInstallScript).toBeUndefined();
     const run = (args: string[]) =>
       spawnSync(process.execPath, ["scripts/coreTools.cjs", ...args], { cwd: root, env: { PATH: "/nonexistent" }, encoding: "utf8" });
     const required = run(["--required"]);

@@ -13,7 +13,8 @@ const read = (path: string) => readFileSync(join(root, path), "utf8");
 const functionApp = read("infra/modules/functionApp.bicep");
 const appSettings = read("infra/modules/appSettings.bicep");
 const main = read("infra/main.bicep");
-const readme = read("README.md");
+// The deploy steps and their checks live in the manual, behind the README.
+const readme = read("docs/deploy.md");
 
 /** App setting names the Bicep sets literally (the keys of the appsettings resource's object). */
 function bicepAppSettings(): string[] {

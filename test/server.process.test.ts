@@ -56,7 +56,7 @@ describe("plain Node host", () => {
   it("starts the demo pool without ROUTER_CONFIG, says so, answers an SDK call, and stops cleanly on SIGTERM", async () => {
     const { proc, waitFor, output } = start({});
     const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    const [, key] = await waitFor(/Client key: (\S+)/);
+    const [, key] = await waitFor(/default {2}(\S+) {2}the operators' key/);
     expect(output()).toContain("DEMO MODE");
     const client = new AzureOpenAI({ endpoint: url, apiKey: key, apiVersion: "2024-10-21", maxRetries: 0 });
     const { data, response } = await client.chat.completions
@@ -64,6 +64,13 @@ describe("plain Node host", () => {
       .withResponse();
     expect(data.choices[0]?.message.content).toMatch(/^Hello from /);
     expect(response.headers.get("x-served-by")).toBe("eastus-ptu");
+    // A sequential walk-through (the SDK, one call after another) never throttles the demo's PTU.
+    for (let i = 0; i < 40; i++) {
+      const next = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }).withResponse();
+      expect(next.response.headers.get("x-served-by")).toBe("eastus-ptu");
+    }
+    // The banner's curl line quotes its URL (`?` and `&` are globs in zsh).
+    expect(output()).toMatch(/curl -s '[^']+\?api-version=2024-10-21'/);
     proc.kill("SIGTERM");
     const [code] = await once(proc, "exit");
     expect(code).toBe(0);
@@ -72,7 +79,7 @@ describe("plain Node host", () => {
   it("npm run demo:load sends a bounded mixed load that overflows the demo PTU with zero errors", async () => {
     const { proc, waitFor } = start({});
     const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    const [, key] = await waitFor(/Client key: (\S+)/);
+    const [, key] = await waitFor(/default {2}(\S+) {2}the operators' key/);
     const load = spawn(process.execPath, ["dist/scripts/demoLoad.js", "--url", url ?? "", "--key", key ?? "", "--seconds", "3"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -83,8 +90,8 @@ describe("plain Node host", () => {
     const [code] = await once(load, "exit");
     expect(out).toMatch(/done in .*: \d+ calls, 0 errors/);
     expect(code).toBe(0);
-    // The middle second sends 20 calls against a PTU that holds 5: priority-2 regions take the rest.
-    expect(out).toMatch(/t= {2}2s {2}20 calls\/s {2}served: .*(westus|swedencentral)/);
+    // The middle second sends 60 calls against a PTU that holds 30: priority-2 regions take the rest.
+    expect(out).toMatch(/t= {2}2s {2}60 calls\/s {2}served: .*(westus|swedencentral)/);
     proc.kill("SIGTERM");
     await once(proc, "exit");
   });
@@ -92,7 +99,7 @@ describe("plain Node host", () => {
   it("uses ROUTER_CLIENT_KEYS in the demo when set, and stops on SIGINT", async () => {
     const { proc, waitFor } = start({ ROUTER_CLIENT_KEYS: "my-demo-key" });
     const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    await waitFor(/Client key: my-demo-key/);
+    await waitFor(/default {2}my-demo-key {2}the operators' key/);
     const ok = await fetch(`${url}/status`, { headers: { "api-key": "my-demo-key" } });
     expect(ok.status).toBe(200);
     proc.kill("SIGINT");
@@ -151,7 +158,7 @@ describe("plain Node host", () => {
   it("on an uncaught exception: logs it, takes no new calls, lets calls in flight finish, and exits non-zero", async () => {
     const { proc, waitFor, output } = start({}, ["--require", "./test/fixtures/crashOnSignal.cjs"]);
     const [, url] = await waitFor(/router listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    const [, key] = await waitFor(/Client key: (\S+)/);
+    const [, key] = await waitFor(/default {2}(\S+) {2}the operators' key/);
     const client = new AzureOpenAI({ endpoint: url, apiKey: key, apiVersion: "2024-10-21", maxRetries: 0 });
     const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], stream: true });
     proc.kill("SIGUSR2");

@@ -16,8 +16,10 @@ const messages = [{ role: "user" as const, content: "hi" }];
 
 let proxy: Server | undefined;
 afterEach(async () => {
-  await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+  const closing = new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+  // Keep-alive connections from the routers would hold close() open: end them first.
   proxy?.closeAllConnections();
+  await closing;
   proxy = undefined;
 });
 

@@ -50,11 +50,15 @@ export function callFamily(method: string, path: string): CallFamily {
   return "other";
 }
 
+const upperCase = /[A-Z]/;
+
 /** Segments whose case is fixed: the families above and the path's fixed words. */
 const fixedWords = new Set<string>(["openai", "deployments", "v1", "models", "chat", ...tracked, ...untracked]);
 
 /** The path's fixed segments in another case (`/openai/Deployments/…`, `/openai/v1/Files/…`): ambiguous. */
 export function miscasedFixedSegment(path: string): boolean {
+  // Most paths have no upper-case letter at all: one scan, no allocation.
+  if (!upperCase.test(path)) return false;
   // Segments 1 (openai), 2 (deployments, v1 or a family) and 3 (the family after v1).
   let from = 1;
   for (let i = 0; i < 3; i++) {

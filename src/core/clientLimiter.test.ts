@@ -16,8 +16,9 @@ const client = (limits: Client["limits"]): Client => ({ name: "app", deployments
 const rpm = (n: number) => ({ requestsPerMinute: n, tokensPerMinute: undefined });
 const tpm = (n: number) => ({ tokensPerMinute: n, requestsPerMinute: undefined });
 
-function instance(store: UsageStore, clock: ReturnType<typeof fakeClock>, name: string) {
-  const limiter = new ClientLimiter({ clock });
+/** One instance's limiter and its sharing, with `clients` configured (as the composition root does). */
+function instance(store: UsageStore, clock: ReturnType<typeof fakeClock>, name: string, clients: Client[] = [client(rpm(10))]) {
+  const limiter = new ClientLimiter({ clock, clients });
   const sharing = new UsageSharing(store, limiter, { clock, instance: name, random: () => 0 });
   return { limiter, sharing };
 }
@@ -132,7 +133,7 @@ describe("ClientLimiter", () => {
     };
     const logs: string[] = [];
     const make = (name: string) => {
-      const limiter = new ClientLimiter({ clock });
+      const limiter = new ClientLimiter({ clock, clients: [client(rpm(10))] });
       const log = { degraded: (_: unknown, n: number) => logs.push(`degraded ${n}`), restored: () => logs.push("restored") };
       return { limiter, sharing: new UsageSharing(flaky, limiter, { clock, instance: name, log }) };
     };
@@ -165,8 +166,8 @@ describe("ClientLimiter", () => {
       checkIn: async () => {},
       readPresence: async () => ({ current: 1, previous: 0 }),
     };
-    const { limiter, sharing } = instance(forgetful, clock, "a");
     const app = client(rpm(5));
+    const { limiter, sharing } = instance(forgetful, clock, "a", [app]);
     for (let i = 0; i < 5; i++) limiter.admit(app, 0);
     await sharing.share();
     await sharing.share();
@@ -195,5 +196,14 @@ describe("ClientLimiter", () => {
       tokens: 60,
       limits: { requestsPerMinute: 100, tokensPerMinute: 1000 },
     });
+  });
+
+  it("costs nothing in storage for a router whose clients have no limits: no usage, no presence", async () => {
+    const clock = fakeClock(start);
+    const store = new MemoryStateStore(clock, minute);
+    const { limiter, sharing } = instance(store, clock, "a", [client(undefined)]);
+    limiter.admit(client(undefined), 0);
+    await sharing.share();
+    expect(store.counts).toEqual({ reads: 0, writes: 0 });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { answer, coreRouter, fakeUpstream, testClientKey } from "../../test/helpers/coreRouter";
 import { BodyBudget } from "./bodyBudget";
 import type { RouterRequest } from "./http";
-import { misconfiguredHandler } from "./router";
+import { misconfiguredHandler } from "./misconfigured";
 import { type Upstream, UpstreamError } from "./upstream";
 
 const oneBackend = { backends: [{ name: "a", url: "https://a.example" }] };

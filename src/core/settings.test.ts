@@ -42,7 +42,19 @@ describe("readSettings", () => {
   it("names the setting and field for each bad value", () => {
     expect(errorOf({ ...base, ROUTER_CONFIG: "" })).toMatch(/^ROUTER_CONFIG: is required/);
     expect(errorOf({ ...base, ROUTER_CONFIG: "{not json" })).toMatch(/^ROUTER_CONFIG: is not valid JSON/);
-    expect(errorOf({ ...base, ROUTER_CONFIG: "/nope.json" })).toBe("ROUTER_CONFIG: cannot read file /nope.json (ENOENT)");
+    expect(errorOf({ ...base, ROUTER_CONFIG: "/nope.json" })).toBe("ROUTER_CONFIG: cannot read file /nope.json: ENOENT");
+    // A relative path is named as the host resolved it, and from where.
+    const resolved = () => {
+      throw Object.assign(new Error("missing"), { code: "ENOENT", resolvedPath: "/srv/app/router.config.json", baseDir: "/srv/app" });
+    };
+    expect(errorOf({ ...base, ROUTER_CONFIG: "router.config.json" }, resolved)).toBe(
+      "ROUTER_CONFIG: cannot read file router.config.json (resolved to /srv/app/router.config.json, relative to /srv/app): ENOENT",
+    );
+    // A syntax error in a file says where, as an editor counts: line and column.
+    const broken = () => '{\n  "backends": [],\n  }';
+    expect(errorOf({ ...base, ROUTER_CONFIG: "router.json" }, broken)).toBe(
+      "ROUTER_CONFIG: is not valid JSON (file router.json): Expected double-quoted property name at line 3, column 3",
+    );
     expect(errorOf({ ...base, A_KEY: "" })).toBe("ROUTER_CONFIG: backends[0].auth.keySetting names app setting A_KEY, which is not set");
     expect(errorOf({ ...base, A_KEY: "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/a)" })).toMatch(
       /^A_KEY: is an unresolved Key Vault reference/,

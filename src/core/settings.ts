@@ -99,20 +99,34 @@ function readConfigJson(env: Env, readConfigFile: (path: string) => string): unk
       text = readConfigFile(value);
       from = ` (file ${value})`;
     } catch (error) {
-      throw new ConfigError(`${name}: cannot read file ${value} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      const { code, resolvedPath, baseDir } = error as NodeJS.ErrnoException & { resolvedPath?: string; baseDir?: string };
+      const where =
+        resolvedPath && resolvedPath !== value ? ` (resolved to ${resolvedPath}${baseDir ? `, relative to ${baseDir}` : ""})` : "";
+      throw new ConfigError(`${name}: cannot read file ${value}${where}: ${code ?? (error as Error).message}`);
     }
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${name}: is not valid JSON${from} (${(error as Error).message})`);
+    throw new ConfigError(`${name}: is not valid JSON${from}: ${jsonErrorAt(text, (error as Error).message)}`);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     const kind = parsed === null ? "null" : Array.isArray(parsed) ? "an array" : `a ${typeof parsed}`;
     throw new ConfigError(`${name}: must be a JSON object with "backends"${from}, got ${kind}`);
   }
   return parsed;
+}
+
+/** A JSON.parse message with the line and column of its byte position, which an editor can go to. */
+export function jsonErrorAt(text: string, message: string): string {
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return message;
+  const at = Number(position[1]);
+  const before = text.slice(0, at);
+  const line = before.split("\n").length;
+  const column = at - before.lastIndexOf("\n");
+  return `${message.replace(/ in JSON at position \d+.*$/, "")} at line ${line}, column ${column}`;
 }
 
 function splitKeys(value: string | undefined): string[] {

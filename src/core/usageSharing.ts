@@ -72,6 +72,8 @@ export class UsageSharing {
 
   /** One round: presence when due, then each client with limits and recent traffic. */
   async share(): Promise<void> {
+    // A router whose clients have no limits shares nothing, presence included.
+    if (![...this.limiter.usage.values()].some((u) => u.client.limits)) return;
     const now = this.options.clock.now();
     try {
       await this.presence(now);

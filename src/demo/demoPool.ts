@@ -31,7 +31,9 @@ const regions = [
   {
     name: "eastus-ptu",
     priority: 1,
-    capacityPerSecond: 5,
+    // Sized so a walk-through by hand or a sequential script (~25 calls/s at the demo's latency) is
+    // never throttled; `demo:load`'s peak is well over it.
+    capacityPerSecond: 30,
     deployments: { [demoDeployments.chat]: "gpt-4o-ptu" },
     embeddingsPerSecond: undefined,
   },

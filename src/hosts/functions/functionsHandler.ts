@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { ConfigError } from "../../core/config";
-import { misconfiguredHandler, type RequestHandler } from "../../core/router";
+import { misconfiguredHandler } from "../../core/misconfigured";
+import type { RequestHandler } from "../../core/router";
 import { type Env, readSettings } from "../../core/settings";
 import { createRouterApp, type RouterAppOptions } from "../../routerApp";
 import { clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "../eventLog";
@@ -41,7 +42,14 @@ export const workerLog: LogSink = jsonLineSink({ debug: console.debug, info: con
 export function buildFunctionsHandler(env: Env, log: LogSink = workerLog, options: RouterAppOptions = {}): RequestHandler {
   try {
     // A relative ROUTER_CONFIG path is relative to the app root (where host.json is), whatever the worker's cwd.
-    const settings = readSettings(env, (path) => readFileSync(isAbsolute(path) ? path : join(appRoot, path), "utf8"));
+    const settings = readSettings(env, (path) => {
+      const resolvedPath = isAbsolute(path) ? path : join(appRoot, path);
+      try {
+        return readFileSync(resolvedPath, "utf8");
+      } catch (error) {
+        throw Object.assign(error as Error, { resolvedPath, baseDir: appRoot });
+      }
+    });
     const app = createRouterApp(settings, {
       events: routerEventLog(log),
       syncLog: stateSyncLog(log),
