@@ -33,6 +33,8 @@ export interface OwnerBookOptions {
   maxKnown?: number;
   /** Told once when writing fails, and once when it works again. */
   log?: { writeFailed(error: unknown): void; writeRestored(): void };
+  /** Times the writes a creating call waits for. Default: the system clock. */
+  clock?: { now(): number };
 }
 
 /** What /status shows. */
@@ -44,6 +46,8 @@ export interface OwnerBookStatus {
   failedWrites: number;
   /** Writes made before a creating call's answer went on (one per new object). */
   recordedBeforeAnswer: number;
+  /** Their mean time, ms: what a creating call waits for its record. */
+  recordMeanMs: number;
 }
 
 /** Changes held while the store fails; past this the oldest are dropped (their ids fall back to asking backends). */
@@ -63,6 +67,7 @@ export class OwnerBook {
   private failing = false;
   private stopped = false;
   private readonly counts = { reads: 0, writes: 0, failedWrites: 0, recordedBeforeAnswer: 0 };
+  private recordMsTotal = 0;
 
   constructor(
     private readonly store: OwnerStore,
@@ -128,11 +133,15 @@ export class OwnerBook {
     this.remember(id, record);
     this.counts.writes++;
     this.counts.recordedBeforeAnswer++;
+    const clock = this.options.clock ?? Date;
+    const started = clock.now();
     try {
       await this.store.writeOwners([{ id, ...record }], AbortSignal.timeout(this.readTimeoutMs));
     } catch {
       this.counts.failedWrites++;
       this.queue(id, record);
+    } finally {
+      this.recordMsTotal += clock.now() - started;
     }
   }
 
@@ -168,7 +177,8 @@ export class OwnerBook {
   }
 
   status(): OwnerBookStatus {
-    return { known: this.known.size, pending: this.pending.size, ...this.counts };
+    const recordMeanMs = this.counts.recordedBeforeAnswer > 0 ? this.recordMsTotal / this.counts.recordedBeforeAnswer : 0;
+    return { known: this.known.size, pending: this.pending.size, ...this.counts, recordMeanMs: Math.round(recordMeanMs * 100) / 100 };
   }
 
   /** Writes what is pending and stops writing. */
