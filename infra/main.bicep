@@ -2,7 +2,8 @@
 // Per region: a Flex Consumption Function App (Node 22, system-assigned identity). Shared: the
 // state storage account (identity only), Log Analytics + Application Insights, Key Vault with the
 // client keys and backend API keys, and the Front Door that the apps accept traffic from.
-// Deploy: az deployment group create -g <rg> -f infra/main.bicep -p infra/main.parameters.json -p clientKeys=<keys>
+// Deploy: npm run deploy -- --resource-group <rg> (see docs/deploy.md), or az deployment group create
+// -g <rg> -f infra/main.bicep -p infra/main.parameters.json -p @secrets.json
 
 targetScope = 'resourceGroup'
 
@@ -35,6 +36,17 @@ param clientKeys string
 @secure()
 param backendApiKeys object = {}
 
+@description('Keys of named clients (routerConfig.clients[].keySetting): { "<keySetting>": "<key>,<key>" }. Stored in Key Vault, referenced from app settings.')
+@secure()
+param clientKeySecrets object = {}
+
+@description('\'recover\' when a Key Vault of this deployment was deleted less than 7 days ago (the deploy step looks); else \'default\'.')
+@allowed([
+  'default'
+  'recover'
+])
+param keyVaultCreateMode string = 'default'
+
 @description('Region of the shared resources (state storage, Key Vault, monitoring). Default: the first router region.')
 param sharedLocation string = regions[0]
 
@@ -51,7 +63,9 @@ param maximumInstanceCount int = 100
 
 var suffix = take(uniqueString(resourceGroup().id), 8)
 var stateTable = 'routerstate'
-var backendKeySettings = [for item in items(backendApiKeys): item.key]
+// Every app setting whose value is a Key Vault reference: backend API keys and named clients' keys.
+var clientKeySettings = [for c in (routerConfig.?clients ?? []): c.keySetting]
+var secretSettings = union([for item in items(backendApiKeys): item.key], clientKeySettings)
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
@@ -84,7 +98,8 @@ module vault 'modules/keyVault.bicep' = {
     name: take('${namePrefix}-kv-${suffix}', 24)
     location: sharedLocation
     clientKeys: clientKeys
-    backendApiKeys: backendApiKeys
+    settingSecrets: union(backendApiKeys, clientKeySecrets)
+    createMode: keyVaultCreateMode
   }
 }
 
@@ -136,7 +151,7 @@ module settings 'modules/appSettings.bicep' = [
       routerConfig: string(routerConfig)
       clientKeysSecretUri: vault.outputs.clientKeysSecretUri
       vaultUri: vault.outputs.vaultUri
-      backendKeySettings: backendKeySettings
+      secretSettings: secretSettings
       stateTableEndpoint: state.outputs.tableEndpoint
       stateTable: stateTable
       frontDoorId: frontDoorProfile.outputs.frontDoorId
@@ -169,3 +184,7 @@ output functionAppNames array = [for (region, i) in regions: apps[i].outputs.nam
 
 @description('The x-azure-fdid the apps accept (ROUTER_FRONT_DOOR_ID).')
 output frontDoorId string = frontDoorProfile.outputs.frontDoorId
+
+@description('The Front Door profile and its origin group, for the post-deploy checks (az afd origin list).')
+output frontDoorProfileName string = frontDoorProfile.outputs.name
+output frontDoorOriginGroupName string = frontDoor.outputs.originGroupName

@@ -73,8 +73,9 @@ describe("infra/ against the code", () => {
     expect(config.backends.some((b) => b.deployments !== undefined)).toBe(true);
     expect(parameters.backendApiKeys).toBeUndefined();
     expect(parameters.clientKeys).toBeUndefined();
-    for (const setting of keySettings) expect(readme).toMatch(new RegExp(`backendApiKeys=.*"${setting}"`));
-    expect(appSettings).toMatch(/toObject\(backendKeySettings, setting => setting, setting => '@Microsoft\.KeyVault\(SecretUri=/);
+    // The deploy docs pass each apiKey backend's key (in ROUTER_DEPLOY_SECRETS, as the deploy command reads it).
+    for (const setting of keySettings) expect(readme).toMatch(new RegExp(`ROUTER_DEPLOY_SECRETS='.*"${setting}"`));
+    expect(appSettings).toMatch(/toObject\(secretSettings, setting => setting, setting => '@Microsoft\.KeyVault\(SecretUri=/);
     expect(parameters.regions.value.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -89,7 +90,7 @@ describe("infra/ against the code", () => {
     expect(readme).toContain("config/configreferences/appsettings/refresh");
   });
 
-  it("turns off basic-auth publishing for FTP and SCM, and FTP itself", () => {
+  it("turns off basic-auth publishing for FTP and SCM, and sets no siteConfig property Flex Consumption rejects", () => {
     for (const site of ["ftp", "scm"]) {
       expect(functionApp).toMatch(
         new RegExp(
@@ -97,7 +98,34 @@ describe("infra/ against the code", () => {
         ),
       );
     }
-    expect(functionApp).toContain("ftpsState: 'Disabled'");
+    // Flex Consumption answers ARM error 51021 to these siteConfig properties (its deprecations table).
+    for (const property of [
+      "ftpsState",
+      "alwaysOn",
+      "linuxFxVersion",
+      "use32BitWorkerProcess",
+      "javaVersion",
+      "netFrameworkVersion",
+      "powerShellVersion",
+    ]) {
+      expect(functionApp, `siteConfig.${property} is rejected on Flex Consumption`).not.toMatch(new RegExp(`^\\s*${property}:`, "m"));
+    }
+  });
+
+  it("writes every named client's keySetting as a Key Vault reference, its keys in the vault", () => {
+    // The clients' key settings come from routerConfig itself, so none can be forgotten.
+    expect(main).toMatch(/var clientKeySettings = \[for c in \(routerConfig\.\?clients \?\? \[\]\): c\.keySetting\]/);
+    expect(main).toMatch(/var secretSettings = union\(\[for item in items\(backendApiKeys\): item\.key\], clientKeySettings\)/);
+    expect(main).toContain("settingSecrets: union(backendApiKeys, clientKeySecrets)");
+    expect(main).toContain("secretSettings: secretSettings");
+    expect(read("infra/modules/keyVault.bicep")).toMatch(/for item in items\(settingSecrets\)/);
+  });
+
+  it("recovers a Key Vault deleted less than 7 days ago only when asked (recover fails when there is none)", () => {
+    const vault = read("infra/modules/keyVault.bicep");
+    expect(vault).toContain("createMode: createMode");
+    expect(vault).toMatch(/param createMode string = 'default'/);
+    expect(main).toContain("createMode: keyVaultCreateMode");
   });
 
   it("names deployment storage uniquely per region, and makes the app wait for its deployment container", () => {
@@ -193,30 +221,38 @@ describe("infra/ against the code", () => {
     expect(functionApp).toContain("allowSharedKeyAccess: false");
   });
 
-  it("README's deploy steps name files that exist, parameters and outputs main.bicep has, and a publish Core Tools accepts", () => {
-    const start = readme.indexOf("Top to bottom (Azure CLI and Core Tools on your machine):");
-    const steps = readme.slice(readme.indexOf("```sh", start), readme.indexOf("```ts", start));
-    expect(steps.length).toBeGreaterThan(200);
+  it("the deploy docs name files, parameters and outputs that exist, and publish without calling the app", () => {
+    const start = readme.indexOf("Top to bottom, from an empty resource group to a call through Front Door:");
+    expect(start).toBeGreaterThan(-1);
     for (const m of readme.matchAll(/\binfra\/[\w./-]+\.(?:bicep|json)\b/g)) {
-      expect(() => read(m[0]), `README names ${m[0]}`).not.toThrow();
+      expect(() => read(m[0]), `docs name ${m[0]}`).not.toThrow();
     }
     const params = new Set([...main.matchAll(/^param\s+(\w+)/gm)].map((m) => m[1]));
-    for (const m of steps.matchAll(/-p (\w+)=/g)) expect(params, `README passes -p ${m[1]}`).toContain(m[1]);
     const outputs = new Set([...main.matchAll(/^output\s+(\w+)/gm)].map((m) => m[1]));
-    for (const m of steps.matchAll(/outputs\.(\w+)\.value/g)) expect(outputs, `README reads output ${m[1]}`).toContain(m[1]);
-    // One deployment name, created and then read.
-    const names = [...steps.matchAll(/az deployment group (?:create|show) -g \S+ -n (\S+)/g)].map((m) => m[1]);
-    expect(names.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(names).size).toBe(1);
-    // Core Tools stops with "Worker runtime is not set" unless it finds it: set before publishing.
-    expect(steps.indexOf("export FUNCTIONS_WORKER_RUNTIME=node")).toBeGreaterThan(-1);
-    expect(steps.indexOf("export FUNCTIONS_WORKER_RUNTIME=node")).toBeLessThan(steps.indexOf("func azure functionapp publish"));
-    expect(steps).toMatch(/npm run build[\s\S]*npm prune --omit=dev[\s\S]*func azure functionapp publish/);
-    // .funcignore leaves the sources out, so a remote build could not compile: never advised.
-    expect(steps).not.toContain("--build remote");
+    for (const m of readme.matchAll(/outputs\.(\w+)\.value/g)) expect(outputs, `docs read output ${m[1]}`).toContain(m[1]);
+    for (const m of readme.matchAll(/\$\(out (\w+)\)/g)) expect(outputs, `docs read output ${m[1]}`).toContain(m[1]);
+    // The deploy command passes exactly parameters main.bicep declares.
+    const deploy = read("scripts/deploy.ts");
+    const passed = deploy.slice(deploy.indexOf("parameters: {"), deploy.indexOf("}),", deploy.indexOf("parameters: {")));
+    const names = [...passed.matchAll(/(\w+): \{ value: /g)].map((m) => m[1]);
+    expect(names).toEqual(["clientKeys", "backendApiKeys", "clientKeySecrets", "keyVaultCreateMode"]);
+    for (const name of names) expect(params, `deploy passes ${name}`).toContain(name);
+    expect(deploy).toContain('"infra/main.bicep"');
+    // Publishing goes through the deployment API: Core Tools' publish would call the locked app.
+    expect(deploy).toMatch(/"functionapp", "deployment", "source", "config-zip"/);
+    expect(deploy).not.toMatch(/"azure", "functionapp", "publish"/);
+    // .funcignore leaves the sources out, so the zip is of what was built here.
     const ignored = read(".funcignore").split("\n");
     expect(ignored).toEqual(expect.arrayContaining(["src", "tsconfig.json"]));
     expect(read("package.json")).toMatch(/"main": "dist\/src\/\{index\.js,functions\/\*\.js\}"/);
+    // The post-deploy checks use outputs, not placeholders.
+    expect(readme).not.toMatch(/--profile-name <profile>/);
+  });
+
+  it("documents the permissions a first deployment needs, among them deployments on the Azure OpenAI groups", () => {
+    expect(readme).toContain("Microsoft.Resources/deployments/write");
+    expect(readme).toMatch(/Microsoft\.Cdn/);
+    expect(readme).toMatch(/az group delete/);
   });
 
   it("outputs the Front Door endpoint and the Function App names for the deploy steps", () => {

@@ -2,7 +2,7 @@
 // app's identity holds Key Vault Secrets User (and its storage and monitoring roles): App Service
 // resolves Key Vault references when settings are written and caches a failure for up to a day,
 // so writing them before the grant would leave both regions answering 500 until then.
-// After rotating a secret: POST .../sites/<app>/config/configreferences/appsettings/refresh (README).
+// After rotating a secret: POST .../sites/<app>/config/configreferences/appsettings/refresh (docs/deploy.md).
 
 param appName string
 param deploymentStorageName string
@@ -11,8 +11,8 @@ param appInsightsConnectionString string
 param routerConfig string
 param clientKeysSecretUri string
 param vaultUri string
-@description('App setting names of backend API keys (auth.keySetting); each references the Key Vault secret of the same name with dashes.')
-param backendKeySettings array
+@description('App setting names held in Key Vault: backend API keys (auth.keySetting) and named clients\' keys (clients[].keySetting); each references the secret of the same name with dashes.')
+param secretSettings array
 param stateTableEndpoint string
 param stateTable string
 param frontDoorId string
@@ -37,6 +37,6 @@ resource appsettings 'Microsoft.Web/sites/config@2024-04-01' = {
       ROUTER_STATE_REFRESH: 'PT1S'
       ROUTER_FRONT_DOOR_ID: frontDoorId
     },
-    toObject(backendKeySettings, setting => setting, setting => '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${replace(setting, '_', '-')})')
+    toObject(secretSettings, setting => setting, setting => '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${replace(setting, '_', '-')})')
   )
 }

@@ -21,8 +21,8 @@ resource group 'Microsoft.Cdn/profiles/originGroups@2024-02-01' = {
   parent: profile
   name: 'routers'
   properties: {
-    // HEAD /health every 30 s from each edge; a region is out after 3 of the last 4 probes fail
-    // (about a minute) and back after 3 succeed. The router answers /health from memory, so the
+    // HEAD /health every 30 s from each edge; a region is out when fewer than 2 of the last 4
+    // probes succeed (about a minute) and back once 2 of 4 do. The router answers /health from memory, so the
     // probes cost no backend or storage call.
     healthProbeSettings: {
       probePath: '/health'
@@ -72,3 +72,4 @@ resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2024-02-01' = {
 }
 
 output hostName string = endpoint.properties.hostName
+output originGroupName string = group.name

@@ -1,6 +1,6 @@
 // One region's router: a Linux Function App on the Flex Consumption plan (Node 22), its deployment
 // storage, an access restriction that admits only our Front Door, and a management side with no
-// basic-auth publishing and no FTP. Its app settings are set by appSettings.bicep, after the app's
+// basic-auth publishing (Flex Consumption has no FTP at all). Its app settings are set by appSettings.bicep, after the app's
 // identity has been granted Key Vault access (main.bicep orders them), so Key Vault references
 // resolve at the app's first start instead of being cached unresolved for a day.
 
@@ -75,8 +75,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
-      // Core Tools publishes to Flex Consumption with an Entra token; FTP is never needed.
-      ftpsState: 'Disabled'
+      // No ftpsState: Flex Consumption has no FTP and rejects the property (ARM error 51021).
       // Only Azure Front Door, and only ours (its x-azure-fdid), reaches the app.
       ipSecurityRestrictionsDefaultAction: 'Deny'
       ipSecurityRestrictions: [
