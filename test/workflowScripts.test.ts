@@ -59,9 +59,13 @@ describe("the workflow's scripts", () => {
   });
 
   it("the workflow file is valid for GitHub Actions (action-validator, as lint runs it)", () => {
-    const run = spawnSync(process.execPath, [join(__dirname, "../node_modules/@action-validator/cli/cli.mjs"), ".github/workflows/ci.yml"], {
-      encoding: "utf8",
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(__dirname, "../node_modules/@action-validator/cli/cli.mjs"), ".github/workflows/ci.yml"],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(run.stdout + run.stderr).toBe("");
     expect(run.status).toBe(0);
   });
