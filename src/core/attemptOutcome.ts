@@ -5,7 +5,7 @@
 import { type Failure, isFailureStatus, reasonForStatus } from "./breaker";
 import type { CircuitBreakerConfig } from "./config";
 import type { IncomingHeaders } from "./http";
-import { retryAfterMs } from "./retryAfter";
+import { retryAfter } from "./retryAfter";
 import type { UpstreamFailureKind } from "./upstream";
 
 export type AttemptResult =
@@ -46,9 +46,15 @@ export function judgeAttempt(result: AttemptResult, policy: CircuitBreakerConfig
       return { action: "failOver", failure: { reason: result.failure }, detail: result.message };
     case "response": {
       if (!isFailureStatus(result.status, policy)) return { action: "serve" };
+      const wait = retryAfter(result.headers, now);
       return {
         action: "failOver",
-        failure: { reason: reasonForStatus(result.status), status: result.status, retryAfterMs: retryAfterMs(result.headers, now) },
+        failure: {
+          reason: reasonForStatus(result.status),
+          status: result.status,
+          retryAfterMs: wait?.ms,
+          retryAfterPrecise: wait?.precise,
+        },
         detail: undefined,
       };
     }

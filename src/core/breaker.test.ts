@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type BreakerState, closedBreaker, isFailureStatus, isOpen, minTripMs, recordFailure, tripLengthMs } from "./breaker";
+import {
+  type BreakerState,
+  closedBreaker,
+  isFailureStatus,
+  isOpen,
+  minPreciseTripMs,
+  minTripMs,
+  recordFailure,
+  tripLengthMs,
+} from "./breaker";
 import { parseRouterConfig } from "./config";
 
 const t0 = 1_700_000_000_000;
@@ -15,6 +24,14 @@ describe("breaker", () => {
     expect(tripped).toBe(true);
     expect(next).toMatchObject({ state: "open", openUntil: t0 + minTripMs });
     expect(tripLengthMs({ reason: "throttled", retryAfterMs: 10 }, policy())).toBe(minTripMs);
+  });
+
+  it("honours retry-after-ms to the millisecond above a 20 ms floor; seconds and dates keep the 1 s floor", () => {
+    expect(tripLengthMs({ reason: "throttled", retryAfterMs: 6, retryAfterPrecise: true }, policy())).toBe(minPreciseTripMs);
+    expect(tripLengthMs({ reason: "throttled", retryAfterMs: 137, retryAfterPrecise: true }, policy())).toBe(137);
+    expect(tripLengthMs({ reason: "throttled", retryAfterMs: 0, retryAfterPrecise: false }, policy())).toBe(minTripMs);
+    // No delay at all: tripDuration, never below the second.
+    expect(tripLengthMs({ reason: "throttled" }, policy({ tripDuration: "PT0.1S" }))).toBe(minTripMs);
   });
 
   it("opens on the first failure with the default count of 1, for tripDuration", () => {

@@ -12,6 +12,8 @@ export interface Failure {
   status?: number | undefined;
   /** Wait the backend asked for, in ms, when it said so. */
   retryAfterMs?: number | undefined;
+  /** The wait came from `retry-after-ms` / `x-ms-retry-after-ms`: honoured to the millisecond. */
+  retryAfterPrecise?: boolean | undefined;
 }
 
 export type BreakerState =
@@ -49,11 +51,20 @@ export function isFailureStatus(status: number, policy: CircuitBreakerConfig): b
  * calls elsewhere for a moment, instead of sending every one to the backend that just refused.
  */
 export const minTripMs = 1_000;
+/**
+ * The shortest trip a millisecond header can ask for: a PTU's `retry-after-ms` says when it drains
+ * (often a few ms), and benching it a whole second leaves it idle while overflow is bought elsewhere.
+ */
+export const minPreciseTripMs = 20;
 
-/** How long a trip caused by `failure` lasts: Retry-After when accepted, else tripDuration; never over the cap, never under the floor. */
+/**
+ * How long a trip caused by `failure` lasts: Retry-After when accepted, else tripDuration; never
+ * over the cap, never under the floor (20 ms for a millisecond header, 1 s otherwise).
+ */
 export function tripLengthMs(failure: Failure, policy: CircuitBreakerConfig): number {
   const asked = policy.acceptRetryAfter ? failure.retryAfterMs : undefined;
-  return Math.min(Math.max(asked ?? policy.tripDurationMs, minTripMs), policy.maxTripDurationMs);
+  const floor = asked !== undefined && failure.retryAfterPrecise ? minPreciseTripMs : minTripMs;
+  return Math.min(Math.max(asked ?? policy.tripDurationMs, floor), policy.maxTripDurationMs);
 }
 
 /**

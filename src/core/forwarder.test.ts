@@ -18,8 +18,12 @@ describe("judgeAttempt", () => {
   it("fails over on a 429 as throttled, with the backend's Retry-After", () => {
     expect(judgeAttempt({ kind: "response", status: 429, headers: { "retry-after": "7" } }, policy, false, now)).toEqual({
       action: "failOver",
-      failure: { reason: "throttled", status: 429, retryAfterMs: 7_000 },
+      failure: { reason: "throttled", status: 429, retryAfterMs: 7_000, retryAfterPrecise: false },
       detail: undefined,
+    });
+    // A millisecond header is marked precise: the breaker honours it to the millisecond.
+    expect(judgeAttempt({ kind: "response", status: 429, headers: { "retry-after-ms": "35" } }, policy, false, now)).toMatchObject({
+      failure: { retryAfterMs: 35, retryAfterPrecise: true },
     });
   });
 

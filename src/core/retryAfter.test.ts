@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryAfterMs } from "./retryAfter";
+import { parseHttpDate, retryAfter, retryAfterMs } from "./retryAfter";
 
 const now = 1_700_000_000_000;
 
@@ -59,5 +59,21 @@ describe("retryAfterMs", () => {
 
   it("uses the first value of a repeated header", () => {
     expect(retryAfterMs({ "retry-after": ["2", "7"] }, now)).toBe(2000);
+  });
+});
+
+describe("retryAfter", () => {
+  const now = 1_700_000_000_000;
+  it("says whether the wait was given in milliseconds (precise) or in seconds or as a date", () => {
+    expect(retryAfter({ "retry-after-ms": "6", "retry-after": "1" }, now)).toEqual({ ms: 6, precise: true });
+    expect(retryAfter({ "x-ms-retry-after-ms": "12.5" }, now)).toEqual({ ms: 12.5, precise: true });
+    expect(retryAfter({ "retry-after": "2" }, now)).toEqual({ ms: 2000, precise: false });
+    expect(retryAfter({}, now)).toBeUndefined();
+  });
+
+  it("reads two-digit years of an RFC 850 date against the clock it is given", () => {
+    // "94" is more than 50 years ahead of 2026, so 1994; seen from 2060 it is 2094.
+    expect(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT", Date.UTC(2026, 0, 1))).toBe(Date.UTC(1994, 10, 6, 8, 49, 37));
+    expect(parseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT", Date.UTC(2060, 0, 1))).toBe(Date.UTC(2094, 10, 6, 8, 49, 37));
   });
 });

@@ -12,16 +12,24 @@ const millisecondHeaders = ["retry-after-ms", "x-ms-retry-after-ms"] as const;
  * gives a usable value. The breaker decides what a 0 means (it still trips briefly).
  */
 export function retryAfterMs(headers: IncomingHeaders, now: number): number | undefined {
+  return retryAfter(headers, now)?.ms;
+}
+
+/**
+ * The wait and how it was given: `precise` when a millisecond header said it (the breaker honours
+ * those to the millisecond, above a small floor), not when it came in whole seconds or as a date.
+ */
+export function retryAfter(headers: IncomingHeaders, now: number): { ms: number; precise: boolean } | undefined {
   for (const name of millisecondHeaders) {
     const ms = parseNonNegative(headerValue(headers, name));
-    if (ms !== undefined) return ms;
+    if (ms !== undefined) return { ms, precise: true };
   }
   const value = headerValue(headers, "retry-after")?.trim();
   if (!value) return undefined;
   const seconds = parseNonNegative(value);
-  if (seconds !== undefined) return seconds * 1000;
-  const at = parseHttpDate(value);
-  return at === undefined ? undefined : Math.max(0, at - now);
+  if (seconds !== undefined) return { ms: seconds * 1000, precise: false };
+  const at = parseHttpDate(value, now);
+  return at === undefined ? undefined : { ms: Math.max(0, at - now), precise: false };
 }
 
 function parseNonNegative(value: string | undefined): number | undefined {
@@ -43,15 +51,15 @@ const imfFixdate = new RegExp(`^${day}, (\\d{2}) ${month} (\\d{4}) ${time} GMT$`
 const rfc850 = new RegExp(`^${longDay}, (\\d{2})-${month}-(\\d{2}) ${time} GMT$`);
 const asctime = new RegExp(`^${day} ${month} ([ \\d]\\d) ${time} (\\d{4})$`);
 
-/** Epoch ms of an HTTP date in one of its three forms, or `undefined`. */
-export function parseHttpDate(text: string): number | undefined {
+/** Epoch ms of an HTTP date in one of its three forms, or `undefined`; `now` settles two-digit years. */
+export function parseHttpDate(text: string, now: number): number | undefined {
   let m = imfFixdate.exec(text);
   if (m) return utc(m[3], m[2], m[1], m[4], m[5], m[6]);
   m = rfc850.exec(text);
   if (m) {
     // Two-digit years: RFC 9110 reads one more than 50 years ahead as the past century.
     const yy = Number(m[3]);
-    const thisYear = new Date().getUTCFullYear();
+    const thisYear = new Date(now).getUTCFullYear();
     let year = Math.floor(thisYear / 100) * 100 + yy;
     if (year > thisYear + 50) year -= 100;
     return utc(String(year), m[2], m[1], m[4], m[5], m[6]);

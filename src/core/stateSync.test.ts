@@ -105,6 +105,20 @@ describe("StateSync", () => {
     expect(opened).toEqual([start + 40_000]);
   });
 
+  it("keeps a trip shorter than the refresh local: a PTU's few-millisecond retry-after-ms is never written", async () => {
+    const clock = fakeClock();
+    const store = new MemoryStateStore(clock, policy.maxTripDurationMs);
+    const { board, sync } = setup(store, "me", clock);
+    board.recordFailure(0, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 40, retryAfterPrecise: true }, clock.now());
+    expect(board.isOpen(0, "gpt-4o", clock.now())).toBe(true);
+    await sync.syncOnce();
+    expect(store.counts.writes).toBe(0);
+    // Exactly one refresh long is long enough to be worth sharing.
+    board.recordFailure(1, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 1_000, retryAfterPrecise: true }, clock.now());
+    await sync.syncOnce();
+    expect(store.counts.writes).toBe(1);
+  });
+
   it("writes a local trip to the store on the next round, and only trips", async () => {
     const clock = fakeClock();
     const store = new MemoryStateStore(clock, policy.maxTripDurationMs);

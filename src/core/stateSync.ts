@@ -72,7 +72,9 @@ export class StateSync {
     this.timeoutMs = options.timeoutMs ?? Math.min(this.refreshMs, 2000);
     this.maxBackoffMs = options.maxBackoffMs ?? 4_000;
     board.onTrip((trip) => {
-      if (trip.source === "local") this.share(trip);
+      // A trip over before the next refresh (a PTU's `retry-after-ms` of a few ms) stays local:
+      // by the time another instance read it, it would be over, and writing it costs the store.
+      if (trip.source === "local" && trip.openUntil - trip.trippedAt >= this.refreshMs) this.share(trip);
     });
   }
 

@@ -44,3 +44,23 @@ describe("Retry-After from a throttling backend, through the router", () => {
     expect(next.headers.get("x-router-attempts")).toBe("1");
   });
 });
+
+describe("a PTU's retry-after-ms, to the millisecond", () => {
+  it("benches the PTU only as long as it asks (not a whole second), and takes it back at once after", async () => {
+    h = await startHarness({ regions: [{ priority: 1 }, { priority: 2 }] });
+    const ptu = h.sims[0];
+    if (!ptu) throw new Error("no simulator");
+    ptu.setFault({ kind: "throttle", headers: { "retry-after-ms": "60" } });
+    const first = await h.post(chatPath, { messages: [] });
+    expect(first.headers.get("x-served-by")).toBe("region-1");
+    ptu.setFault(undefined);
+    // Within the 60 ms the next call goes straight on; after it, back to the PTU.
+    const during = await h.post(chatPath, { messages: [] });
+    expect(during.headers.get("x-served-by")).toBe("region-1");
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const after = await h.post(chatPath, { messages: [] });
+    expect(after.headers.get("x-served-by")).toBe("region-0");
+    // Shorter than a refresh: it stayed local, nothing was written to the shared store.
+    expect((await h.app.store.readTrips(AbortSignal.timeout(1000))).length).toBe(0);
+  });
+});
