@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseRouterConfig } from "../src/core/config";
 import { settingNames } from "../src/core/settings";
+import { flexRejectedSiteConfig } from "./helpers/bicepCheck";
 
 const root = join(__dirname, "..");
 const read = (path: string) => readFileSync(join(root, path), "utf8");
@@ -98,16 +99,9 @@ describe("infra/ against the code", () => {
         ),
       );
     }
-    // Flex Consumption answers ARM error 51021 to these siteConfig properties (its deprecations table).
-    for (const property of [
-      "ftpsState",
-      "alwaysOn",
-      "linuxFxVersion",
-      "use32BitWorkerProcess",
-      "javaVersion",
-      "netFrameworkVersion",
-      "powerShellVersion",
-    ]) {
+    // Flex Consumption answers ARM error 51021 to these siteConfig properties (its deprecations table);
+    // the Bicep check (test/bicep.test.ts) applies the same list to the parsed files.
+    for (const property of flexRejectedSiteConfig) {
       expect(functionApp, `siteConfig.${property} is rejected on Flex Consumption`).not.toMatch(new RegExp(`^\\s*${property}:`, "m"));
     }
   });
