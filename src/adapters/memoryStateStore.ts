@@ -11,6 +11,7 @@ export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
   readonly description = "memory (this instance only)";
   private trips: SharedTrips = [];
   private readonly owners = new Map<string, OwnerRecord>();
+  private readonly created = new Map<string, Set<string>>();
   private readonly usage = new Map<string, readonly BucketUsage[]>();
   private readonly presence = new Map<number, Set<string>>();
   /** Operations served, for tests that count store traffic. */
@@ -58,6 +59,18 @@ export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
       if (backend === undefined) this.owners.delete(id);
       else this.owners.set(id, { backend, creator });
     }
+  }
+
+  async writeCreated(client: string, ids: readonly string[]): Promise<void> {
+    this.counts.writes++;
+    const index = this.created.get(client) ?? new Set<string>();
+    for (const id of ids) index.add(id);
+    this.created.set(client, index);
+  }
+
+  async readCreated(client: string): Promise<ReadonlySet<string>> {
+    this.counts.reads++;
+    return new Set(this.created.get(client) ?? []);
   }
 
   async readOwner(id: string): Promise<OwnerRecord | undefined> {

@@ -6,7 +6,7 @@
 
 import { createHash } from "node:crypto";
 import { type PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
-import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import { odata, TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { z } from "zod";
 import type { Clock } from "../core/clock";
@@ -14,6 +14,7 @@ import type { BackendConfig } from "../core/config";
 import { namePattern } from "../core/config";
 import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/ownerBook";
 import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord, tripEnd } from "../core/stateStore";
+import { isObjectId } from "../core/storedObject";
 import { decodeTrips, encodeTrips } from "../core/tripCodec";
 import type { BucketUsage } from "../core/usageBuckets";
 import type { UsageStore } from "../core/usageSharing";
@@ -218,6 +219,41 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
 
   readPresence(slot: number, signal: AbortSignal): Promise<{ current: number; previous: number }> {
     return this.usage.readPresence(slot, signal);
+  }
+
+  /** A creator's index: one partition per client (`<pool>.created.<client>`), RowKey the id; one batch per write. */
+  async writeCreated(client: string, ids: readonly string[], signal: AbortSignal): Promise<void> {
+    await this.ensureTable(signal);
+    const partitionKey = `${this.options.pool}.created.${client}`;
+    const entities = ids.map((id) => ({ partitionKey, rowKey: id }));
+    this.counts.writes++;
+    await this.writing<unknown>(() =>
+      entities.length === 1
+        ? this.client.upsertEntity(entities[0] as (typeof entities)[0], "Replace", { abortSignal: signal })
+        : this.client.submitTransaction(entities.map((entity) => ["upsert", entity, "Replace"] as const)),
+    );
+  }
+
+  async readCreated(client: string, signal: AbortSignal): Promise<ReadonlySet<string>> {
+    await this.ensureTable(signal);
+    const ids = new Set<string>();
+    const partitionKey = `${this.options.pool}.created.${client}`;
+    try {
+      const pages = this.client
+        .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ["RowKey"] }, abortSignal: signal })
+        .byPage({ maxPageSize: 1000 });
+      let read = 0;
+      for await (const page of pages) {
+        this.counts.reads++;
+        for (const row of page) if (typeof row.rowKey === "string" && isObjectId(row.rowKey)) ids.add(row.rowKey);
+        // Bounded: a client with more than 20,000 objects has the rest read as unknown (not its own).
+        if (++read >= 20) break;
+      }
+    } catch (error) {
+      if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
+      throw error;
+    }
+    return ids;
   }
 
   async readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined> {

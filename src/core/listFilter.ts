@@ -1,6 +1,7 @@
 // List calls for a client other than the operators (`GET /openai/files`, `/openai/v1/files`,
 // `/openai/batches`, `/openai/v1/batches`) show only that client's objects. The backend's page is
-// read (bounded), filtered by creator (records in memory, the rest read at once), and refilled
+// read (bounded), filtered by creator (records in memory, the rest from the client's index of what
+// it created: one storage read per page at most), and refilled
 // from the next pages when filtering thinned it while the backend has more — bounded, so one call
 // costs at most a few backend pages — so that the SDK's pagination (`after` = the last id it saw)
 // never stops early and never skips an object.
@@ -89,10 +90,10 @@ export async function ownPage(args: {
   for (let pages = 0; page !== undefined && pages <= maxExtraPages; pages++) {
     template = page;
     const ids = page.data.map((item) => (typeof item?.id === "string" ? item.id : "")).filter((id) => id !== "");
-    const records = await owners.findMany(ids);
+    const mine = await owners.createdBy(client.name, ids);
     for (const item of page.data) {
       const id = typeof item?.id === "string" ? item.id : undefined;
-      if (id !== undefined && records.get(id)?.creator === client.name) kept.push(item);
+      if (id !== undefined && mine.has(id)) kept.push(item);
     }
     more = page.has_more === true;
     const lastId = ids.at(-1);

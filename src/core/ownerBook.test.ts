@@ -17,6 +17,19 @@ class FakeOwnerStore implements OwnerStore {
       if (c.creator !== undefined) this.creators.set(c.id, c.creator);
     }
   }
+  readonly created = new Map<string, Set<string>>();
+  createdReads = 0;
+  async writeCreated(client: string, ids: readonly string[]): Promise<void> {
+    if (this.fail) throw new Error("store down");
+    const index = this.created.get(client) ?? new Set<string>();
+    for (const id of ids) index.add(id);
+    this.created.set(client, index);
+  }
+  async readCreated(client: string): Promise<ReadonlySet<string>> {
+    this.createdReads++;
+    if (this.fail) throw new Error("store down");
+    return new Set(this.created.get(client) ?? []);
+  }
   readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined> {
     this.reads++;
     if (this.fail) return Promise.reject(new Error("store down"));
@@ -138,18 +151,22 @@ describe("OwnerBook", () => {
     expect(store.creators.get("file-1")).toBe("team");
   });
 
-  it("finds many records at once: memory first, the rest read in parallel", async () => {
+  it("tells which ids of a list page a client created: memory first, the rest from its index in one read", async () => {
+    vi.useFakeTimers();
     const store = new FakeOwnerStore();
-    store.rows.set("file-2", "b");
-    store.creators.set("file-2", "team");
-    const book = new OwnerBook(store);
-    book.learn("file-1", "a", "other");
-    const found = await book.findMany(["file-1", "file-2", "file-3"]);
-    expect([...found]).toEqual([
-      ["file-1", { backend: "a", creator: "other" }],
-      ["file-2", { backend: "b", creator: "team" }],
-    ]);
-    expect(store.reads).toBe(2);
+    const maker = new OwnerBook(store, { flushMs: 100 });
+    await maker.record("file-1", "a", "team");
+    await maker.record("file-2", "a", "other");
+    await vi.advanceTimersByTimeAsync(100);
+    expect([...(store.created.get("team") ?? [])]).toEqual(["file-1"]);
+    const reader = new OwnerBook(store);
+    reader.learn("file-3", "b", "team");
+    const mine = await reader.createdBy("team", ["file-1", "file-2", "file-3", "file-9"]);
+    expect([...mine].sort()).toEqual(["file-1", "file-3"]);
+    expect(store.createdReads).toBe(1);
+    // The next page of the same list call reads nothing more.
+    await reader.createdBy("team", ["file-4", "file-5"]);
+    expect(store.createdReads).toBe(1);
   });
 
   it("re-reads a record from the store, replacing a remembered one that proved wrong", async () => {

@@ -22,6 +22,10 @@ export interface OwnerStore {
   writeOwners(changes: readonly OwnerChange[], signal: AbortSignal): Promise<void>;
   /** The stored record, `undefined` when there is none (or it fails the schema). */
   readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined>;
+  /** Adds `ids` to `client`'s index of the objects it created (what its list calls are filtered by). */
+  writeCreated(client: string, ids: readonly string[], signal: AbortSignal): Promise<void>;
+  /** The ids in `client`'s index, in one read (up to 1,000; one more read per thousand beyond). */
+  readCreated(client: string, signal: AbortSignal): Promise<ReadonlySet<string>>;
 }
 
 export interface OwnerBookOptions {
@@ -59,6 +63,10 @@ export class OwnerBook {
   /** What this instance knows; `gone`: deleted through it (kept so a late call gets the owner's own 404). */
   private readonly known = new Map<string, OwnerRecord & { gone?: boolean }>();
   private pending = new Map<string, OwnerRecord | undefined>();
+  /** New objects by creator, for the creators' indexes: written with the next flush. */
+  private pendingCreated = new Map<string, Set<string>>();
+  /** Each creator's index as last read, briefly: a list call's refilled pages read it once. */
+  private readonly createdRead = new Map<string, { at: number; ids: ReadonlySet<string> }>();
   private readonly flushMs: number;
   private readonly readTimeoutMs: number;
   private readonly maxKnown: number;
@@ -96,23 +104,6 @@ export class OwnerBook {
     return (await this.read(id)) ?? this.known.get(id);
   }
 
-  /** The records of `ids`: from memory, the rest read from the store at once (in parallel, bounded by the read timeout). */
-  async findMany(ids: readonly string[]): Promise<Map<string, OwnerRecord>> {
-    const found = new Map<string, OwnerRecord>();
-    const missing: string[] = [];
-    for (const id of ids) {
-      const local = this.known.get(id);
-      if (local) found.set(id, local);
-      else missing.push(id);
-    }
-    const read = await Promise.all(missing.map((id) => this.read(id)));
-    missing.forEach((id, i) => {
-      const record = read[i];
-      if (record) found.set(id, record);
-    });
-    return found;
-  }
-
   /** Records that `backend` owns `id` (made by `creator`), here at once and in the store soon. */
   learn(id: string, backend: string, creator?: string): void {
     const known = this.known.get(id);
@@ -135,14 +126,55 @@ export class OwnerBook {
     this.counts.recordedBeforeAnswer++;
     const clock = this.options.clock ?? Date;
     const started = clock.now();
-    try {
-      await this.store.writeOwners([{ id, ...record }], AbortSignal.timeout(this.readTimeoutMs));
-    } catch {
+    const signal = AbortSignal.timeout(this.readTimeoutMs);
+    // The record (whose it is, where) and the creator's index (what its list calls are filtered by),
+    // side by side: one round trip before the id goes on.
+    const [owner, index] = await Promise.allSettled([
+      this.store.writeOwners([{ id, ...record }], signal),
+      this.store.writeCreated(creator, [id], signal),
+    ]);
+    this.recordMsTotal += clock.now() - started;
+    if (owner.status === "rejected") {
       this.counts.failedWrites++;
       this.queue(id, record);
-    } finally {
-      this.recordMsTotal += clock.now() - started;
     }
+    if (index.status === "rejected") {
+      const pending = this.pendingCreated.get(creator) ?? new Set<string>();
+      pending.add(id);
+      this.pendingCreated.set(creator, pending);
+      this.schedule(this.flushMs);
+    }
+  }
+
+  /**
+   * Which of `ids` `client` created: those this instance knows, the rest from the client's index
+   * in the store — one read for the whole page (and the pages a list call refills with, read
+   * within 2 s), bounded by the read timeout. The index is written with the record, before an id is
+   * released, so it holds every object its client can name. A store that fails makes them not the client's.
+   */
+  async createdBy(client: string, ids: readonly string[]): Promise<Set<string>> {
+    const mine = new Set<string>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const known = this.known.get(id);
+      if (known) {
+        if (known.creator === client) mine.add(id);
+      } else unknown.push(id);
+    }
+    if (unknown.length === 0) return mine;
+    const clock = this.options.clock ?? Date;
+    let index = this.createdRead.get(client);
+    if (!index || clock.now() - index.at > 2_000) {
+      this.counts.reads++;
+      try {
+        index = { at: clock.now(), ids: await this.store.readCreated(client, AbortSignal.timeout(this.readTimeoutMs)) };
+        this.createdRead.set(client, index);
+      } catch {
+        index = { at: 0, ids: new Set() };
+      }
+    }
+    for (const id of unknown) if (index.ids.has(id)) mine.add(id);
+    return mine;
   }
 
   /** Forgets what this instance remembers of `id` (a record that proved wrong); the store is asked again next time. */
@@ -187,7 +219,7 @@ export class OwnerBook {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.flushing;
-    if (this.pending.size > 0) await this.flush();
+    if (this.pending.size > 0 || this.pendingCreated.size > 0) await this.flush();
   }
 
   private remember(id: string, record: OwnerRecord): void {
@@ -215,7 +247,8 @@ export class OwnerBook {
       this.flushing = this.flush().finally(() => {
         this.flushing = undefined;
         // Failing: try again later, up to 8 s apart; what arrived meanwhile goes in the same write.
-        if (this.pending.size > 0) this.schedule(this.failing ? Math.min(8_000, this.flushMs * 8) : this.flushMs);
+        if (this.pending.size > 0 || this.pendingCreated.size > 0)
+          this.schedule(this.failing ? Math.min(8_000, this.flushMs * 8) : this.flushMs);
       });
     }, delayMs);
     this.timer.unref?.();
@@ -224,12 +257,22 @@ export class OwnerBook {
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
+    const created = this.pendingCreated;
+    this.pendingCreated = new Map();
     const changes = [...batch].map(([id, record]) => ({ id, backend: record?.backend, creator: record?.creator }));
     const signal = AbortSignal.timeout(5_000);
     try {
       for (let i = 0; i < changes.length; i += writeChunk) {
         this.counts.writes++;
         await this.store.writeOwners(changes.slice(i, i + writeChunk), signal);
+      }
+      for (const [client, ids] of created) {
+        const list = [...ids];
+        for (let i = 0; i < list.length; i += writeChunk) {
+          this.counts.writes++;
+          await this.store.writeCreated(client, list.slice(i, i + writeChunk), signal);
+        }
+        created.delete(client);
       }
       if (this.failing) this.options.log?.writeRestored();
       this.failing = false;
@@ -239,6 +282,11 @@ export class OwnerBook {
       this.failing = true;
       // Keep what was not written, unless newer changes to the same ids arrived meanwhile.
       for (const [id, record] of batch) if (!this.pending.has(id)) this.pending.set(id, record);
+      for (const [client, ids] of created) {
+        const index = this.pendingCreated.get(client) ?? new Set<string>();
+        for (const id of ids) index.add(id);
+        this.pendingCreated.set(client, index);
+      }
     }
   }
 }

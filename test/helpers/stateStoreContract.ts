@@ -82,6 +82,16 @@ export function stateStoreContract(name: string, make: () => Promise<[SharedStor
       expect(await a.readOwner(ids[0] as string, signal())).toBeUndefined();
     });
 
+    it("keeps each client's index of the objects it created, read whole in one call", async () => {
+      const [a, b] = await make();
+      const client = `team${Math.random().toString(36).slice(2, 8)}`;
+      expect([...(await b.readCreated(client, signal()))]).toEqual([]);
+      await a.writeCreated(client, ["file-1", "batch_2"], signal());
+      await b.writeCreated(client, ["file-3"], signal());
+      await a.writeCreated(`${client}x`, ["file-9"], signal());
+      expect([...(await b.readCreated(client, signal()))].sort()).toEqual(["batch_2", "file-1", "file-3"]);
+    });
+
     it("reads no trips from an empty store", async () => {
       const [a] = await make();
       expect(await a.readTrips(signal())).toEqual([]);
