@@ -77,11 +77,11 @@ export class ClientLimiter {
     if (!limits) return noCharge;
     const usage = this.usageOf(client);
     const rpm = limits.requestsPerMinute;
-    const requestsWait = rpm === undefined ? undefined : this.wait(usage, "requests", rpm, 1, now);
+    const requestsWait = rpm === undefined ? undefined : this.wait(usage, { what: "requests", limit: rpm, cost: 1 }, now);
     if (requestsWait !== undefined) return { admitted: false, limit: "requests", retryAfterSeconds: requestsWait };
     const tpm = limits.tokensPerMinute;
     const cost = tpm === undefined ? 0 : tokens;
-    const tokensWait = tpm === undefined ? undefined : this.wait(usage, "tokens", tpm, cost, now);
+    const tokensWait = tpm === undefined ? undefined : this.wait(usage, { what: "tokens", limit: tpm, cost }, now);
     if (tokensWait !== undefined) return { admitted: false, limit: "tokens", retryAfterSeconds: tokensWait };
     const bucket = bucketOf(now);
     usage.add(bucket, 1, cost, now);
@@ -176,7 +176,8 @@ export class ClientLimiter {
    * itself, an instance takes at most its share of the room left at the last refresh — but always
    * one call after a refresh, so a share smaller than a call cannot shut the client out.
    */
-  private wait(usage: ClientUsage, what: UsageDimension, limit: number, cost: number, now: number): number | undefined {
+  private wait(usage: ClientUsage, ask: { what: UsageDimension; limit: number; cost: number }, now: number): number | undefined {
+    const { what, limit, cost } = ask;
     const held = this.heldTo(limit);
     const used = this.used(usage, what, now);
     if (used > 0 && used + cost > held) {

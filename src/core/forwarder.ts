@@ -3,6 +3,7 @@
 // deployment name rewritten for each backend), or stop because the caller left.
 
 import { type AttemptResult, isNotFoundAnswer, judgeAttempt } from "./attemptOutcome";
+import { type AttemptPlan, attemptPlan, countCandidates } from "./attemptPlan";
 import { type BreakerBoard, secondsUntil } from "./breakerBoard";
 import { bodyFor, type CallDeployment, urlFor } from "./callDeployment";
 import type { Clock, Random } from "./clock";
@@ -13,6 +14,7 @@ import type { CallSummary, RouterEvents } from "./events";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import type { CallerSignal, IncomingHeaders, OutgoingHeaders, RouterResponse } from "./http";
 import { type Candidate, type PriorityGroups, pickBackend } from "./selection";
+import { readSmallBody } from "./smallBody";
 import { bodyLength, type RequestBody, type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
 
 export interface ForwardCall {
@@ -57,135 +59,142 @@ export interface ForwarderDeps {
 /** Status of a call whose caller went away; never written, only logged. */
 const clientClosedRequest = 499;
 
+/** One call's progress through its plan. */
+interface CallState {
+  call: ForwardCall;
+  plan: AttemptPlan;
+  started: number;
+  attempts: number;
+  /** Backends tried, and those that answered 429, by index. */
+  tried: Uint8Array;
+  throttled: Uint8Array;
+  /** Probing: backends that answered "not found" (not the owner, so left out of an exhausted answer). */
+  missing: Uint8Array;
+  /** Probing: the last "not found", which is the call's answer when every candidate said so. */
+  lastNotFound: RouterResponse | undefined;
+  notFoundCount: number;
+  /** The call as the last target needed it: most calls use one name everywhere, so one rewrite at most. */
+  rewritten: { target: string; url: string; body: RequestBody | undefined } | undefined;
+  baseHeaders: OutgoingHeaders;
+}
+
+/** Who served the call: the backend's index and name, and the deployment's name there. */
+interface Served {
+  index: number;
+  name: string;
+  deployment: string | undefined;
+}
+
 export class Forwarder {
   constructor(private readonly deps: ForwarderDeps) {}
 
+  /** The failover loop: pick a candidate the plan allows, send, act on the judge's decision. */
   async forward(call: ForwardCall): Promise<ForwardResult> {
-    const { config, board, clock, random, events } = this.deps;
-    const backends = config.backends;
-    const started = clock.now();
-    const tried = new Uint8Array(backends.length);
-    const throttled = new Uint8Array(backends.length);
-    const baseHeaders = upstreamRequestHeaders(call.headers);
+    const { config, board, clock, random } = this.deps;
+    const size = config.backends.length;
+    const state: CallState = {
+      call,
+      plan: attemptPlan(call.candidates, call.owner, config.retryCount),
+      started: clock.now(),
+      attempts: 0,
+      tried: new Uint8Array(size),
+      throttled: new Uint8Array(size),
+      missing: new Uint8Array(size),
+      lastNotFound: undefined,
+      notFoundCount: 0,
+      rewritten: undefined,
+      baseHeaders: upstreamRequestHeaders(call.headers),
+    };
     const callName = call.deployment?.name;
-    const owner = call.owner;
-    const probing = owner !== undefined && owner.index === undefined;
-    const candidates = owner?.index === undefined ? call.candidates : ownerOnly(call.candidates, owner.index);
-    const candidateCount = probing ? countCandidates(candidates) : 0;
-    const maxAttempts = owner === undefined ? config.retryCount + 1 : probing ? candidateCount : 1;
-    // While asking: the backends that answered "not found" (not the owner, so not part of an
-    // exhausted answer), and the last such answer, which is the call's when every one said so.
-    const missing = probing ? new Uint8Array(backends.length) : undefined;
-    let notFoundCount = 0;
-    let lastNotFound: RouterResponse | undefined;
-    let attempts = 0;
-    let now = started;
-    const canTake = (c: Candidate): boolean => tried[c.index] === 0 && !board.isOpen(c.index, c.deployment ?? callName, now);
-    // The call as the last target needed it: most calls use one name everywhere, so one rewrite at most.
-    let rewritten: { target: string; url: string; body: RequestBody | undefined } | undefined;
-
-    while (attempts < maxAttempts) {
+    let now = state.started;
+    const canTake = (c: Candidate): boolean => state.tried[c.index] === 0 && !board.isOpen(c.index, c.deployment ?? callName, now);
+    while (state.attempts < state.plan.maxAttempts) {
       now = clock.now();
-      const candidate = pickBackend(candidates, canTake, random);
+      const candidate = pickBackend(state.plan.candidates, canTake, random);
       if (candidate === undefined) break;
-      const index = candidate.index;
-      const backend = backends[index];
-      const credential = this.deps.credentials[index];
-      if (!backend || !credential) break;
-      tried[index] = 1;
-      attempts++;
-      const target = candidate.deployment ?? callName;
-      let url = call.url;
-      let body: RequestBody | undefined = call.body;
-      if (call.deployment && target !== undefined && target !== callName) {
-        if (rewritten?.target !== target) {
-          const d = call.deployment;
-          const b = call.body;
-          rewritten = { target, url: urlFor(call.url, d, target), body: b && d.where !== "path" ? bodyFor(b, d, target) : b };
-        }
-        url = rewritten.url;
-        body = rewritten.body;
-      }
-
-      const { result, response } = await this.attempt(backend, credential, url, body, baseHeaders, call);
-      const decision = judgeAttempt(result, config.circuitBreaker, call.signal?.aborted === true, clock.now());
-      if (decision.action === "abort") {
-        response?.discard();
-        return this.finish(
-          call,
-          started,
-          attempts,
-          undefined,
-          "callerGone",
-          errorResponse("InternalError", "The caller went away."),
-          clientClosedRequest,
-        );
-      }
-      if (decision.action === "failOver") {
-        response?.discard();
-        const failure = decision.failure;
-        if (failure) {
-          if (failure.status === 429) throttled[index] = 1;
-          board.recordFailure(index, target, failure, clock.now());
-        }
-        events.attemptFailed?.({
-          backend: backend.name,
-          deployment: target,
-          attempt: attempts,
-          reason: failure?.reason ?? "credentialError",
-          status: failure?.status,
-          detail: decision.detail,
-        });
-        continue;
-      }
-      if (!response) break;
-      board.recordSuccess(index, target, response.status);
-      let answer: RouterResponse["body"] = response.body;
-      if (missing && (response.status === 404 || response.status === 400)) {
-        // Asking for an unknown owner: a "not found" means "not here", so the next candidate is asked.
-        const read = await readSmallBody(response.body);
-        answer = read;
-        if (read instanceof Uint8Array && isNotFoundAnswer(response.status, read)) {
-          missing[index] = 1;
-          notFoundCount++;
-          lastNotFound = {
-            status: response.status,
-            headers: downstreamResponseHeaders(response.headers, backend.name, target, attempts),
-            body: read,
-          };
-          continue;
-        }
-      }
-      return this.finish(call, started, attempts, { index, name: backend.name, deployment: target }, "served", {
-        status: response.status,
-        headers: downstreamResponseHeaders(response.headers, backend.name, target, attempts),
-        body: answer,
-      });
+      const done = await this.tryCandidate(state, candidate);
+      if (done === "stop") break;
+      if (done !== "next") return done;
     }
     // Every candidate said "not found": the object is nowhere, and that is the answer.
-    if (lastNotFound && notFoundCount === candidateCount) {
-      lastNotFound.headers["x-router-attempts"] = String(attempts);
-      return this.finish(call, started, attempts, undefined, "notFound", lastNotFound);
+    if (state.lastNotFound && state.notFoundCount === countCandidates(state.plan.candidates)) {
+      state.lastNotFound.headers["x-router-attempts"] = String(state.attempts);
+      return this.result(state, { outcome: "notFound", response: state.lastNotFound });
     }
-    return this.exhausted(call, candidates, started, attempts, throttled, missing);
+    return this.exhausted(state);
+  }
+
+  /** One candidate: the call's answer, "next" to go on to another candidate, or "stop". */
+  private async tryCandidate(state: CallState, candidate: Candidate): Promise<ForwardResult | "next" | "stop"> {
+    const { config, board, clock, events } = this.deps;
+    const index = candidate.index;
+    const backend = config.backends[index];
+    const credential = this.deps.credentials[index];
+    if (!backend || !credential) return "stop";
+    state.tried[index] = 1;
+    state.attempts++;
+    const target = candidate.deployment ?? state.call.deployment?.name;
+    const { result, response } = await this.attempt(state, { backend, credential, target });
+    const decision = judgeAttempt(result, config.circuitBreaker, state.call.signal?.aborted === true, clock.now());
+    if (decision.action === "abort") {
+      response?.discard();
+      const gone = errorResponse("InternalError", "The caller went away.");
+      return this.result(state, { outcome: "callerGone", response: gone, loggedStatus: clientClosedRequest });
+    }
+    if (decision.action === "failOver") {
+      response?.discard();
+      const failure = decision.failure;
+      if (failure) {
+        if (failure.status === 429) state.throttled[index] = 1;
+        board.recordFailure(index, target, failure, clock.now());
+      }
+      const reason = failure?.reason ?? "credentialError";
+      events.attemptFailed?.({
+        backend: backend.name,
+        deployment: target,
+        attempt: state.attempts,
+        reason,
+        status: failure?.status,
+        detail: decision.detail,
+      });
+      return "next";
+    }
+    if (!response) return "stop";
+    board.recordSuccess(index, target, response.status);
+    const headers = downstreamResponseHeaders(response.headers, backend.name, target, state.attempts);
+    const answer = await this.answerOf(state, index, { status: response.status, headers, body: response.body });
+    if (answer === "next") return "next";
+    const served = { index, name: backend.name, deployment: target };
+    return this.result(state, { outcome: "served", served, response: answer });
+  }
+
+  /** A backend's answer; while probing, a "not found" is "not here": "next" to ask another candidate. */
+  private async answerOf(state: CallState, index: number, answer: RouterResponse): Promise<RouterResponse | "next"> {
+    const { status, body } = answer;
+    if (!state.plan.notFoundMovesOn || (status !== 404 && status !== 400) || body === undefined || body instanceof Uint8Array)
+      return answer;
+    const read = await readSmallBody(body);
+    if (!(read instanceof Uint8Array) || !isNotFoundAnswer(status, read)) return { ...answer, body: read };
+    state.missing[index] = 1;
+    state.notFoundCount++;
+    state.lastNotFound = { ...answer, body: read };
+    return "next";
   }
 
   /** One attempt at one backend: its result for the judge, and the response to serve or discard. */
   private async attempt(
-    backend: BackendConfig,
-    credential: BackendCredential,
-    url: string,
-    body: RequestBody | undefined,
-    baseHeaders: OutgoingHeaders,
-    call: ForwardCall,
+    state: CallState,
+    to: { backend: BackendConfig; credential: BackendCredential; target: string | undefined },
   ): Promise<{ result: AttemptResult; response: UpstreamResponse | undefined }> {
     const { config, upstream } = this.deps;
-    let headers = baseHeaders;
+    const { call } = state;
+    const { url, body } = this.rewrite(state, to.target);
+    let headers = state.baseHeaders;
     try {
       // Cached credentials answer synchronously; awaiting only a real promise saves a tick per call.
-      const pending = credential.authHeader();
+      const pending = to.credential.authHeader();
       const auth = pending instanceof Promise ? await pending : pending;
-      if (auth) headers = { ...baseHeaders, [auth[0]]: auth[1] };
+      if (auth) headers = { ...headers, [auth[0]]: auth[1] };
     } catch (error) {
       return { result: { kind: "credentialError", message: messageOf(error) }, response: undefined };
     }
@@ -193,9 +202,9 @@ export class Forwarder {
     if (body !== undefined && !(body instanceof Uint8Array)) headers = { ...headers, "content-length": String(bodyLength(body)) };
     let response: UpstreamResponse;
     try {
-      response = await upstream.send(backend.origin, {
+      response = await upstream.send(to.backend.origin, {
         method: call.method,
-        path: backend.basePath + url,
+        path: to.backend.basePath + url,
         headers,
         body,
         signal: call.signal,
@@ -208,117 +217,79 @@ export class Forwarder {
     return { result: { kind: "response", status: response.status, headers: response.headers }, response };
   }
 
+  /** The call's URL and body for a backend that names the deployment `target`. */
+  private rewrite(state: CallState, target: string | undefined): { url: string; body: RequestBody | undefined } {
+    const { call } = state;
+    const d = call.deployment;
+    if (!d || target === undefined || target === d.name) return { url: call.url, body: call.body };
+    if (state.rewritten?.target !== target) {
+      const b = call.body;
+      state.rewritten = { target, url: urlFor(call.url, d, target), body: b && d.where !== "path" ? bodyFor(b, d, target) : b };
+    }
+    return state.rewritten;
+  }
+
   /**
    * 429 when every candidate is throttled, else 503; Retry-After until the soonest candidate
-   * returns. `candidates` are the call's, or its owner alone; `missing` leaves out those that
-   * answered "not found".
+   * returns. Judged over the plan's candidates (the owner alone, when bound to it), leaving out
+   * those that answered "not found".
    */
-  private exhausted(
-    call: ForwardCall,
-    candidates: PriorityGroups,
-    started: number,
-    attempts: number,
-    throttledNow: Uint8Array,
-    missing: Uint8Array | undefined,
-  ): ForwardResult {
+  private exhausted(state: CallState): ForwardResult {
     const { board, clock, events } = this.deps;
+    const { call } = state;
     const now = clock.now();
     const callName = call.deployment?.name;
     let allThrottled = true;
     let soonest = Number.POSITIVE_INFINITY;
-    for (const group of candidates) {
+    for (const group of state.plan.candidates) {
       for (const c of group) {
-        if (missing?.[c.index] === 1) continue;
+        if (state.missing[c.index] === 1) continue;
         const target = c.deployment ?? callName;
-        if (throttledNow[c.index] !== 1 && !board.throttled(c.index, target, now)) allThrottled = false;
+        if (state.throttled[c.index] !== 1 && !board.throttled(c.index, target, now)) allThrottled = false;
         soonest = Math.min(soonest, board.openUntil(c.index, target, now));
       }
     }
     const seconds = secondsUntil(Number.isFinite(soonest) ? soonest : now, now);
-    const headers = { "retry-after": String(seconds), "x-router-attempts": String(attempts) };
+    const headers = { "retry-after": String(seconds), "x-router-attempts": String(state.attempts) };
     // Bound to the one resource that holds its object: say so, rather than "every backend".
-    const ownerBound = call.owner?.index !== undefined;
+    const who = state.plan.kind === "ownerOnly" ? "The backend that holds this object" : undefined;
     const response = allThrottled
       ? errorResponse(
           "TooManyRequests",
-          ownerBound
-            ? `The backend that holds this object is throttled. Retry after ${seconds} seconds.`
-            : `Every backend that serves this call is throttled. Retry after ${seconds} seconds.`,
+          `${who ? `${who} is` : "Every backend that serves this call is"} throttled. Retry after ${seconds} seconds.`,
           headers,
         )
       : errorResponse(
           "NoBackendAvailable",
-          ownerBound
-            ? `The backend that holds this object cannot take the request now. Retry after ${seconds} seconds.`
-            : `No backend can take the request now. Retry after ${seconds} seconds.`,
+          `${who ?? "No backend"} can${who ? "not" : ""} take the request now. Retry after ${seconds} seconds.`,
           headers,
         );
-    events.poolExhausted?.({ deployment: callName, status: response.status, retryAfterSeconds: seconds, attempts });
-    return this.finish(call, started, attempts, undefined, "exhausted", response);
+    events.poolExhausted?.({ deployment: callName, status: response.status, retryAfterSeconds: seconds, attempts: state.attempts });
+    return this.result(state, { outcome: "exhausted", response });
   }
 
-  private finish(
-    call: ForwardCall,
-    started: number,
-    attempts: number,
-    served: { index: number; name: string; deployment: string | undefined } | undefined,
-    outcome: CallSummary["outcome"],
-    response: RouterResponse,
-    loggedStatus = response.status,
+  /** The answer and the call's summary, built once, with named fields. */
+  private result(
+    state: CallState,
+    end: { outcome: CallSummary["outcome"]; response: RouterResponse; served?: Served; loggedStatus?: number },
   ): ForwardResult {
+    const { call } = state;
+    const { served, response } = end;
     return {
       response,
       served: served && { index: served.index, deployment: served.deployment },
       summary: {
         method: call.method,
         path: call.path,
-        status: loggedStatus,
+        status: end.loggedStatus ?? response.status,
         deployment: call.deployment?.name,
         backend: served?.name,
         servedDeployment: served?.deployment,
-        attempts,
-        latencyMs: this.deps.clock.now() - started,
-        outcome,
+        attempts: state.attempts,
+        latencyMs: this.deps.clock.now() - state.started,
+        outcome: end.outcome,
       },
     };
-  }
-}
-
-/** The owner's own candidate entry (its name for the deployment), or the owner as it is. */
-function ownerOnly(groups: PriorityGroups, index: number): PriorityGroups {
-  for (const group of groups) for (const c of group) if (c.index === index) return [[c]];
-  return [[{ index, weight: 1, deployment: undefined }]];
-}
-
-function countCandidates(groups: PriorityGroups): number {
-  let n = 0;
-  for (const group of groups) n += group.length;
-  return n;
-}
-
-/** Error answers are small: a larger body is no "not found" and is passed on as a stream. */
-const smallBodyBytes = 64 * 1024;
-
-/** A small answer's whole body (to read its error code), or the body as a stream again when it is larger. */
-async function readSmallBody(body: AsyncIterable<Uint8Array>): Promise<Buffer | AsyncIterable<Uint8Array>> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const iterator = body[Symbol.asyncIterator]();
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) return Buffer.concat(chunks);
-    chunks.push(next.value);
-    size += next.value.byteLength;
-    if (size > smallBodyBytes) return replay(chunks, iterator);
-  }
-}
-
-async function* replay(chunks: readonly Uint8Array[], rest: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
-  yield* chunks;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield next.value;
   }
 }
 

@@ -54,7 +54,7 @@ const asctime = new RegExp(`^${day} ${month} ([ \\d]\\d) ${time} (\\d{4})$`);
 /** Epoch ms of an HTTP date in one of its three forms, or `undefined`; `now` settles two-digit years. */
 export function parseHttpDate(text: string, now: number): number | undefined {
   let m = imfFixdate.exec(text);
-  if (m) return utc(m[3], m[2], m[1], m[4], m[5], m[6]);
+  if (m) return utc({ year: m[3], mon: m[2], dd: m[1], hh: m[4], mi: m[5], ss: m[6] });
   m = rfc850.exec(text);
   if (m) {
     // Two-digit years: RFC 9110 reads one more than 50 years ahead as the past century.
@@ -62,14 +62,15 @@ export function parseHttpDate(text: string, now: number): number | undefined {
     const thisYear = new Date(now).getUTCFullYear();
     let year = Math.floor(thisYear / 100) * 100 + yy;
     if (year > thisYear + 50) year -= 100;
-    return utc(String(year), m[2], m[1], m[4], m[5], m[6]);
+    return utc({ year: String(year), mon: m[2], dd: m[1], hh: m[4], mi: m[5], ss: m[6] });
   }
   m = asctime.exec(text);
-  if (m) return utc(m[6], m[1], m[2]?.trim(), m[3], m[4], m[5]);
+  if (m) return utc({ year: m[6], mon: m[1], dd: m[2]?.trim(), hh: m[3], mi: m[4], ss: m[5] });
   return undefined;
 }
 
-function utc(year?: string, mon?: string, dd?: string, hh?: string, mi?: string, ss?: string): number | undefined {
+function utc(parts: { year?: string; mon?: string; dd?: string; hh?: string; mi?: string; ss?: string }): number | undefined {
+  const { year, mon, dd, hh, mi, ss } = parts;
   const monthIndex = months.indexOf(mon ?? "");
   const [y, d, h, i, s] = [year, dd, hh, mi, ss].map(Number) as [number, number, number, number, number];
   if (monthIndex < 0 || d < 1 || d > 31 || h > 23 || i > 59 || s > 60) return undefined;
