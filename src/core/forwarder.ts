@@ -4,13 +4,14 @@
 
 import { type AttemptResult, isNotFoundAnswer, judgeAttempt } from "./attemptOutcome";
 import { type AttemptPlan, attemptPlan, countCandidates } from "./attemptPlan";
-import { type BreakerBoard, secondsUntil } from "./breakerBoard";
+import type { BreakerBoard } from "./breakerBoard";
 import { bodyFor, type CallDeployment, urlFor } from "./callDeployment";
 import type { Clock, Random } from "./clock";
 import type { BackendConfig, RouterConfig } from "./config";
 import type { BackendCredential } from "./credentials";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
+import { exhaustedAnswer } from "./exhaustedAnswer";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import type { CallerSignal, IncomingHeaders, OutgoingHeaders, RouterResponse } from "./http";
 import { type Candidate, type PriorityGroups, pickBackend } from "./selection";
@@ -69,13 +70,21 @@ interface CallState {
   tried: Uint8Array;
   throttled: Uint8Array;
   /** Probing: backends that answered "not found" (not the owner, so left out of an exhausted answer). */
-  missing: Uint8Array;
+  missing: Uint8Array | undefined;
   /** Probing: the last "not found", which is the call's answer when every candidate said so. */
   lastNotFound: RouterResponse | undefined;
   notFoundCount: number;
   /** The call as the last target needed it: most calls use one name everywhere, so one rewrite at most. */
   rewritten: { target: string; url: string; body: RequestBody | undefined } | undefined;
   baseHeaders: OutgoingHeaders;
+}
+
+/** One attempt's backend: its index, config and credential, and the deployment's name there. */
+interface Target {
+  index: number;
+  backend: BackendConfig;
+  credential: BackendCredential;
+  target: string | undefined;
 }
 
 /** Who served the call: the backend's index and name, and the deployment's name there. */
@@ -92,14 +101,15 @@ export class Forwarder {
   async forward(call: ForwardCall): Promise<ForwardResult> {
     const { config, board, clock, random } = this.deps;
     const size = config.backends.length;
+    const plan = attemptPlan(call.candidates, call.owner, config.retryCount);
     const state: CallState = {
       call,
-      plan: attemptPlan(call.candidates, call.owner, config.retryCount),
+      plan,
       started: clock.now(),
       attempts: 0,
       tried: new Uint8Array(size),
       throttled: new Uint8Array(size),
-      missing: new Uint8Array(size),
+      missing: plan.notFoundMovesOn ? new Uint8Array(size) : undefined,
       lastNotFound: undefined,
       notFoundCount: 0,
       rewritten: undefined,
@@ -112,7 +122,16 @@ export class Forwarder {
       now = clock.now();
       const candidate = pickBackend(state.plan.candidates, canTake, random);
       if (candidate === undefined) break;
-      const done = await this.tryCandidate(state, candidate);
+      const backend = config.backends[candidate.index];
+      const credential = this.deps.credentials[candidate.index];
+      if (!backend || !credential) break;
+      state.tried[candidate.index] = 1;
+      state.attempts++;
+      const to = { index: candidate.index, backend, credential, target: candidate.deployment ?? callName };
+      const { result, response } = await this.attempt(state, to);
+      // Judged without another await, except a probe's "not found" which must be read.
+      const judged = this.judge(state, to, result, response);
+      const done = judged instanceof Promise ? await judged : judged;
       if (done === "stop") break;
       if (done !== "next") return done;
     }
@@ -124,17 +143,15 @@ export class Forwarder {
     return this.exhausted(state);
   }
 
-  /** One candidate: the call's answer, "next" to go on to another candidate, or "stop". */
-  private async tryCandidate(state: CallState, candidate: Candidate): Promise<ForwardResult | "next" | "stop"> {
+  /** What one attempt's result means: the call's answer, "next" to go on to another candidate, or "stop". */
+  private judge(
+    state: CallState,
+    to: Target,
+    result: AttemptResult,
+    response: UpstreamResponse | undefined,
+  ): ForwardResult | "next" | "stop" | Promise<ForwardResult | "next"> {
     const { config, board, clock, events } = this.deps;
-    const index = candidate.index;
-    const backend = config.backends[index];
-    const credential = this.deps.credentials[index];
-    if (!backend || !credential) return "stop";
-    state.tried[index] = 1;
-    state.attempts++;
-    const target = candidate.deployment ?? state.call.deployment?.name;
-    const { result, response } = await this.attempt(state, { backend, credential, target });
+    const { index, backend, target } = to;
     const decision = judgeAttempt(result, config.circuitBreaker, state.call.signal?.aborted === true, clock.now());
     if (decision.action === "abort") {
       response?.discard();
@@ -162,10 +179,12 @@ export class Forwarder {
     if (!response) return "stop";
     board.recordSuccess(index, target, response.status);
     const headers = downstreamResponseHeaders(response.headers, backend.name, target, state.attempts);
-    const answer = await this.answerOf(state, index, { status: response.status, headers, body: response.body });
-    if (answer === "next") return "next";
+    const answer = { status: response.status, headers, body: response.body };
     const served = { index, name: backend.name, deployment: target };
-    return this.result(state, { outcome: "served", served, response: answer });
+    if (!state.plan.notFoundMovesOn) return this.result(state, { outcome: "served", served, response: answer });
+    return this.answerOf(state, index, answer).then((a) =>
+      a === "next" ? "next" : this.result(state, { outcome: "served", served, response: a }),
+    );
   }
 
   /** A backend's answer; while probing, a "not found" is "not here": "next" to ask another candidate. */
@@ -175,17 +194,14 @@ export class Forwarder {
       return answer;
     const read = await readSmallBody(body);
     if (!(read instanceof Uint8Array) || !isNotFoundAnswer(status, read)) return { ...answer, body: read };
-    state.missing[index] = 1;
+    if (state.missing) state.missing[index] = 1;
     state.notFoundCount++;
     state.lastNotFound = { ...answer, body: read };
     return "next";
   }
 
   /** One attempt at one backend: its result for the judge, and the response to serve or discard. */
-  private async attempt(
-    state: CallState,
-    to: { backend: BackendConfig; credential: BackendCredential; target: string | undefined },
-  ): Promise<{ result: AttemptResult; response: UpstreamResponse | undefined }> {
+  private async attempt(state: CallState, to: Target): Promise<{ result: AttemptResult; response: UpstreamResponse | undefined }> {
     const { config, upstream } = this.deps;
     const { call } = state;
     const { url, body } = this.rewrite(state, to.target);
@@ -221,7 +237,8 @@ export class Forwarder {
   private rewrite(state: CallState, target: string | undefined): { url: string; body: RequestBody | undefined } {
     const { call } = state;
     const d = call.deployment;
-    if (!d || target === undefined || target === d.name) return { url: call.url, body: call.body };
+    // Most calls use one name everywhere: the call itself is its own target (no object made).
+    if (!d || target === undefined || target === d.name) return call;
     if (state.rewritten?.target !== target) {
       const b = call.body;
       state.rewritten = { target, url: urlFor(call.url, d, target), body: b && d.where !== "path" ? bodyFor(b, d, target) : b };
@@ -239,31 +256,16 @@ export class Forwarder {
     const { call } = state;
     const now = clock.now();
     const callName = call.deployment?.name;
-    let allThrottled = true;
-    let soonest = Number.POSITIVE_INFINITY;
-    for (const group of state.plan.candidates) {
-      for (const c of group) {
-        if (state.missing[c.index] === 1) continue;
-        const target = c.deployment ?? callName;
-        if (state.throttled[c.index] !== 1 && !board.throttled(c.index, target, now)) allThrottled = false;
-        soonest = Math.min(soonest, board.openUntil(c.index, target, now));
-      }
-    }
-    const seconds = secondsUntil(Number.isFinite(soonest) ? soonest : now, now);
-    const headers = { "retry-after": String(seconds), "x-router-attempts": String(state.attempts) };
-    // Bound to the one resource that holds its object: say so, rather than "every backend".
-    const who = state.plan.kind === "ownerOnly" ? "The backend that holds this object" : undefined;
-    const response = allThrottled
-      ? errorResponse(
-          "TooManyRequests",
-          `${who ? `${who} is` : "Every backend that serves this call is"} throttled. Retry after ${seconds} seconds.`,
-          headers,
-        )
-      : errorResponse(
-          "NoBackendAvailable",
-          `${who ?? "No backend"} can${who ? "not" : ""} take the request now. Retry after ${seconds} seconds.`,
-          headers,
-        );
+    const response = exhaustedAnswer(board, {
+      candidates: state.plan.candidates,
+      callName,
+      skip: state.missing,
+      throttledNow: state.throttled,
+      ownerBound: state.plan.kind === "ownerOnly",
+      attempts: state.attempts,
+      now,
+    });
+    const seconds = Number(response.headers["retry-after"]);
     events.poolExhausted?.({ deployment: callName, status: response.status, retryAfterSeconds: seconds, attempts: state.attempts });
     return this.result(state, { outcome: "exhausted", response });
   }
