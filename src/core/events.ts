@@ -33,6 +33,11 @@ export interface CallSummary {
   backend: string | undefined;
   /** The deployment's name at the backend that served. */
   servedDeployment: string | undefined;
+  /**
+   * Azure's own spillover: the answer came from the spillover deployment of this one (a PTU whose
+   * overflow Azure sent on), as `x-ms-spillover-from-<deployment>` or `x-ms-spillover-from-deployment` said.
+   */
+  spilledFrom?: string;
   attempts: number;
   /** Time to response headers, ms. */
   latencyMs: number;

@@ -87,11 +87,12 @@ interface Target {
   target: string | undefined;
 }
 
-/** Who served the call: the backend's index and name, and the deployment's name there. */
+/** Who served the call: the backend's index and name, the deployment's name there, and Azure's spillover. */
 interface Served {
   index: number;
   name: string;
   deployment: string | undefined;
+  spilledFrom: string | undefined;
 }
 
 export class Forwarder {
@@ -180,7 +181,7 @@ export class Forwarder {
     board.recordSuccess(index, target, response.status);
     const headers = downstreamResponseHeaders(response.headers, backend.name, target, state.attempts);
     const answer = { status: response.status, headers, body: response.body };
-    const served = { index, name: backend.name, deployment: target };
+    const served: Served = { index, name: backend.name, deployment: target, spilledFrom: spilledFrom(response.headers) };
     if (!state.plan.notFoundMovesOn) return this.result(state, { outcome: "served", served, response: answer });
     return this.answerOf(state, index, answer).then((a) =>
       a === "next" ? "next" : this.result(state, { outcome: "served", served, response: a }),
@@ -287,12 +288,27 @@ export class Forwarder {
         deployment: call.deployment?.name,
         backend: served?.name,
         servedDeployment: served?.deployment,
+        ...(served?.spilledFrom !== undefined ? { spilledFrom: served.spilledFrom } : {}),
         attempts: state.attempts,
         latencyMs: this.deps.clock.now() - state.started,
         outcome: end.outcome,
       },
     };
   }
+}
+
+const spilloverPrefix = "x-ms-spillover-from-";
+
+/** The deployment Azure spilled the call over from, when its answer says so. */
+export function spilledFrom(headers: IncomingHeaders): string | undefined {
+  const named = headers["x-ms-spillover-from-deployment"];
+  if (typeof named === "string" && named !== "") return named.slice(0, 64);
+  for (const name in headers) {
+    if (name.length > spilloverPrefix.length && name.startsWith(spilloverPrefix) && name !== "x-ms-spillover-from-deployment") {
+      return name.slice(spilloverPrefix.length, spilloverPrefix.length + 64);
+    }
+  }
+  return undefined;
 }
 
 function messageOf(error: unknown): string {

@@ -50,6 +50,8 @@ export interface SimulatorOptions {
   deployments?: string[];
   /** How long a background response stays queued. Default 200 ms. */
   backgroundMs?: number;
+  /** Headers added to every answer (Azure's spillover headers, for one). */
+  answerHeaders?: Record<string, string>;
 }
 
 export interface RecordedRequest {
@@ -266,6 +268,7 @@ export class AzureOpenAISimulator {
       "x-request-id": randomUUID(),
       "x-ratelimit-remaining-requests": "99",
       "x-ratelimit-remaining-tokens": "99000",
+      ...this.options.answerHeaders,
     };
   }
 
