@@ -3,7 +3,9 @@
 // events an `error` event in the Azure error shape (where the stream is between events) — and then
 // cut the caller's connection, never a clean end that would pass a short answer for a whole one.
 
-import type { BodyEnd } from "../core/http";
+import type { CallSummary } from "../core/events";
+import { isEventStream } from "../core/headers";
+import type { BodyEnd, HandledCall } from "../core/http";
 import { usageTailBytes } from "../core/tokenUsage";
 
 /** The SSE event sent before cutting a broken stream; the official SDKs raise it as an API error. */
@@ -92,4 +94,62 @@ export class BodyMeter {
     }
     return end;
   }
+}
+
+/**
+ * The one end-of-body reporter both hosts use: decides once whether the body is server-sent
+ * events, meters every chunk, and reports how the body ended — to the call's `bodyDone` and its
+ * log line — exactly once, whatever happens after (a close after a cut, a caller gone after an end).
+ */
+export class BodyReporter {
+  readonly sse: boolean;
+  private readonly meter: BodyMeter;
+  private reported = false;
+
+  constructor(
+    private readonly handled: HandledCall,
+    private readonly onCall: ((summary: CallSummary) => void) | undefined,
+  ) {
+    this.sse = isEventStream(handled.response.headers);
+    this.meter = new BodyMeter(this.sse);
+  }
+
+  chunk(chunk: Uint8Array): void {
+    this.meter.count(chunk);
+  }
+
+  /** The backend's body ended; `true` when the caller must see a break (a stream short of its terminal event). */
+  ended(): boolean {
+    const cut = this.sse && !this.meter.terminated;
+    this.report(undefined, false);
+    return cut;
+  }
+
+  /** The backend's body failed. */
+  failed(error: unknown): void {
+    this.report(error, false);
+  }
+
+  /** The caller left before the body ended. */
+  callerGone(error: unknown = new Error("the caller went away")): void {
+    this.report(error, true);
+  }
+
+  /** The SSE error event to send before cutting, when the stream is between events; else nothing. */
+  breakEvent(): Buffer | undefined {
+    return this.sse && this.meter.atEventBoundary ? brokenStreamEvent : undefined;
+  }
+
+  private report(error: unknown, callerGone: boolean): void {
+    if (this.reported) return;
+    this.reported = true;
+    const final = this.handled.bodyDone?.(this.meter.end(error, callerGone)) ?? this.handled.summary;
+    if (this.onCall && final) this.onCall(final);
+  }
+}
+
+/** A body with nothing to stream (in memory, none, a HEAD): its end reported at once. */
+export function reportWithoutStream(handled: HandledCall, callerGone: boolean, onCall: ((summary: CallSummary) => void) | undefined): void {
+  const final = handled.bodyDone?.({ bytes: 0, error: undefined, callerGone }) ?? handled.summary;
+  if (onCall && final) onCall(final);
 }

@@ -4,11 +4,10 @@
 import { Readable } from "node:stream";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CallSummary } from "../../core/events";
-import { isEventStream } from "../../core/headers";
-import type { BodyEnd, HandledCall, IncomingHeaders, RouterRequest } from "../../core/http";
+import type { HandledCall, IncomingHeaders, RouterRequest } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
 import { callFields, callLevel, callMessage, type LogSink } from "../eventLog";
-import { BodyMeter, brokenStreamEvent, discardBody } from "../responseBody";
+import { BodyReporter, discardBody, reportWithoutStream } from "../responseBody";
 
 /** Path and query of an absolute URL, without allocating a URL object. */
 export function pathAndQuery(url: string): string {
@@ -40,49 +39,41 @@ export function toHttpResponse(handled: HandledCall, method: string, done: (summ
     else headers.push([name, value]);
   }
   const body = response.body;
-  const finish = (end: BodyEnd) => {
-    const summary = handled.bodyDone?.(end) ?? handled.summary;
-    if (summary) done(summary);
-  };
   if (method === "HEAD" || body === undefined || body instanceof Uint8Array) {
     if (!(body instanceof Uint8Array)) discardBody(body);
-    finish({ bytes: 0, error: undefined, callerGone: false });
+    reportWithoutStream(handled, false, done);
     return method === "HEAD" || body === undefined ? { status: response.status, headers } : { status: response.status, headers, body };
   }
-  const sse = isEventStream(response.headers);
+  const reporter = new BodyReporter(handled, done);
   async function* watched(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const meter = new BodyMeter(sse);
-    let ended = false;
     // An error thrown in at a `yield` comes from the reader's side (the host destroyed the stream
     // because the caller left); one from the loop's `next()` is the backend's body failing.
     let atYield = false;
     try {
       for await (const chunk of source) {
-        meter.count(chunk);
+        reporter.chunk(chunk);
         atYield = true;
         yield chunk;
         atYield = false;
       }
-      ended = true;
-      finish(meter.end(undefined, false));
-      // Closed before its terminal event: the caller must see a break, not a clean end.
-      if (sse && !meter.terminated) {
-        if (meter.atEventBoundary) yield brokenStreamEvent;
-        throw new Error("the backend's stream closed before its terminal event");
-      }
     } catch (error) {
-      if (ended) throw error;
-      ended = true;
       if (atYield) {
-        finish(meter.end(error, true));
+        reporter.callerGone(error);
         throw error;
       }
-      finish(meter.end(error, false));
-      if (sse && meter.atEventBoundary) yield brokenStreamEvent;
+      reporter.failed(error);
+      const event = reporter.breakEvent();
+      if (event) yield event;
       throw error;
     } finally {
-      // The host stopped reading before the end: the caller went away.
-      if (!ended) finish(meter.end(new Error("the caller went away"), true));
+      // The host stopped reading before the end (a return at a `yield`): the caller went away.
+      if (atYield) reporter.callerGone();
+    }
+    // Closed before its terminal event: the caller must see a break, not a clean end.
+    if (reporter.ended()) {
+      const event = reporter.breakEvent();
+      if (event) yield event;
+      throw new Error("the backend's stream closed before its terminal event");
     }
   }
   return { status: response.status, headers, body: Readable.from(watched(body)) };

@@ -5,10 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { CallSummary } from "../../core/events";
-import { isEventStream } from "../../core/headers";
 import type { HandledCall } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
-import { BodyMeter, brokenStreamEvent, discardBody } from "../responseBody";
+import { BodyReporter, discardBody, reportWithoutStream } from "../responseBody";
 
 /** A caller's disconnection as undici understands it (an EventEmitter emitting "abort"), far cheaper than an AbortController. */
 class CallerGone extends EventEmitter {
@@ -63,7 +62,7 @@ function writeResponse(
   method: string,
   onCall: CallLogger | undefined,
 ): (() => void) | undefined {
-  const { response, summary } = handled;
+  const { response } = handled;
   const body = response.body;
   if (res.destroyed || body === undefined || method === "HEAD" || body instanceof Uint8Array) {
     if (!(body instanceof Uint8Array)) discardBody(body);
@@ -72,8 +71,7 @@ function writeResponse(
       res.writeHead(response.status, response.headers);
       res.end(method === "HEAD" ? undefined : body);
     }
-    const final = handled.bodyDone?.({ bytes: 0, error: undefined, callerGone: gone }) ?? summary;
-    if (onCall && final) onCall(final);
+    reportWithoutStream(handled, gone, onCall);
     return undefined;
   }
   res.writeHead(response.status, response.headers);
@@ -86,40 +84,35 @@ function writeResponse(
 // (after an SSE error event where the stream is between events); a caller that leaves stops the
 // upstream body, and the router books it as the caller's doing (its signal says so).
 function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onCall: CallLogger | undefined): () => void {
-  const sse = isEventStream(handled.response.headers);
-  const meter = new BodyMeter(sse);
-  let reported = false;
-  const report = (error: unknown, callerGone: boolean) => {
-    if (reported) return;
-    reported = true;
-    const final = handled.bodyDone?.(meter.end(error, callerGone)) ?? handled.summary;
-    if (onCall && final) onCall(final);
-  };
-  body.on("data", (chunk: Uint8Array) => meter.count(chunk));
-  body.once("error", (error) => {
-    report(error, false);
-    if (sse && meter.atEventBoundary && !res.destroyed) res.write(brokenStreamEvent, () => res.destroy());
+  const reporter = new BodyReporter(handled, onCall);
+  const cut = () => {
+    const event = reporter.breakEvent();
+    if (event && !res.destroyed) res.write(event, () => res.destroy());
     else res.destroy();
+  };
+  body.on("data", (chunk: Uint8Array) => reporter.chunk(chunk));
+  body.once("error", (error) => {
+    reporter.failed(error);
+    cut();
   });
   // A stream that ends before its terminal event is cut, never ended cleanly: a short answer must
   // not pass for a whole one. Every other body ends the response as it ends.
-  body.pipe(res, { end: !sse });
-  if (sse) {
+  body.pipe(res, { end: !reporter.sse });
+  if (reporter.sse) {
     body.once("end", () => {
-      if (meter.terminated) return void res.end();
       // Reported before the cut: the close that follows must not read as the caller leaving.
-      report(undefined, false);
-      if (meter.atEventBoundary && !res.destroyed) res.write(brokenStreamEvent, () => res.destroy());
-      else res.destroy();
+      if (reporter.ended()) cut();
+      else res.end();
     });
   }
   // The response closed: done, or cut short by the caller (a break was reported above already).
   return () => {
     if (res.writableFinished || body.readableEnded) {
-      report(undefined, false);
+      reporter.ended();
       return;
     }
-    report(body.errored ?? new Error("the caller went away"), !body.errored);
+    if (body.errored) reporter.failed(body.errored);
+    else reporter.callerGone();
     body.destroy();
   };
 }
