@@ -1,105 +1,22 @@
-// The pool configuration (`ROUTER_CONFIG`): schema, defaults and the one place it is validated.
-// Names follow Azure API Management's backend and circuit-breaker resources.
+// The pool configuration (`ROUTER_CONFIG`): schema, defaults and the one place it is validated;
+// what it produces is declared in configTypes.ts.
 
 import { z } from "zod";
+import { type BackendAuth, ConfigError, type DeploymentConfig, hostMaxRequestBytes, type RouterConfig } from "./configTypes";
 import { durationToMs } from "./duration";
 
-/** A start-up failure: names the setting and the field, carries no secret. */
-export class ConfigError extends Error {
-  readonly code = "RouterMisconfigured";
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
-/** The largest request body a host accepts: the Functions host refuses bodies over 100 MB by default. */
-export const hostMaxRequestBytes = 100 * 1024 * 1024;
-
-/** How the router authenticates to one backend. */
-export type BackendAuth =
-  | { type: "managedIdentity"; clientId: string | undefined }
-  | { type: "apiKey"; keySetting: string }
-  | { type: "none" };
-
-/** One deployment a backend serves: the name callers use, mapped to the name at this backend. */
-export interface DeploymentConfig {
-  /** The deployment's name at this backend (defaults to the caller's name). */
-  name: string;
-  /** Defaults to the backend's priority. */
-  priority: number;
-  /** Defaults to the backend's weight. */
-  weight: number;
-}
-
-export interface BackendConfig {
-  /** Unique name; appears in `x-served-by`, logs and `/status`, never in error bodies. */
-  name: string;
-  /** Origin of the backend, e.g. `https://aoai-eastus.openai.azure.com`. */
-  origin: string;
-  /** Path prefix from the configured URL (usually empty), prepended to every forwarded path. */
-  basePath: string;
-  /** Lower is tried first. Default 1. */
-  priority: number;
-  /** Share of traffic within its priority group. Default 1. */
-  weight: number;
-  auth: BackendAuth;
-  /**
-   * Caller's deployment name -> this backend's deployment. `undefined`: the backend serves every
-   * name unchanged (part 1 configurations).
-   */
-  deployments: ReadonlyMap<string, DeploymentConfig> | undefined;
-}
-
-export interface StatusCodeRange {
-  min: number;
-  max: number;
-}
-
-export interface CircuitBreakerConfig {
-  /** Failures within `intervalMs` that trip the breaker. Default 1. */
-  failureCount: number;
-  /** Window for counting failures. Default 1 minute. */
-  intervalMs: number;
-  /** Response statuses that count as failures. Default 429 and 500–599. */
-  statusCodeRanges: StatusCodeRange[];
-  /** How long a trip lasts when the backend gives no usable Retry-After. Default 1 minute. */
-  tripDurationMs: number;
-  /** Honour `Retry-After` / `retry-after-ms` for the trip length. Default true. */
-  acceptRetryAfter: boolean;
-  /** Upper bound of any trip, so a daily-quota `Retry-After: 86400` does not bench a backend for a day. Default 5 minutes. */
-  maxTripDurationMs: number;
-}
-
-/** Per-minute budgets of one client, for the whole router (every instance in every region). */
-export interface ClientLimits {
-  tokensPerMinute: number | undefined;
-  requestsPerMinute: number | undefined;
-}
-
-/** One application calling the router with its own keys (`clients[]`). */
-export interface ClientConfig {
-  name: string;
-  /** App setting holding the client's keys, comma-separated. */
-  keySetting: string;
-  /** Deployment names (the caller's) it may call; `undefined`: every one. */
-  deployments: ReadonlySet<string> | undefined;
-  /** `undefined`: no limits. */
-  limits: ClientLimits | undefined;
-}
-
-export interface RouterConfig {
-  backends: BackendConfig[];
-  /** Empty when the configuration names none (part 1): ROUTER_CLIENT_KEYS is then the only client. */
-  clients: ClientConfig[];
-  circuitBreaker: CircuitBreakerConfig;
-  /** Extra backends tried for one call. Default: number of backends − 1. */
-  retryCount: number;
-  /** Time to wait for a backend's response headers before failing over. Default 120 s. */
-  attemptTimeoutMs: number;
-  /** Larger request bodies get 413. Default 32 MiB. */
-  maxRequestBytes: number;
-}
+export {
+  type BackendAuth,
+  type BackendConfig,
+  type CircuitBreakerConfig,
+  type ClientConfig,
+  type ClientLimits,
+  ConfigError,
+  type DeploymentConfig,
+  hostMaxRequestBytes,
+  type RouterConfig,
+  type StatusCodeRange,
+} from "./configTypes";
 
 const isHttpUrl = (text: string): boolean => {
   try {
