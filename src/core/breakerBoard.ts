@@ -3,11 +3,14 @@
 // for calls that name no deployment, and one for the whole backend (a refused connection stops
 // every call). The request path reads it from memory, never from storage.
 
-import { type BreakerState, closedBreaker, type Failure, type FailureReason, isOpen, recordFailure } from "./breaker";
+import { closedBreaker, type Failure, isOpen, recordFailure } from "./breaker";
+import { availableAt, type Backend, endOf, evictOneQuiet, isThrottled, newSlot, type Slot, type StateSource } from "./breakerSlots";
+import { type BackendView, backendView } from "./breakerView";
 import type { BackendConfig, CircuitBreakerConfig } from "./config";
 import { noDeployment, type SharedTrips, type TripRecord, type TripScope, tripEnd, wholeBackend } from "./stateStore";
 
-export type StateSource = "local" | "shared";
+export type { StateSource } from "./breakerSlots";
+export type { BackendView, BreakerView, DeploymentView } from "./breakerView";
 
 /** A breaker opened (or its trip grew longer): by this instance's own call, or learned from the store. */
 export interface TripEvent extends TripRecord {
@@ -22,71 +25,8 @@ export interface CloseEvent {
   at: number;
 }
 
-interface Slot {
-  breaker: BreakerState;
-  source: StateSource | undefined;
-  lastStatus: number | undefined;
-  served: number;
-  failed: number;
-  /** Listed in the configuration; learned slots (from calls to a backend without a list) may be evicted. */
-  readonly listed: boolean;
-}
-
-interface Backend {
-  readonly name: string;
-  readonly whole: Slot;
-  /** Calls with no deployment; made on first use. */
-  none: Slot | undefined;
-  /** By deployment name at this backend. */
-  readonly deployments: Map<string, Slot>;
-  /** Caller names of each listed deployment, for /status. */
-  readonly callerNames: ReadonlyMap<string, readonly string[]>;
-  /** Deployments in `deployments` learned from calls (not listed), bounded by `maxLearnedDeployments`. */
-  learned: number;
-  served: number;
-  failed: number;
-  lastStatus: number | undefined;
-}
-
-/** One breaker as /status and the demo view show it. */
-export interface BreakerView {
-  state: "closed" | "open";
-  openUntil: string | null;
-  reason: FailureReason | null;
-  lastStatus: number | null;
-  /** Who knows the current state: this instance (`local`), the shared store (`shared`), or nobody yet. */
-  source: StateSource | null;
-  served: number;
-  failed: number;
-}
-
-export interface DeploymentView extends BreakerView {
-  /** The deployment's name at this backend. */
-  name: string;
-  /** The names callers use for it. */
-  callerNames: string[];
-}
-
-/** One backend as /status and the demo view show it. No URL, no key. */
-export interface BackendView extends BreakerView {
-  name: string;
-  /** `state` above is "open" when the backend can take none of the calls it is known for; this is the breaker that stops all of them. */
-  backendWide: BreakerView;
-  deployments: DeploymentView[];
-  noDeployment: BreakerView | null;
-}
-
 /** Deployments learned from calls (backends without a list) kept per backend; bounds memory against made-up names. */
 export const maxLearnedDeployments = 100;
-
-const newSlot = (listed: boolean): Slot => ({
-  breaker: closedBreaker,
-  source: undefined,
-  lastStatus: undefined,
-  served: 0,
-  failed: 0,
-  listed,
-});
 
 export class BreakerBoard {
   private readonly backends: Backend[];
@@ -258,30 +198,7 @@ export class BreakerBoard {
   }
 
   view(now: number): BackendView[] {
-    return this.backends.map((backend) => {
-      const at = availableAt(backend, now);
-      const open = at > now;
-      const wholeOpen = isOpen(backend.whole.breaker, now);
-      // The backend's own line: the breaker that keeps it out, when one does.
-      const blocking = wholeOpen ? backend.whole : open ? soonestOpen(backend, now) : undefined;
-      return {
-        name: backend.name,
-        state: open ? "open" : "closed",
-        openUntil: open ? new Date(at).toISOString() : null,
-        reason: blocking?.breaker.state === "open" ? blocking.breaker.reason : null,
-        lastStatus: backend.lastStatus ?? null,
-        source: open ? (blocking?.source ?? "local") : backend.lastStatus === undefined ? null : "local",
-        served: backend.served,
-        failed: backend.failed,
-        backendWide: slotView(backend.whole, now),
-        deployments: [...backend.deployments].map(([name, slot]) => ({
-          name,
-          callerNames: [...(backend.callerNames.get(name) ?? [name])],
-          ...slotView(slot, now),
-        })),
-        noDeployment: backend.none ? slotView(backend.none, now) : null,
-      };
-    });
+    return this.backends.map((backend) => backendView(backend, now));
   }
 
   /** The slot for `deployment` at `backend`, made on first use; `undefined` past the bound on learned deployments. */
@@ -312,64 +229,6 @@ export class BreakerBoard {
   private emitTrip(event: TripEvent): void {
     for (const listener of this.tripListeners) listener(event);
   }
-}
-
-function isThrottled(slot: Slot | undefined): boolean {
-  return slot?.breaker.state === "open" && slot.breaker.reason === "throttled";
-}
-
-function endOf(slot: Slot, now: number): number {
-  const b = slot.breaker;
-  return b.state === "open" && b.openUntil > now ? b.openUntil : now;
-}
-
-/** When the backend can take some call it is known for again (`now` if it can already). */
-function availableAt(backend: Backend, now: number): number {
-  const whole = endOf(backend.whole, now);
-  let soonest = Number.POSITIVE_INFINITY;
-  let known = 0;
-  if (backend.none) {
-    known++;
-    soonest = endOf(backend.none, now);
-  }
-  for (const slot of backend.deployments.values()) {
-    known++;
-    soonest = Math.min(soonest, endOf(slot, now));
-  }
-  return Math.max(whole, known === 0 ? now : soonest);
-}
-
-function soonestOpen(backend: Backend, now: number): Slot | undefined {
-  let best: Slot | undefined;
-  for (const slot of [backend.none, ...backend.deployments.values()]) {
-    if (!slot || !isOpen(slot.breaker, now)) continue;
-    if (!best || endOf(slot, now) < endOf(best, now)) best = slot;
-  }
-  return best;
-}
-
-function evictOneQuiet(slots: Map<string, Slot>): boolean {
-  for (const [name, slot] of slots) {
-    if (!slot.listed && slot.breaker.state === "closed" && slot.breaker.failures.length === 0) {
-      slots.delete(name);
-      return true;
-    }
-  }
-  return false;
-}
-
-function slotView(slot: Slot, now: number): BreakerView {
-  const b = slot.breaker;
-  const open = b.state === "open" && now < b.openUntil;
-  return {
-    state: open ? "open" : "closed",
-    openUntil: open ? new Date(b.openUntil).toISOString() : null,
-    reason: open ? b.reason : null,
-    lastStatus: slot.lastStatus ?? null,
-    source: open ? (slot.source ?? "local") : slot.lastStatus === undefined ? null : "local",
-    served: slot.served,
-    failed: slot.failed,
-  };
 }
 
 /** Whole seconds from `now` until `at`, at least 1: a `Retry-After` value. */
