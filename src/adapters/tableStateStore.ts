@@ -6,19 +6,18 @@
 
 import { createHash } from "node:crypto";
 import { type PipelinePolicy, RestError } from "@azure/core-rest-pipeline";
-import { odata, TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
-import { z } from "zod";
 import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config";
-import { namePattern } from "../core/config";
 import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/ownerBook";
 import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord, tripEnd } from "../core/stateStore";
-import { isObjectId } from "../core/storedObject";
 import { decodeTrips, encodeTrips } from "../core/tripCodec";
 import type { BucketUsage } from "../core/usageBuckets";
 import type { UsageStore } from "../core/usageSharing";
-import { TableUsageRecords } from "./tableUsageRecords";
+import { errorCodeOf, isTableMissing } from "./tableErrors";
+import { TableOwnerRecords } from "./tableOwnerRecords";
+import { type TableContext, TableUsageRecords } from "./tableUsageRecords";
 
 /** Where the table is and how to reach it. */
 export type TableLocation =
@@ -68,17 +67,6 @@ export function poolKey(backends: readonly Pick<BackendConfig, "name" | "origin"
   return `pool-${createHash("sha256").update(identity).digest("hex").slice(0, 20)}`;
 }
 
-/** Partitions owner records are spread over (by a hash of the id), so their writes stay far under a partition's target. */
-const ownerPartitions = 256;
-/** An owner record as stored; anything else in the row is ignored, a row failing this is no record. */
-const ownerRowSchema = z.object({ backend: z.string().regex(namePattern), creator: z.string().regex(namePattern).optional() });
-
-/** The partition of the owner record of `id`: the pool's, one of `ownerPartitions` by a hash of the id. */
-export function ownerPartitionKey(pool: string, id: string): string {
-  const bucket = createHash("sha256").update(id).digest().readUInt16BE(0) % ownerPartitions;
-  return `${pool}.owners.${bucket.toString(16).padStart(2, "0")}`;
-}
-
 /** An entity as read, before its schema is checked. */
 type StoredRow = Record<string, unknown> & { etag?: string };
 
@@ -92,6 +80,8 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   private lastSeen: Seen | undefined;
   /** Client usage and instance presence, the records of their own file. */
   private readonly usage: TableUsageRecords;
+  /** Owner records and creator indexes, the records of their own file. */
+  private readonly owners: TableOwnerRecords;
   /** ETag of the last row reported bad, so a bad row is logged once, not on every refresh. */
   private reportedEtag: string | undefined;
 
@@ -121,16 +111,18 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
       this.client = new TableClient(location.url, options.table, credential, clientOptions);
       this.description = `Azure Table Storage ${new URL(location.url).host}/${options.table} (managed identity)`;
     }
-    this.usage = new TableUsageRecords({
+    const context: TableContext = {
       client: this.client,
       pool: options.pool,
       counts: this.counts,
       ensureTable: (signal) => this.ensureTable(signal),
       getRow: (partitionKey, key, signal) => this.getRow(partitionKey, key, signal),
-      lost: (error) => {
+      lost: (error: unknown) => {
         if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
       },
-    });
+    };
+    this.usage = new TableUsageRecords(context);
+    this.owners = new TableOwnerRecords(context);
   }
 
   async readTrips(signal: AbortSignal): Promise<SharedTrips> {
@@ -169,40 +161,20 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     throw new Error(`state store: gave up writing a trip of ${trip.backend} after ${maxWriteTries} conflicting writes`);
   }
 
-  /**
-   * Owner records: one entity per object (RowKey the id), partitions by a hash of the id. Changes
-   * to one partition go in one batch transaction; deletes go one by one (a batch fails whole when
-   * one entity is missing, and a missing record is what a delete wants anyway).
-   */
-  async writeOwners(changes: readonly OwnerChange[], signal: AbortSignal): Promise<void> {
-    await this.ensureTable(signal);
-    const upserts = new Map<string, { partitionKey: string; rowKey: string; backend: string; creator?: string }[]>();
-    for (const { id, backend, creator } of changes) {
-      const partitionKey = ownerPartitionKey(this.options.pool, id);
-      if (backend === undefined) {
-        this.counts.writes++;
-        try {
-          await this.client.deleteEntity(partitionKey, id, { abortSignal: signal });
-        } catch (error) {
-          if (!(error instanceof RestError && error.statusCode === 404 && !isTableMissing(error))) {
-            if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
-            throw error;
-          }
-        }
-        continue;
-      }
-      const group = upserts.get(partitionKey) ?? [];
-      group.push(creator === undefined ? { partitionKey, rowKey: id, backend } : { partitionKey, rowKey: id, backend, creator });
-      upserts.set(partitionKey, group);
-    }
-    for (const group of upserts.values()) {
-      this.counts.writes++;
-      await this.writing<unknown>(() =>
-        group.length === 1
-          ? this.client.upsertEntity(group[0] as (typeof group)[0], "Replace", { abortSignal: signal })
-          : this.client.submitTransaction(group.map((entity) => ["upsert", entity, "Replace"] as const)),
-      );
-    }
+  writeOwners(changes: readonly OwnerChange[], signal: AbortSignal): Promise<void> {
+    return this.owners.writeOwners(changes, signal);
+  }
+
+  writeCreated(client: string, ids: readonly string[], signal: AbortSignal): Promise<void> {
+    return this.owners.writeCreated(client, ids, signal);
+  }
+
+  readCreated(client: string, signal: AbortSignal): Promise<ReadonlySet<string>> {
+    return this.owners.readCreated(client, signal);
+  }
+
+  readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined> {
+    return this.owners.readOwner(id, signal);
   }
 
   addUsage(client: string, delta: readonly BucketUsage[], signal: AbortSignal): Promise<readonly BucketUsage[]> {
@@ -219,47 +191,6 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
 
   readPresence(slot: number, signal: AbortSignal): Promise<{ current: number; previous: number }> {
     return this.usage.readPresence(slot, signal);
-  }
-
-  /** A creator's index: one partition per client (`<pool>.created.<client>`), RowKey the id; one batch per write. */
-  async writeCreated(client: string, ids: readonly string[], signal: AbortSignal): Promise<void> {
-    await this.ensureTable(signal);
-    const partitionKey = `${this.options.pool}.created.${client}`;
-    const entities = ids.map((id) => ({ partitionKey, rowKey: id }));
-    this.counts.writes++;
-    await this.writing<unknown>(() =>
-      entities.length === 1
-        ? this.client.upsertEntity(entities[0] as (typeof entities)[0], "Replace", { abortSignal: signal })
-        : this.client.submitTransaction(entities.map((entity) => ["upsert", entity, "Replace"] as const)),
-    );
-  }
-
-  async readCreated(client: string, signal: AbortSignal): Promise<ReadonlySet<string>> {
-    await this.ensureTable(signal);
-    const ids = new Set<string>();
-    const partitionKey = `${this.options.pool}.created.${client}`;
-    try {
-      const pages = this.client
-        .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ["RowKey"] }, abortSignal: signal })
-        .byPage({ maxPageSize: 1000 });
-      let read = 0;
-      for await (const page of pages) {
-        this.counts.reads++;
-        for (const row of page) if (typeof row.rowKey === "string" && isObjectId(row.rowKey)) ids.add(row.rowKey);
-        // Bounded: a client with more than 20,000 objects has the rest read as unknown (not its own).
-        if (++read >= 20) break;
-      }
-    } catch (error) {
-      if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
-      throw error;
-    }
-    return ids;
-  }
-
-  async readOwner(id: string, signal: AbortSignal): Promise<OwnerRecord | undefined> {
-    await this.ensureTable(signal);
-    const row = ownerRowSchema.safeParse(await this.getRow(ownerPartitionKey(this.options.pool, id), id, signal));
-    return row.success ? { backend: row.data.backend, creator: row.data.creator } : undefined;
   }
 
   /** One entity by its keys (a counted read), or `undefined` when there is none; a lost table is noted and thrown. */
@@ -318,16 +249,6 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     if (error instanceof RestError && error.statusCode === 404) this.tableReady = false;
     this.lastSeen = undefined;
   }
-
-  /** Runs a write; a lost table is noted (and recreated on the next call) before the error goes on. */
-  private async writing<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (error instanceof RestError && isTableMissing(error)) this.forgetOnTableLoss(error);
-      throw error;
-    }
-  }
 }
 
 /**
@@ -358,23 +279,10 @@ function joinChunks(entity: Record<string, unknown>): string | undefined {
   return text;
 }
 
-/**
- * The service's error code: the SDK leaves `RestError.code` unset for many answers and keeps the
- * service's own code in `details.errorCode` (or only in the body's `odata.error`).
- */
-function errorCodeOf(error: RestError): string | undefined {
-  const details = error.details as { errorCode?: unknown; odataError?: { code?: unknown } } | undefined;
-  const code = error.code ?? details?.errorCode ?? details?.odataError?.code;
-  if (typeof code === "string") return code;
-  return /TableNotFound|TableBeingDeleted/.exec(error.message)?.[0];
-}
-
-/** A 404 for the table itself, not for an entity in it. */
-export function isTableMissing(error: RestError): boolean {
-  return error.statusCode === 404 && errorCodeOf(error) === "TableNotFound";
-}
-
 function accountOf(connectionString: string): string {
   if (/UseDevelopmentStorage=true/i.test(connectionString)) return "devstoreaccount1 (Azurite)";
   return /AccountName=([^;]+)/i.exec(connectionString)?.[1] ?? "account";
 }
+
+export { isTableMissing } from "./tableErrors";
+export { ownerPartitionKey } from "./tableOwnerRecords";

@@ -5,47 +5,22 @@
 import { type AttemptResult, isNotFoundAnswer, judgeAttempt } from "./attemptOutcome";
 import { type AttemptPlan, attemptPlan, countCandidates } from "./attemptPlan";
 import type { BreakerBoard } from "./breakerBoard";
-import { bodyFor, type CallDeployment, urlFor } from "./callDeployment";
+import { bodyFor, urlFor } from "./callDeployment";
 import type { Clock, Random } from "./clock";
 import type { BackendConfig, RouterConfig } from "./config";
 import type { BackendCredential } from "./credentials";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
 import { exhaustedAnswer } from "./exhaustedAnswer";
+import type { ForwardCall, ForwardResult } from "./forwardCall";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
-import type { CallerSignal, IncomingHeaders, OutgoingHeaders, RouterResponse } from "./http";
-import { type Candidate, type PriorityGroups, pickBackend } from "./selection";
+import type { OutgoingHeaders, RouterResponse } from "./http";
+import { type Candidate, pickBackend } from "./selection";
 import { readSmallBody } from "./smallBody";
+import { spilledFrom } from "./spillover";
 import { bodyLength, type RequestBody, type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
 
-export interface ForwardCall {
-  method: string;
-  /** Path and query as the caller sent them. */
-  url: string;
-  /** The path alone (the router has split it off already), for the call's log line. */
-  path: string;
-  headers: IncomingHeaders;
-  body: Uint8Array | undefined;
-  signal: CallerSignal | undefined;
-  /** The caller's deployment, when the call names one. */
-  deployment: CallDeployment | undefined;
-  /** The backends that serve it (every backend for a call with no deployment). */
-  candidates: PriorityGroups;
-  /**
-   * Set for a call on a stored object. `index` known: only its owner is tried (no other resource
-   * has the object). Unknown: the candidates are asked in turn, each once, until one does not
-   * answer "not found"; such an answer is no breaker failure.
-   */
-  owner?: { index: number | undefined };
-}
-
-/** The answer, and the call's record for the host's log line beside it. */
-export interface ForwardResult {
-  response: RouterResponse;
-  summary: CallSummary;
-  /** The backend and deployment that answered, so a body that breaks later counts against them. */
-  served?: { index: number; deployment: string | undefined };
-}
+export type { ForwardCall, ForwardResult } from "./forwardCall";
 
 export interface ForwarderDeps {
   config: RouterConfig;
@@ -295,20 +270,6 @@ export class Forwarder {
       },
     };
   }
-}
-
-const spilloverPrefix = "x-ms-spillover-from-";
-
-/** The deployment Azure spilled the call over from, when its answer says so. */
-export function spilledFrom(headers: IncomingHeaders): string | undefined {
-  const named = headers["x-ms-spillover-from-deployment"];
-  if (typeof named === "string" && named !== "") return named.slice(0, 64);
-  for (const name in headers) {
-    if (name.length > spilloverPrefix.length && name.startsWith(spilloverPrefix) && name !== "x-ms-spillover-from-deployment") {
-      return name.slice(spilloverPrefix.length, spilloverPrefix.length + 64);
-    }
-  }
-  return undefined;
 }
 
 function messageOf(error: unknown): string {
