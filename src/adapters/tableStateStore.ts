@@ -39,8 +39,9 @@ export interface TableStateStoreOptions {
 /** The entity as stored: `trips`, then `trips1`, `trips2`, … when the encoded trips outgrow one property. */
 type PoolEntity = { partitionKey: string; rowKey: string; updatedBy: string } & Record<string, string>;
 
-// Versioned: part 1 kept one trip per backend under RowKey "breakers"; this row keeps trips per
-// deployment. During a rolling upgrade old and new instances simply do not see each other's trips.
+// Versioned (an older format kept one trip per backend under RowKey "breakers"; this row keeps trips
+// per deployment): during a rolling upgrade old and new instances do not see each other's trips,
+// rather than misread them.
 const rowKey = "breakers.v2";
 const maxWriteTries = 5;
 /** A string property holds 64 KiB of UTF-16, 32K characters; the encoding is ASCII. */

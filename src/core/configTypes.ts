@@ -44,7 +44,7 @@ export interface BackendConfig {
   auth: BackendAuth;
   /**
    * Caller's deployment name -> this backend's deployment. `undefined`: the backend serves every
-   * name unchanged (part 1 configurations).
+   * name unchanged (a pool of identical resources).
    */
   deployments: ReadonlyMap<string, DeploymentConfig> | undefined;
 }
@@ -88,7 +88,7 @@ export interface ClientConfig {
 
 export interface RouterConfig {
   backends: BackendConfig[];
-  /** Empty when the configuration names none (part 1): ROUTER_CLIENT_KEYS is then the only client. */
+  /** Empty when the configuration names none: ROUTER_CLIENT_KEYS is then the only client. */
   clients: ClientConfig[];
   circuitBreaker: CircuitBreakerConfig;
   /** Extra backends tried for one call. Default: number of backends − 1. */

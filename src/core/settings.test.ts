@@ -190,7 +190,7 @@ describe("clients in settings", () => {
     );
   });
 
-  it("still requires ROUTER_CLIENT_KEYS when no clients are configured (part 1)", () => {
+  it("still requires ROUTER_CLIENT_KEYS when no clients are configured", () => {
     expect(errorOf({ ROUTER_CONFIG: JSON.stringify({ backends: noneBackends }) })).toContain("ROUTER_CLIENT_KEYS: is required");
   });
 });
