@@ -115,6 +115,27 @@ describe("callers that leave, Functions handler", () => {
   });
 });
 
+describe("callers that leave a resumed Responses stream, Functions handler", () => {
+  it("a host that stops reading three resumed streams logs callerGone each time and trips nothing at the owner", async () => {
+    const calls: CallSummary[] = [];
+    h = await startHarness({ regions: [{ priority: 1, streamChunkDelayMs: 30 }, { priority: 2 }], onCall: (s) => calls.push(s) });
+    const made = await h.v1().responses.create({ model: "gpt-4o", input: "a long answer" });
+    for (let i = 0; i < 3; i++) {
+      const { response, logs } = await callFunction(h.app.router, {
+        method: "GET",
+        path: `/openai/v1/responses/${made.id}?stream=true&starting_after=0`,
+        headers: { "api-key": clientKey },
+      });
+      for await (const _chunk of response.body as AsyncIterable<Uint8Array>) break;
+      await until(() => logs.some((l) => String(l.args[0]).includes('"event":"call"')), 2_000, "call line");
+      const line = JSON.parse(String(logs.find((l) => String(l.args[0]).includes('"event":"call"'))?.args[0]));
+      expect(line).toMatchObject({ outcome: "callerGone", method: "GET" });
+    }
+    expect(await sharedTrips(h)).toBe(0);
+    expect((await h.v1().responses.retrieve(made.id)).id).toBe(made.id);
+  });
+});
+
 describe("how a backend's stream ends", () => {
   it("a stream that ends cleanly before data: [DONE] is broken: the SDK sees an error, the backend trips", async () => {
     const calls: CallSummary[] = [];
