@@ -145,6 +145,19 @@ describe("Router", () => {
     expect(errors).toEqual([]);
   });
 
+  it("builds each answer of its own per call: headers written to one (a client's budget) never reach another", async () => {
+    const { router } = coreRouter(
+      oneBackend,
+      fakeUpstream(() => answer(200)),
+    );
+    const twice = () => router.handle({ ...call, body: bytes('{"model":"a","model":"b"}') });
+    const first = await twice();
+    first.response.headers["x-ratelimit-remaining-requests"] = "7";
+    const second = await twice();
+    expect(second.response.status).toBe(400);
+    expect(second.response.headers["x-ratelimit-remaining-requests"]).toBeUndefined();
+  });
+
   it("refuses a JSON body that names the model twice, as the router and a backend could read different ones", async () => {
     const upstream = fakeUpstream(() => answer(200));
     const { router } = coreRouter(oneBackend, upstream);

@@ -125,7 +125,7 @@ export class Router implements RequestHandler {
     if (!(body instanceof Uint8Array)) return this.rejected(request, path, body.response, { outcome: body.outcome });
     const sent = body.length > 0 || (request.method !== "GET" && request.method !== "HEAD") ? body : undefined;
     const lookup = findCallDeployment(request.url, path, headerValue(request.headers, "content-type"), sent);
-    if (lookup.kind === "ambiguous") return this.rejected(request, path, ambiguous);
+    if (lookup.kind === "ambiguous") return this.rejected(request, path, errorResponse("BadRequest", ambiguous));
     const deployment = lookup.kind === "deployment" ? lookup.deployment : undefined;
     const name = deployment?.name;
     // The operators' key may do anything: its calls skip the permission step (and its allocations).
@@ -252,7 +252,8 @@ export class Router implements RequestHandler {
 
 const noOwnership: OwnershipCheck = { record: undefined };
 const unlimited: { charge: Charge | undefined } = { charge: undefined };
-const ambiguous = errorResponse("BadRequest", "The request names the model more than once, or its body is ambiguous.");
+// Messages only: an answer is built per call, as its headers are written to afterwards (budget headers).
+const ambiguous = "The request names the model more than once, or its body is ambiguous.";
 const deploymentNotFound = "The API deployment for this resource does not exist.";
 
 /** A call that passed every admission step, ready for the failover loop. */
