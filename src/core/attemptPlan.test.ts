@@ -12,7 +12,13 @@ const groups: PriorityGroups = [
 
 describe("attemptPlan", () => {
   it("fails over across the candidates, retry.count + 1 attempts, for a call on no stored object", () => {
-    expect(attemptPlan(groups, undefined, 2)).toEqual({ kind: "failover", candidates: groups, maxAttempts: 3, notFoundMovesOn: false });
+    expect(attemptPlan(groups, undefined, 2)).toEqual({
+      kind: "failover",
+      candidates: groups,
+      maxAttempts: 3,
+      notFoundMovesOn: false,
+      thenProbe: false,
+    });
   });
 
   it("tries the owner alone, once, with its own name for the deployment", () => {
@@ -21,7 +27,10 @@ describe("attemptPlan", () => {
       candidates: [[{ index: 0, weight: 1, deployment: "gpt-4o-ptu" }]],
       maxAttempts: 1,
       notFoundMovesOn: false,
+      thenProbe: false,
     });
+    // A record that may be wrong: the owner first, then (on its "not found") the others.
+    expect(attemptPlan(groups, { index: 0, thenProbe: true }, 2)).toMatchObject({ kind: "ownerOnly", maxAttempts: 1, thenProbe: true });
     // An owner that does not serve the call's deployment is still the only one asked.
     expect(attemptPlan(groups, { index: 5 }, 2).candidates).toEqual([[{ index: 5, weight: 1, deployment: undefined }]]);
   });
@@ -32,6 +41,7 @@ describe("attemptPlan", () => {
       candidates: groups,
       maxAttempts: 3,
       notFoundMovesOn: true,
+      thenProbe: false,
     });
     expect(countCandidates(groups)).toBe(3);
   });

@@ -21,10 +21,11 @@ export interface ForwardCall {
   candidates: PriorityGroups;
   /**
    * Set for a call on a stored object. `index` known: only its owner is tried (no other resource
-   * has the object). Unknown: the candidates are asked in turn, each once, until one does not
+   * has the object); with `thenProbe`, the others are asked when it answers "not found" (its
+   * record was wrong). Unknown: the candidates are asked in turn, each once, until one does not
    * answer "not found"; such an answer is no breaker failure.
    */
-  owner?: { index: number | undefined };
+  owner?: { index: number | undefined; thenProbe?: boolean };
 }
 
 /** The answer, and the call's record for the host's log line beside it. */

@@ -3,7 +3,7 @@
 // deployment name rewritten for each backend), or stop because the caller left.
 
 import { type AttemptResult, isNotFoundAnswer, judgeAttempt } from "./attemptOutcome";
-import { type AttemptPlan, attemptPlan, countCandidates } from "./attemptPlan";
+import { type AttemptPlan, attemptPlan, countCandidates, probePlan } from "./attemptPlan";
 import type { BreakerBoard } from "./breakerBoard";
 import { bodyFor, urlFor } from "./callDeployment";
 import type { Clock, Random } from "./clock";
@@ -112,7 +112,8 @@ export class Forwarder {
       if (done !== "next") return done;
     }
     // Every candidate said "not found": the object is nowhere, and that is the answer.
-    if (state.lastNotFound && state.notFoundCount === countCandidates(state.plan.candidates)) {
+    // (At least as many: an owner outside the candidates may have said so too.)
+    if (state.lastNotFound && state.notFoundCount >= countCandidates(state.plan.candidates)) {
       state.lastNotFound.headers["x-router-attempts"] = String(state.attempts);
       return this.result(state, { outcome: "notFound", response: state.lastNotFound });
     }
@@ -157,19 +158,24 @@ export class Forwarder {
     const headers = downstreamResponseHeaders(response.headers, backend.name, target, state.attempts);
     const answer = { status: response.status, headers, body: response.body };
     const served: Served = { index, name: backend.name, deployment: target, spilledFrom: spilledFrom(response.headers) };
-    if (!state.plan.notFoundMovesOn) return this.result(state, { outcome: "served", served, response: answer });
+    if (!state.plan.notFoundMovesOn && !state.plan.thenProbe) return this.result(state, { outcome: "served", served, response: answer });
     return this.answerOf(state, index, answer).then((a) =>
       a === "next" ? "next" : this.result(state, { outcome: "served", served, response: a }),
     );
   }
 
-  /** A backend's answer; while probing, a "not found" is "not here": "next" to ask another candidate. */
+  /** A backend's answer; while probing (or asking an owner whose record may be wrong), a "not found" is "not here": "next". */
   private async answerOf(state: CallState, index: number, answer: RouterResponse): Promise<RouterResponse | "next"> {
     const { status, body } = answer;
-    if (!state.plan.notFoundMovesOn || (status !== 404 && status !== 400) || body === undefined || body instanceof Uint8Array)
-      return answer;
+    if ((status !== 404 && status !== 400) || body === undefined || body instanceof Uint8Array) return answer;
     const read = await readSmallBody(body);
     if (!(read instanceof Uint8Array) || !isNotFoundAnswer(status, read)) return { ...answer, body: read };
+    if (state.plan.thenProbe) {
+      // The recorded owner has no such object: its record was wrong. The others are asked, each once.
+      state.plan = probePlan(state.call.candidates);
+      state.plan.maxAttempts += state.attempts;
+      state.missing = new Uint8Array(this.deps.config.backends.length);
+    }
     if (state.missing) state.missing[index] = 1;
     state.notFoundCount++;
     state.lastNotFound = { ...answer, body: read };

@@ -185,14 +185,15 @@ describe("owner routing", () => {
     expect(owners.status()).toMatchObject({ reads: 0, known: 0, pending: 0 });
   });
 
-  it("recovers from an owner row naming the wrong backend: its 404 drops the row and the others are asked, once each", async () => {
+  it("recovers from an owner row naming the wrong backend: after its 404 the others are asked, each once, the owner not again", async () => {
     const upstream = fakeUpstream((origin) => (origin === "https://c.example" ? answer(200, {}, '{"id":"resp_1"}') : answer(404)));
     const { router, owners, store } = coreRouter(three, upstream);
     await store.writeOwners([{ id: "resp_1", backend: "a", creator: "default" }]);
     const first = await router.handle(call("GET", "/openai/v1/responses/resp_1"));
     expect(first.response.status).toBe(200);
     expect(first.response.headers["x-served-by"]).toBe("c");
-    expect(upstream.sent.map((s) => s.origin).filter((o) => o === "https://a.example")).toHaveLength(2);
+    expect(upstream.sent.map((s) => s.origin).filter((o) => o === "https://a.example")).toHaveLength(1);
+    expect(first.response.headers["x-router-attempts"]).toBe("3");
     // Learned where it really is, creator kept: the next call goes there alone.
     expect(await owners.find("resp_1")).toMatchObject({ backend: "c", creator: "default" });
     upstream.sent.length = 0;
@@ -208,5 +209,27 @@ describe("owner routing", () => {
     const { response } = await router.handle(call("GET", "/openai/v1/responses/resp_2"));
     expect(response.status).toBe(404);
     expect(upstream.sent).toHaveLength(1);
+  });
+
+  it("treats a wrong owner's 400 previous_response_not_found like its 404: the others are asked", async () => {
+    const upstream = fakeUpstream((origin) => (origin === "https://b.example" ? answer(200, {}, '{"id":"resp_9"}') : notFoundHere()));
+    const { router, store } = coreRouter(three, upstream);
+    await store.writeOwners([{ id: "resp_1", backend: "a", creator: "default" }]);
+    const { response } = await router.handle(call("POST", "/openai/v1/responses", { model: "m", previous_response_id: "resp_1" }));
+    expect(response.status).toBe(200);
+    expect(response.headers["x-served-by"]).toBe("b");
+  });
+
+  it("drops a record no candidate confirms, so the next call reads the store again", async () => {
+    const upstream = fakeUpstream(() => answer(404));
+    const { router, owners, store } = coreRouter(three, upstream);
+    await store.writeOwners([{ id: "resp_7", backend: "a", creator: "default" }]);
+    const { response, summary } = await router.handle(call("GET", "/openai/v1/responses/resp_7"));
+    expect(response.status).toBe(404);
+    expect(summary?.outcome).toBe("notFound");
+    expect(upstream.sent).toHaveLength(3);
+    const reads = owners.status().reads;
+    await router.handle(call("GET", "/openai/v1/responses/resp_7"));
+    expect(owners.status().reads).toBe(reads + 1);
   });
 });

@@ -154,7 +154,7 @@ export class Router implements RequestHandler {
       signal: request.signal,
       deployment,
       candidates,
-      owner: stored?.ref === undefined ? undefined : { index: indexOfOwner(this.deps.pool, ownership.record) },
+      owner: stored?.ref === undefined ? undefined : this.ownerOf(stored.ref, ownership.record),
     };
     return { call, stored, record: ownership.record, charge: admission.charge, listing };
   }
@@ -162,9 +162,10 @@ export class Router implements RequestHandler {
   /** The failover loop, then what its answer teaches: owners, the client's own list page, the charge. */
   private async send(request: RouterRequest, client: Client, admitted: Admitted): Promise<HandledCall> {
     const { call, stored, charge } = admitted;
-    let result = await this.deps.forwarder.forward(call);
+    const result = await this.deps.forwarder.forward(call);
     if (stored) {
-      result = await this.retryWrongOwner(call, result, stored);
+      // No candidate has it: a record that named one was wrong; the store is asked again next time.
+      if (result.summary.outcome === "notFound" && stored.ref !== undefined && admitted.record) this.deps.owners.drop(stored.ref);
       await followOwners(this.deps, { client, stored, record: admitted.record }, result);
     }
     if (admitted.listing && result.served) result.response = await this.ownListPage(call, result, client);
@@ -173,17 +174,13 @@ export class Router implements RequestHandler {
   }
 
   /**
-   * The recorded owner answered 404: the record was wrong (a row naming another backend, or one
-   * this instance remembered). It is dropped here, and the other candidates are asked, each once.
+   * Where a call on `ref` goes: its recorded owner alone — and, unless this instance saw the object
+   * deleted (the owner's 404 is then the answer), the other candidates when the owner answers "not
+   * found", as the record was wrong — or, with no record, a probe.
    */
-  private async retryWrongOwner(call: ForwardCall, result: ForwardResult, stored: StoredObjectCall): Promise<ForwardResult> {
-    if (call.owner?.index === undefined || stored.ref === undefined || result.response.status !== 404 || !result.served) return result;
-    if (this.deps.owners.isGone(stored.ref)) return result;
-    this.deps.owners.drop(stored.ref);
-    discardBody(result.response.body);
-    const probed = await this.deps.forwarder.forward({ ...call, owner: { index: undefined } });
-    probed.summary.attempts += result.summary.attempts;
-    return probed;
+  private ownerOf(ref: string, record: OwnerRecord | undefined): { index: number | undefined; thenProbe?: boolean } {
+    const index = record === undefined ? undefined : this.deps.pool.indexOf(record.backend);
+    return index === undefined ? { index } : { index, thenProbe: !this.deps.owners.isGone(ref) };
   }
 
   /** A list page holding only the client's own objects, refilled from the same resource's next pages. */
@@ -264,10 +261,6 @@ interface Admitted {
   charge: Charge | undefined;
   /** A list of files or batches for a client other than the operators: only its own objects are shown. */
   listing: boolean;
-}
-
-function indexOfOwner(pool: Pool, record: OwnerRecord | undefined): number | undefined {
-  return record === undefined ? undefined : pool.indexOf(record.backend);
 }
 
 function isHandled(result: HandledCall | Client): result is HandledCall {
