@@ -10,7 +10,6 @@ import type { Charge, ClientLimiter } from "./clientLimiter";
 import type { Clock } from "./clock";
 import type { CallSummary } from "./events";
 import type { ForwardResult } from "./forwarder";
-import { isEventStream } from "./headers";
 import type { BodyEnd, CallerSignal, HandledCall } from "./http";
 import { estimatedUsage, reportedUsage } from "./tokenUsage";
 
@@ -27,13 +26,14 @@ export function withBodyAccounting(
 ): HandledCall {
   const { response, summary, served } = call.result;
   if (!served || response.body === undefined || response.body instanceof Uint8Array) return { response, summary };
-  const sse = isEventStream(response.headers);
   return {
     response,
     summary,
     // The summary is this call's own: completed in place, not copied (a copy per call showed in the profile).
     bodyDone: (end: BodyEnd): CallSummary => {
       summary.bytes = end.bytes;
+      // Server-sent events or not, as the host decided while it metered the body.
+      const sse = end.sse === true;
       const usage = (end.tail && reportedUsage(end.tail)) || (sse ? estimatedUsage(call.requestBytes, end.events ?? 0) : undefined);
       if (usage) {
         summary.promptTokens = usage.promptTokens;

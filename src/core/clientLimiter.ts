@@ -65,9 +65,12 @@ const noCharge: Admission = Object.freeze({ admitted: true, charge: undefined })
 export class ClientLimiter {
   readonly usage = new Map<string, ClientUsage>();
   readonly sharing: SharingState = { degraded: false, instances: 1 };
+  /** Some configured client has limits: only then is anything shared (clients are fixed at start-up). */
+  readonly anyLimits: boolean;
 
   constructor(private readonly options: ClientLimiterOptions) {
     for (const client of options.clients ?? []) this.usageOf(client);
+    this.anyLimits = (options.clients ?? []).some((c) => c.limits !== undefined);
   }
 
   /** Whether a call from `client` costing `tokens` (estimated) may go ahead now; an admitted call is charged at once. */

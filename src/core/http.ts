@@ -48,6 +48,8 @@ export interface BodyEnd {
   tail?: string;
   /** Server-sent events seen (`data:` lines), for an estimate when a stream reports no usage. */
   events?: number;
+  /** The body was server-sent events (the host decided it once, from the answer's content type). */
+  sse?: boolean;
   /** Server-sent events only: the stream carried an `error` event (the backend answered, with an error). */
   streamError?: boolean;
   /** Server-sent events only: the stream reached its terminal event (`[DONE]`, `response.completed`, …). */

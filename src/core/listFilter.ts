@@ -9,6 +9,7 @@
 import type { Client } from "./clientAuth";
 import type { OutgoingHeaders, RouterResponse } from "./http";
 import type { OwnerBook } from "./ownerBook";
+import { readWithin } from "./smallBody";
 
 const listPaths = new Set(["/openai/files", "/openai/v1/files", "/openai/batches", "/openai/v1/batches"]);
 
@@ -33,19 +34,10 @@ interface ListPage {
 async function readPage(response: RouterResponse): Promise<ListPage | undefined> {
   if (response.status !== 200) return undefined;
   const body = response.body;
-  let bytes: Buffer;
   if (body === undefined) return undefined;
-  if (body instanceof Uint8Array) bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  else {
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      size += chunk.byteLength;
-      if (size > maxListBytes) return undefined;
-      chunks.push(chunk);
-    }
-    bytes = Buffer.concat(chunks);
-  }
+  const bytes =
+    body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : await readWithin(body, maxListBytes);
+  if (bytes === undefined) return undefined;
   try {
     const page: unknown = JSON.parse(bytes.toString("utf8"));
     if (typeof page !== "object" || page === null || !Array.isArray((page as ListPage).data)) return undefined;

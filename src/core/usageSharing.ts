@@ -73,7 +73,7 @@ export class UsageSharing {
   /** One round: presence when due, then each client with limits and recent traffic. */
   async share(): Promise<void> {
     // A router whose clients have no limits shares nothing, presence included.
-    if (![...this.limiter.usage.values()].some((u) => u.client.limits)) return;
+    if (!this.limiter.anyLimits) return;
     const now = this.options.clock.now();
     try {
       await this.presence(now);

@@ -15,8 +15,6 @@ export const brokenStreamEvent = Buffer.from(
   })}\n\n`,
 );
 
-export { discardBody } from "../core/http";
-
 const eventField = Buffer.from("event:");
 const dataError = Buffer.from('data: {"error"');
 /** Responses streams end with one of these events; chat and completions streams with `data: [DONE]`. */
@@ -89,6 +87,7 @@ export class BodyMeter {
   end(error: unknown, callerGone: boolean): BodyEnd {
     const end: BodyEnd = { bytes: this.bytes, error, callerGone, tail: this.tailText(), events: this.events };
     if (this.sse) {
+      end.sse = true;
       end.streamError = this.sawError;
       end.terminated = this.terminated;
     }

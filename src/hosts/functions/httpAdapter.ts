@@ -4,10 +4,10 @@
 import { Readable } from "node:stream";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CallSummary } from "../../core/events";
-import type { HandledCall, IncomingHeaders, RouterRequest } from "../../core/http";
+import { discardBody, type HandledCall, type IncomingHeaders, type RouterRequest } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
 import { callFields, callLevel, callMessage, type LogSink } from "../eventLog";
-import { BodyReporter, discardBody, reportWithoutStream } from "../responseBody";
+import { BodyReporter, reportWithoutStream } from "../responseBody";
 
 /** Path and query of an absolute URL, without allocating a URL object. */
 export function pathAndQuery(url: string): string {

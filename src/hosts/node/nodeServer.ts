@@ -5,9 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { CallSummary } from "../../core/events";
-import type { HandledCall } from "../../core/http";
+import { discardBody, type HandledCall } from "../../core/http";
 import type { RequestHandler } from "../../core/router";
-import { BodyReporter, discardBody, reportWithoutStream } from "../responseBody";
+import { BodyReporter, reportWithoutStream } from "../responseBody";
 
 /** A caller's disconnection as undici understands it (an EventEmitter emitting "abort"), far cheaper than an AbortController. */
 class CallerGone extends EventEmitter {
