@@ -15,6 +15,7 @@ import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord
 import { decodeTrips, encodeTrips } from "../core/tripCodec";
 import type { BucketUsage } from "../core/usageBuckets";
 import type { UsageStore } from "../core/usageSharing";
+import { writeIfUnchanged } from "./conditionalWrite";
 import { errorCodeOf, isTableMissing } from "./tableErrors";
 import { TableOwnerRecords } from "./tableOwnerRecords";
 import { type TableContext, TableUsageRecords } from "./tableUsageRecords";
@@ -141,23 +142,18 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
       if (stored && tripEnd(stored, maxTripMs) >= tripEnd(trip, maxTripMs) && !seen.needsRepair) return;
       const merged = mergeTrip(seen.trips, trip, clock.now(), maxTripMs);
       const entity = this.entity(merged, trip.instance);
-      try {
-        this.counts.writes++;
-        const response =
-          seen.etag === undefined
-            ? await this.client.createEntity(entity, { abortSignal: signal })
-            : await this.client.updateEntity(entity, "Replace", { etag: seen.etag, abortSignal: signal });
-        this.lastSeen = { etag: response.etag, trips: merged, needsRepair: false };
+      this.counts.writes++;
+      const written = await writeIfUnchanged(this.client, entity, { etag: seen.etag, signal }).catch((error: unknown) => {
+        this.forgetOnTableLoss(error);
+        throw error;
+      });
+      if (written !== "conflict") {
+        this.lastSeen = { etag: written.etag, trips: merged, needsRepair: false };
         return;
-      } catch (error) {
-        // 412: someone wrote since we read; 409: someone created it first. Re-read, merge, try again.
-        if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) {
-          this.forgetOnTableLoss(error);
-          throw error;
-        }
-        this.counts.conflicts++;
-        seen = await this.read(signal);
       }
+      // Someone wrote since we read: re-read, merge, try again.
+      this.counts.conflicts++;
+      seen = await this.read(signal);
     }
     throw new Error(`state store: gave up writing a trip of ${trip.backend} after ${maxWriteTries} conflicting writes`);
   }

@@ -13,10 +13,10 @@
 // and one partition query reads them all.
 
 import { createHash } from "node:crypto";
-import { RestError } from "@azure/core-rest-pipeline";
 import { odata, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
 import { type BucketUsage, mergeBuckets } from "../core/usageBuckets";
+import { writeIfUnchanged } from "./conditionalWrite";
 
 const usagePartitions = 16;
 const presenceRows = 8;
@@ -92,23 +92,18 @@ export class TableUsageRecords {
     for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
       const buckets = mergeBuckets(seen.buckets, delta);
       const entity = { ...key, buckets: encodeBuckets(buckets) };
-      try {
-        table.counts.writes++;
-        const { etag } =
-          seen.etag === undefined
-            ? await table.client.createEntity(entity, { abortSignal: signal })
-            : await table.client.updateEntity(entity, "Replace", { etag: seen.etag, abortSignal: signal });
-        this.seen.set(key.rowKey, { buckets, etag });
+      table.counts.writes++;
+      const written = await writeIfUnchanged(table.client, entity, { etag: seen.etag, signal }).catch((error: unknown) => {
+        this.seen.delete(key.rowKey);
+        table.lost(error);
+        throw error;
+      });
+      if (written !== "conflict") {
+        this.seen.set(key.rowKey, { buckets, etag: written.etag });
         return buckets;
-      } catch (error) {
-        if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) {
-          this.seen.delete(key.rowKey);
-          table.lost(error);
-          throw error;
-        }
-        table.counts.conflicts++;
-        seen = await this.read(key, signal);
       }
+      table.counts.conflicts++;
+      seen = await this.read(key, signal);
     }
     throw new Error(`state store: gave up adding usage of ${client} after ${maxWriteTries} conflicting writes`);
   }
@@ -133,19 +128,16 @@ export class TableUsageRecords {
         was?.slot === slot
           ? { slot, count: was.count + 1, previous: was.previous }
           : { slot, count: 1, previous: was?.slot === slot - 1 ? was.count : 0 };
-      try {
-        table.counts.writes++;
-        if (row?.etag === undefined) await table.client.createEntity({ ...key, ...next }, { abortSignal: signal });
-        else await table.client.updateEntity({ ...key, ...next }, "Replace", { etag: row.etag, abortSignal: signal });
-        return;
-      } catch (error) {
-        if (!(error instanceof RestError) || (error.statusCode !== 412 && error.statusCode !== 409)) {
-          table.lost(error);
-          throw error;
-        }
-        table.counts.conflicts++;
-      }
+      table.counts.writes++;
+      const written = await writeIfUnchanged(table.client, { ...key, ...next }, { etag: row?.etag, signal }).catch((error: unknown) => {
+        table.lost(error);
+        throw error;
+      });
+      if (written !== "conflict") return;
+      table.counts.conflicts++;
     }
+    // Still contended after every try: this slot's count goes without this instance (presence is a
+    // share's divisor, not a limit): never an outage of the limits for it.
   }
 
   async readPresence(slot: number, signal: AbortSignal): Promise<{ current: number; previous: number }> {

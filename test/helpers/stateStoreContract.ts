@@ -82,6 +82,13 @@ export function stateStoreContract(name: string, make: () => Promise<[SharedStor
       expect(await a.readOwner(ids[0] as string, signal())).toBeUndefined();
     });
 
+    it("counts instances checking in at the same moment, each once (conflicting writes re-read and add again)", async () => {
+      const [a, b] = await make();
+      const slot = 57_600_100;
+      await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? a : b).checkIn(`instance-${i}`, slot, signal())));
+      expect((await a.readPresence(slot, signal())).current).toBe(6);
+    });
+
     it("keeps each client's index of the objects it created, read whole in one call", async () => {
       const [a, b] = await make();
       const client = `team${Math.random().toString(36).slice(2, 8)}`;
