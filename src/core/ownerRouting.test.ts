@@ -232,4 +232,21 @@ describe("owner routing", () => {
     await router.handle(call("GET", "/openai/v1/responses/resp_7"));
     expect(owners.status().reads).toBe(reads + 1);
   });
+
+  it("refunds a client's call the router answered itself because the owner is throttled", async () => {
+    const team = {
+      name: "team",
+      deployments: undefined,
+      limits: { requestsPerMinute: 10, tokensPerMinute: undefined },
+      seesAllClients: false,
+    };
+    const upstream = fakeUpstream(() => answer(429, { "retry-after": "30" }));
+    const { router, owners, limiter } = coreRouter(three, upstream, { clients: [{ client: team, keys: ["team-key"] }] });
+    owners.learn("resp_1", "a", "team");
+    const asTeam = { ...call("GET", "/openai/v1/responses/resp_1"), headers: { "api-key": "team-key" } };
+    const { response, summary } = await router.handle(asTeam);
+    expect(response.status).toBe(429);
+    expect(summary?.outcome).toBe("exhausted");
+    expect(limiter.view(team).team?.requests).toBe(0);
+  });
 });

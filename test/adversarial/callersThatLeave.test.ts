@@ -73,6 +73,8 @@ describe("callers that leave, Node host", () => {
     }
     await until(() => calls.length >= 3, 3_000, "three call lines");
     expect(calls.every((c) => c.outcome === "callerGone" && c.backend === "region-0")).toBe(true);
+    // Each hang-up cancelled its upstream call: the backend saw the connection close mid-answer.
+    await until(() => (h?.sims[0]?.abandonedCount ?? 0) >= 3, 2_000, "three upstream calls cancelled");
     expect(await sharedTrips(h)).toBe(0);
     const next = await h.client().chat.completions.create({ model: "gpt-4o", messages }).withResponse();
     expect(next.response.headers.get("x-served-by")).toBe("region-0");

@@ -4,7 +4,7 @@
 import { MemoryStateStore } from "../../src/adapters/memoryStateStore";
 import { BodyBudget } from "../../src/core/bodyBudget";
 import { BreakerBoard } from "../../src/core/breakerBoard";
-import { createClientIdentifier, operatorsClient } from "../../src/core/clientAuth";
+import { type Client, createClientIdentifier, operatorsClient } from "../../src/core/clientAuth";
 import { ClientLimiter } from "../../src/core/clientLimiter";
 import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
 import { apiKeyCredential, type BackendCredential } from "../../src/core/credentials";
@@ -57,6 +57,8 @@ export function coreRouter(
     random?: () => number;
     maxRequestBytes?: number;
     bodyBudget?: BodyBudget;
+    /** More clients beside the operators' (`testClientKey`), each with its keys. */
+    clients?: { client: Client; keys: string[] }[];
   } = {},
 ) {
   const config: RouterConfig = parseRouterConfig(rawConfig);
@@ -75,13 +77,14 @@ export function coreRouter(
   });
   const store = new MemoryStateStore(clock, config.circuitBreaker.maxTripDurationMs);
   const owners = new OwnerBook(store);
+  const limiter = new ClientLimiter({ clock, clients: (options.clients ?? []).map((c) => c.client) });
   const router = new Router({
     forwarder,
     pool,
     board,
     owners,
-    limiter: new ClientLimiter({ clock }),
-    identify: createClientIdentifier([{ client: operatorsClient, keys: [testClientKey] }], undefined),
+    limiter,
+    identify: createClientIdentifier([{ client: operatorsClient, keys: [testClientKey] }, ...(options.clients ?? [])], undefined),
     clock,
     events,
     maxRequestBytes: options.maxRequestBytes ?? 1_000_000,
@@ -92,5 +95,5 @@ export function coreRouter(
     sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
     clientLimits: () => ({ shared: true, instances: 1 }),
   });
-  return { router, board, clock, config, forwarder, owners, store };
+  return { router, board, clock, config, forwarder, owners, store, limiter };
 }
