@@ -89,33 +89,39 @@ function scan(buf: Buffer): ModelScan {
   }
 }
 
+/** Top-level keys to look for with `findTopLevelNumber`, encoded once (at start-up, not per call). */
+export function jsonKeys(...keys: string[]): readonly Buffer[] {
+  return keys.map((key) => Buffer.from(JSON.stringify(key)));
+}
+
 /**
- * The top-level number `key` of a JSON object body (`max_tokens`, …), or `undefined` when it has
- * none, it is not a number, or the body is no JSON object. The same one pass, jumping over strings.
+ * The top-level number of the first of `keys` (in their order) that a JSON object body has
+ * (`max_tokens`, …), or `undefined` when it has none as a number, or the body is no JSON object.
+ * One pass, jumping over strings.
  */
-export function findTopLevelNumber(body: Uint8Array, key: string): number | undefined {
+export function findTopLevelNumber(body: Uint8Array, keys: readonly Buffer[]): number | undefined {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const wanted = Buffer.from(JSON.stringify(key));
+  let best: { rank: number; value: number } | undefined;
   try {
     let pos = skipWhitespace(buf, 0);
     if (buf[pos] !== 0x7b) return undefined;
     pos = skipWhitespace(buf, pos + 1);
     if (buf[pos] === 0x7d) return undefined;
     for (;;) {
-      if (buf[pos] !== quote) return undefined;
+      if (buf[pos] !== quote) return best?.value;
       const keyEnd = stringEnd(buf, pos);
-      const matches = keyEnd - pos === wanted.length && buf.compare(wanted, 0, wanted.length, pos, keyEnd) === 0;
+      const rank = keys.findIndex((k) => keyEnd - pos === k.length && buf.compare(k, 0, k.length, pos, keyEnd) === 0);
       pos = skipWhitespace(buf, keyEnd);
-      if (buf[pos] !== 0x3a) return undefined;
+      if (buf[pos] !== 0x3a) return best?.value;
       pos = skipWhitespace(buf, pos + 1);
       const valueStart = pos;
       pos = skipValue(buf, pos);
-      if (matches) {
+      if (rank !== -1 && (best === undefined || rank < best.rank)) {
         const value = Number(buf.toString("latin1", valueStart, pos));
-        return Number.isFinite(value) ? value : undefined;
+        if (Number.isFinite(value)) best = { rank, value };
       }
       pos = skipWhitespace(buf, pos);
-      if (buf[pos] !== 0x2c) return undefined;
+      if (buf[pos] !== 0x2c) return best?.value;
       pos = skipWhitespace(buf, pos + 1);
     }
   } catch (error) {

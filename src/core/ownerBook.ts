@@ -122,7 +122,7 @@ export class OwnerBook {
   async record(id: string, backend: string, creator: string): Promise<void> {
     const record = { backend, creator };
     this.remember(id, record);
-    this.counts.writes++;
+    this.counts.writes += 2;
     this.counts.recordedBeforeAnswer++;
     const clock = this.options.clock ?? Date;
     const started = clock.now();
