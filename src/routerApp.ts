@@ -5,10 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { hostname, totalmem } from "node:os";
 import { managedIdentityTokenProvider } from "./adapters/managedIdentity";
-import { createStateStore } from "./adapters/stateStoreFactory";
+import { createCacheStore, createStateStore } from "./adapters/stateStoreFactory";
 import { UndiciUpstream } from "./adapters/undiciUpstream";
 import { BodyBudget, defaultBodyMemoryBytes } from "./core/bodyBudget";
 import { BreakerBoard } from "./core/breakerBoard";
+import type { CacheStore } from "./core/cache/cacheStore";
+import { ResponseCache } from "./core/cache/responseCache";
 import { createClientIdentifier, operatorsClient } from "./core/clientAuth";
 import { ClientLimiter } from "./core/clientLimiter";
 import { type Clock, type Random, systemClock, systemRandom } from "./core/clock";
@@ -34,6 +36,8 @@ export interface RouterAppOptions {
   upstream?: Upstream;
   /** Defaults to the store `settings.state` names. */
   store?: SharedStore;
+  /** The shared store of cached answers; defaults to the Blob service the settings name (none: local only). */
+  cacheStore?: CacheStore | undefined;
   /** Defaults to @azure/identity managed identity. */
   tokenProviderFor?: (clientId: string | undefined) => TokenProvider;
   /** Told when client limits fall back to per-instance shares (the store stopped answering) and when they are shared again. */
@@ -52,6 +56,8 @@ export interface RouterApp {
   store: StateStore;
   owners: OwnerBook;
   limiter: ClientLimiter;
+  /** `undefined` unless the configuration has `cache`. */
+  cache: ResponseCache | undefined;
   instance: string;
   close(): Promise<void>;
 }
@@ -93,12 +99,23 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     random,
     events,
   });
+  // The cache's store failing is the state account failing: reported with the rest of shared state.
+  const cacheLog = { storeLost: (error: unknown) => syncLog.lost(error), storeRestored: () => syncLog.restored() };
+  const cache = config.cache
+    ? new ResponseCache({
+        config: config.cache,
+        clock,
+        store: "cacheStore" in options ? options.cacheStore : createCacheStore(settings),
+        log: cacheLog,
+      })
+    : undefined;
   const router = new Router({
     forwarder,
     pool,
     board,
     owners,
     limiter,
+    cache,
     identify: createClientIdentifier(settings.clients, settings.allowAnonymous ? operatorsClient : undefined),
     clock,
     events,
@@ -120,6 +137,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     store,
     owners,
     limiter,
+    cache,
     instance,
     close: async () => {
       await Promise.all([sync.stop(), owners.stop()]);

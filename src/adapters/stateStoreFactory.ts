@@ -1,8 +1,10 @@
-// Chooses the state store the settings name.
+// Chooses the state store, and the shared store of cached answers, the settings name.
 
+import type { CacheStore } from "../core/cache/cacheStore";
 import type { Clock } from "../core/clock";
 import type { Settings } from "../core/settings";
 import type { SharedStore } from "../core/sharedStore";
+import { BlobCacheStore } from "./blobCacheStore";
 import { MemoryStateStore } from "./memoryStateStore";
 import { poolKey, TableStateStore } from "./tableStateStore";
 
@@ -27,4 +29,11 @@ export function createStateStore(settings: Settings, options: StateStoreOptions)
     maxTripMs,
     onBadRow: options.onBadRow,
   });
+}
+
+/** The shared store of cached answers the settings name, or `undefined` (answers stay in each instance). */
+export function createCacheStore(settings: Settings): CacheStore | undefined {
+  const location = settings.cacheStore;
+  if (!settings.config.cache || location.kind === "none") return undefined;
+  return new BlobCacheStore({ location, container: settings.cacheContainer });
 }

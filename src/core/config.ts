@@ -8,6 +8,7 @@ import { durationToMs } from "./duration";
 export {
   type BackendAuth,
   type BackendConfig,
+  type CacheConfig,
   type CircuitBreakerConfig,
   type ClientConfig,
   type ClientLimits,
@@ -142,6 +143,15 @@ const clientSchema = z.strictObject({
     .optional(),
 });
 
+const cacheSchema = z.strictObject({
+  deployments: z
+    .array(name("a deployment name"), { error: required("an array of deployment names") })
+    .min(1, { error: "must list at least one deployment (or leave cache out)" }),
+  ttl: duration.prefault("PT1H"),
+  maxBytes: integer(1, "a positive integer").default(64 * 1024 * 1024),
+  shareAcrossClients: z.boolean({ error: "must be true or false" }).default(false),
+});
+
 const rangeSchema = z
   .strictObject({ min: integer(100, "an HTTP status code"), max: integer(100, "an HTTP status code") })
   .refine((r) => r.min <= r.max && r.max <= 599, { error: "must have 100 <= min <= max <= 599" })
@@ -175,6 +185,7 @@ const configSchema = z
     attemptTimeout: duration.prefault("PT120S"),
     maxRequestBytes: integer(1, "a positive integer").default(32 * 1024 * 1024),
     clients: z.array(clientSchema, { error: "must be an array of clients" }).optional(),
+    cache: cacheSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -189,6 +200,8 @@ const configSchema = z
       if (clientNames.has(key)) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: "must be unique" });
       clientNames.add(key);
     });
+    if (config.cache && config.cache.ttl <= 0)
+      ctx.addIssue({ code: "custom", path: ["cache", "ttl"], message: "must be longer than zero" });
     if (config.attemptTimeout <= 0) ctx.addIssue({ code: "custom", path: ["attemptTimeout"], message: "must be longer than zero" });
     // A zero duration means the breaker never opens (or never counts): protection off without a word.
     const cb = config.circuitBreaker;
@@ -257,6 +270,15 @@ export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG")
     retryCount: raw.retry?.count ?? raw.backends.length - 1,
     attemptTimeoutMs: raw.attemptTimeout,
     maxRequestBytes: raw.maxRequestBytes,
+    cache:
+      raw.cache === undefined
+        ? undefined
+        : {
+            deployments: new Set(raw.cache.deployments),
+            ttlMs: raw.cache.ttl,
+            maxBytes: raw.cache.maxBytes,
+            shareAcrossClients: raw.cache.shareAcrossClients,
+          },
   };
 }
 

@@ -86,6 +86,18 @@ export interface ClientConfig {
   limits: ClientLimits | undefined;
 }
 
+/** Answers that may be reused (`cache`): see core/cache. */
+export interface CacheConfig {
+  /** The caller's deployment names whose answers may be reused. */
+  deployments: ReadonlySet<string>;
+  /** How long an answer is reused. Default 1 hour. */
+  ttlMs: number;
+  /** Answer bytes one instance keeps in memory. Default 64 MiB. */
+  maxBytes: number;
+  /** Reuse one client's answers for another. Default false: a client only gets answers to its own calls. */
+  shareAcrossClients: boolean;
+}
+
 export interface RouterConfig {
   backends: BackendConfig[];
   /** Empty when the configuration names none: ROUTER_CLIENT_KEYS is then the only client. */
@@ -97,4 +109,6 @@ export interface RouterConfig {
   attemptTimeoutMs: number;
   /** Larger request bodies get 413. Default 32 MiB. */
   maxRequestBytes: number;
+  /** `undefined`: nothing is cached. */
+  cache: CacheConfig | undefined;
 }

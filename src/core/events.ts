@@ -58,6 +58,10 @@ export interface CallSummary {
   completionTokens?: number;
   totalTokens?: number;
   tokensEstimated?: boolean;
+  /** A cacheable call: answered from the cache (`hit`, no backend called) or by a backend (`miss`). */
+  cache?: "hit" | "miss";
+  /** A cache hit: the tokens the cached answer reported, which this call did not spend. */
+  savedTokens?: number;
 }
 
 export interface RouterEvents {

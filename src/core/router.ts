@@ -5,6 +5,9 @@ import { admitToLimits, permissionRefusal, readCallBody } from "./admissionSteps
 import { settleAnsweredCall, withBodyAccounting } from "./bodyAccounting";
 import type { BodyBudget } from "./bodyBudget";
 import type { BreakerBoard } from "./breakerBoard";
+import type { CachedAnswer } from "./cache/cachedAnswer";
+import { cachedResponse, cacheTicketFor, keepForCache } from "./cache/cacheSteps";
+import type { CacheTicket, ResponseCache } from "./cache/responseCache";
 import { findCallDeployment } from "./callDeployment";
 import { callFamily } from "./callFamily";
 import { methodRefusal } from "./callPolicy";
@@ -36,6 +39,8 @@ export interface RouterDeps {
   identify: ClientIdentifier;
   /** Client usage and limits, shared by every instance. */
   limiter: ClientLimiter;
+  /** Reusable answers (`cache` in the configuration); `undefined`: nothing is cached. */
+  cache?: ResponseCache | undefined;
   clock: Clock;
   events: RouterEvents;
   maxRequestBytes: number;
@@ -142,27 +147,54 @@ export class Router implements RequestHandler {
     if ("refused" in ownership) return this.rejected(request, path, ownership.refused, { deployment: name });
     const admission = client.limits ? admitToLimits(this.deps.limiter, client, { method: request.method, path, body: sent }) : unlimited;
     if ("refused" in admission) return this.rejected(request, path, admission.refused, { deployment: name });
-    // Capacity admission and the response cache take their places here, before the failover loop.
+    // Capacity admission takes its place here, before the cache and the failover loop.
+    const responses = this.deps.cache;
+    const cache =
+      responses && name !== undefined
+        ? cacheTicketFor(responses, request, { path, client: client.name, deployment: name, body: sent })
+        : undefined;
+    const hit = cache && (await responses?.lookup(cache));
+    if (hit) return this.cacheHit(request, path, { deployment: name, answer: hit, charge: admission.charge });
     const listing = !client.seesAllClients && isListCall(request.method, path);
+    // Ids are read from answers on stored objects, and cacheable answers are kept as they come:
+    // those are asked for uncompressed.
+    const plain = stored !== undefined || listing || cache !== undefined;
     const call: ForwardCall = {
       method: request.method,
       url: request.url,
       path,
-      // Ids are read from answers on stored objects: those come back uncompressed.
-      headers: stored || listing ? { ...request.headers, "accept-encoding": undefined } : request.headers,
+      headers: plain ? { ...request.headers, "accept-encoding": undefined } : request.headers,
       body: sent,
       signal: request.signal,
       deployment,
       candidates,
       owner: stored?.ref === undefined ? undefined : this.ownerOf(stored.ref, ownership.record),
     };
-    return { call, stored, record: ownership.record, charge: admission.charge, listing };
+    return { call, stored, record: ownership.record, charge: admission.charge, listing, cache };
+  }
+
+  /** A cached answer, with no backend call: it counts as a request for the client, its tokens are saved, not charged. */
+  private cacheHit(
+    request: RouterRequest,
+    path: string,
+    hit: { deployment: string | undefined; answer: CachedAnswer; charge: Charge | undefined },
+  ): HandledCall {
+    const { answer } = hit;
+    this.deps.limiter.settle(hit.charge, 0);
+    const handled = this.rejected(request, path, cachedResponse(answer), { outcome: "served", deployment: hit.deployment });
+    if (handled.summary) {
+      handled.summary.cache = "hit";
+      handled.summary.bytes = answer.body.length;
+      if (answer.totalTokens !== undefined) handled.summary.savedTokens = answer.totalTokens;
+    }
+    return handled;
   }
 
   /** The failover loop, then what its answer teaches: owners, the client's own list page, the charge. */
   private async send(request: RouterRequest, client: Client, admitted: Admitted): Promise<HandledCall> {
     const { call, stored, charge } = admitted;
     const result = await this.deps.forwarder.forward(call);
+    if (admitted.cache && this.deps.cache) keepForCache(this.deps.cache, admitted.cache, result);
     if (stored) {
       // No candidate has it: a record that named one was wrong; the store is asked again next time.
       if (result.summary.outcome === "notFound" && stored.ref !== undefined && admitted.record) this.deps.owners.drop(stored.ref);
@@ -222,12 +254,12 @@ export class Router implements RequestHandler {
     return client;
   }
 
-  /** An answer the router made itself, with its call's summary (no backend tried). */
+  /** An answer the router made itself (a refusal, a cached answer), with its call's summary (no backend tried). */
   private rejected(
     request: RouterRequest,
     path: string,
     response: RouterResponse,
-    as: { outcome?: "rejected" | "callerGone"; deployment?: string | undefined } = {},
+    as: { outcome?: "rejected" | "callerGone" | "served"; deployment?: string | undefined } = {},
   ): HandledCall {
     const { outcome = "rejected", deployment } = as;
     return {
@@ -261,6 +293,8 @@ interface Admitted {
   charge: Charge | undefined;
   /** A list of files or batches for a client other than the operators: only its own objects are shown. */
   listing: boolean;
+  /** Set when the answer may be reused: it is kept for the next such call. */
+  cache: CacheTicket | undefined;
 }
 
 function isHandled(result: HandledCall | Client): result is HandledCall {

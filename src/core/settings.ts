@@ -4,14 +4,19 @@
 import { type Client, defaultClientName, operatorsClient } from "./clientAuth";
 import { ConfigError, parseRouterConfig, type RouterConfig } from "./config";
 import { durationToMs } from "./duration";
+import type { Env } from "./settingNames";
+import { settingNames } from "./settingNames";
+import {
+  type CacheStoreSetting,
+  readCacheStore,
+  readContainerName,
+  readStateSetting,
+  readTableName,
+  type StateSetting,
+} from "./storageSettings";
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Where shared breaker state lives. */
-export type StateSetting =
-  | { kind: "memory" }
-  | { kind: "connectionString"; connectionString: string; from: string }
-  | { kind: "tableServiceUrl"; url: string; clientId: string | undefined; from: string };
+export { type Env, settingNames } from "./settingNames";
+export type { CacheStoreSetting, StateSetting } from "./storageSettings";
 
 export interface Settings {
   config: RouterConfig;
@@ -32,19 +37,11 @@ export interface Settings {
   frontDoorId: string | undefined;
   /** Request bodies an instance may hold at once (`ROUTER_BODY_MEMORY`); unset: a quarter of the instance's memory. */
   bodyMemoryBytes: number | undefined;
+  /** The shared response cache's Blob service: `ROUTER_CACHE_STORE`, else derived from the state setting. */
+  cacheStore: CacheStoreSetting;
+  /** Blob container of the shared response cache. Default `routercache` (`ROUTER_CACHE_CONTAINER`). */
+  cacheContainer: string;
 }
-
-/** Names of every setting the code reads; the infra test checks Bicep against it. */
-export const settingNames = {
-  config: "ROUTER_CONFIG",
-  clientKeys: "ROUTER_CLIENT_KEYS",
-  allowAnonymous: "ROUTER_ALLOW_ANONYMOUS",
-  state: "ROUTER_STATE",
-  stateTable: "ROUTER_STATE_TABLE",
-  stateRefresh: "ROUTER_STATE_REFRESH",
-  frontDoorId: "ROUTER_FRONT_DOOR_ID",
-  bodyMemory: "ROUTER_BODY_MEMORY",
-} as const;
 
 /** Reads the router's settings. `readConfigFile` loads `ROUTER_CONFIG` when it is a path. */
 export function readSettings(env: Env, readConfigFile: (path: string) => string): Settings {
@@ -62,16 +59,19 @@ export function readSettings(env: Env, readConfigFile: (path: string) => string)
     );
   }
   for (const key of clientKeys) rejectUnresolvedReference(settingNames.clientKeys, key);
+  const state = readStateSetting(env);
   return {
     config,
     clients: readClients(env, config, clientKeys),
     allowAnonymous,
     backendKeys: readBackendKeys(env, config),
-    state: readStateSetting(env),
+    state,
     stateTable: readTableName(env),
     stateRefreshMs: readDuration(env, settingNames.stateRefresh, 1000),
     frontDoorId: env[settingNames.frontDoorId]?.trim() || undefined,
     bodyMemoryBytes: readBodyMemory(env, config.maxRequestBytes),
+    cacheStore: readCacheStore(env, state),
+    cacheContainer: readContainerName(env),
   };
 }
 
@@ -185,52 +185,6 @@ function rejectUnresolvedReference(setting: string, value: string): void {
   if (/^@microsoft\.keyvault\s*\(/i.test(value)) {
     throw new ConfigError(`${setting}: is an unresolved Key Vault reference (check the app's identity and Key Vault access)`);
   }
-}
-
-function readStateSetting(env: Env): StateSetting {
-  const explicit = env[settingNames.state]?.trim();
-  if (explicit) return parseStateValue(settingNames.state, explicit, undefined);
-  const webJobs = env.AzureWebJobsStorage?.trim();
-  if (webJobs) return parseStateValue("AzureWebJobsStorage", webJobs, undefined);
-  // Identity-based AzureWebJobsStorage (Flex Consumption's default).
-  const clientId = env.AzureWebJobsStorage__clientId?.trim() || undefined;
-  const tableUri = env.AzureWebJobsStorage__tableServiceUri?.trim();
-  if (tableUri) return parseStateValue("AzureWebJobsStorage__tableServiceUri", tableUri, clientId);
-  const account = env.AzureWebJobsStorage__accountName?.trim();
-  if (account) {
-    if (!/^[a-z0-9]{3,24}$/.test(account)) throw new ConfigError("AzureWebJobsStorage__accountName: is not a storage account name");
-    return {
-      kind: "tableServiceUrl",
-      url: `https://${account}.table.core.windows.net`,
-      clientId,
-      from: "AzureWebJobsStorage__accountName",
-    };
-  }
-  return { kind: "memory" };
-}
-
-function parseStateValue(from: string, value: string, clientId: string | undefined): StateSetting {
-  if (value === "memory") return { kind: "memory" };
-  if (/^https?:\/\//i.test(value)) {
-    try {
-      const url = new URL(value);
-      return { kind: "tableServiceUrl", url: url.origin, clientId, from };
-    } catch {
-      throw new ConfigError(`${from}: is not a valid table service URL`);
-    }
-  }
-  if (/AccountName=|UseDevelopmentStorage=true|TableEndpoint=/i.test(value)) {
-    return { kind: "connectionString", connectionString: value, from };
-  }
-  throw new ConfigError(`${from}: must be "memory", a storage connection string or https://<account>.table.core.windows.net`);
-}
-
-function readTableName(env: Env): string {
-  const name = env[settingNames.stateTable]?.trim() || "routerstate";
-  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(name)) {
-    throw new ConfigError(`${settingNames.stateTable}: must be 3–63 letters or digits, starting with a letter`);
-  }
-  return name;
 }
 
 function readBoolean(env: Env, name: string): boolean {

@@ -3,6 +3,7 @@
 // every client's to the operators (`default`), its own to any other client.
 
 import type { BreakerBoard } from "./breakerBoard";
+import type { ResponseCache } from "./cache/responseCache";
 import type { Client } from "./clientAuth";
 import type { ClientLimiter } from "./clientLimiter";
 import type { Clock } from "./clock";
@@ -18,6 +19,8 @@ export interface StateRouteDeps {
   limiter: ClientLimiter;
   sharedState: () => SharedStateStatus;
   clientLimits: () => unknown;
+  /** Shown when answers are cached. */
+  cache?: Pick<ResponseCache, "status"> | undefined;
 }
 
 function json(status: number, payload: unknown, extra: Record<string, string> = {}, withBody = true): RouterResponse {
@@ -39,7 +42,7 @@ export function healthAnswer(deps: Pick<StateRouteDeps, "board" | "clock">, meth
 }
 
 export function statusAnswer(deps: StateRouteDeps, client: Client): RouterResponse {
-  const { board, clock, instance, sharedState, limiter, clientLimits } = deps;
+  const { board, clock, instance, sharedState, limiter, clientLimits, cache } = deps;
   const now = clock.now();
   return json(200, {
     instance,
@@ -48,5 +51,6 @@ export function statusAnswer(deps: StateRouteDeps, client: Client): RouterRespon
     backends: board.view(now),
     clients: limiter.view(client.seesAllClients ? undefined : client, now),
     clientLimits: clientLimits(),
+    ...(cache ? { cache: cache.status() } : {}),
   });
 }

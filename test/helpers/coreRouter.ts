@@ -4,6 +4,7 @@
 import { MemoryStateStore } from "../../src/adapters/memoryStateStore";
 import { BodyBudget } from "../../src/core/bodyBudget";
 import { BreakerBoard } from "../../src/core/breakerBoard";
+import { ResponseCache } from "../../src/core/cache/responseCache";
 import { type Client, createClientIdentifier, operatorsClient } from "../../src/core/clientAuth";
 import { ClientLimiter } from "../../src/core/clientLimiter";
 import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
@@ -78,7 +79,10 @@ export function coreRouter(
   const store = new MemoryStateStore(clock, config.circuitBreaker.maxTripDurationMs);
   const owners = new OwnerBook(store);
   const limiter = new ClientLimiter({ clock, clients: (options.clients ?? []).map((c) => c.client) });
+  // A local response cache when the configuration has `cache` (no shared store: unit tests).
+  const cache = config.cache ? new ResponseCache({ config: config.cache, clock, store: undefined }) : undefined;
   const router = new Router({
+    cache,
     forwarder,
     pool,
     board,
@@ -95,5 +99,5 @@ export function coreRouter(
     sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
     clientLimits: () => ({ shared: true, instances: 1 }),
   });
-  return { router, board, clock, config, forwarder, owners, store, limiter };
+  return { router, board, clock, config, forwarder, owners, store, limiter, cache };
 }

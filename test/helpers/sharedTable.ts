@@ -28,7 +28,8 @@ export interface SharedTable {
   outage(): Promise<void>;
 }
 
-export function useSharedTable(prefix: string): SharedTable {
+/** `blob`: Blob Storage too (the shared response cache), a fresh container per test. */
+export function useSharedTable(prefix: string, options: { blob?: boolean } = {}): SharedTable {
   let azurite: Azurite | undefined;
   let regions: Regions | undefined;
   let routers: Harness[] = [];
@@ -37,7 +38,7 @@ export function useSharedTable(prefix: string): SharedTable {
   let stopped = false;
 
   beforeAll(async () => {
-    azurite = await startAzurite();
+    azurite = await startAzurite(options);
   });
   afterAll(async () => {
     await azurite?.stop();
@@ -55,7 +56,11 @@ export function useSharedTable(prefix: string): SharedTable {
     if (!azurite) throw new Error("Azurite is not running");
     return azurite;
   };
-  const env = () => ({ ROUTER_STATE: started().connectionString, ROUTER_STATE_TABLE: table });
+  const env = (): Record<string, string> => ({
+    ROUTER_STATE: started().connectionString,
+    ROUTER_STATE_TABLE: table,
+    ...(options.blob ? { ROUTER_CACHE_CONTAINER: table.toLowerCase() } : {}),
+  });
   const connected = async (h: Harness) => {
     await until(async () => (await h.status()).sharedState.connected, 5_000, `${h.app.instance} connected to the table`);
     return h;
