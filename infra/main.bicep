@@ -61,8 +61,13 @@ param alwaysReadyInstances int = 1
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
+@description('Days a shared cached answer is kept before the lifecycle rule deletes it: at least the longest cache.ttl of routerConfig, in whole days.')
+@minValue(1)
+param cacheRetentionDays int = 1
+
 var suffix = take(uniqueString(resourceGroup().id), 8)
 var stateTable = 'routerstate'
+
 // Every app setting whose value is a Key Vault reference: backend API keys and named clients' keys.
 var clientKeySettings = [for c in (routerConfig.?clients ?? []): c.keySetting]
 var secretSettings = union([for item in items(backendApiKeys): item.key], clientKeySettings)
@@ -89,6 +94,7 @@ module state 'modules/stateStorage.bicep' = {
     name: take('${namePrefix}st${suffix}', 24)
     location: sharedLocation
     tableName: stateTable
+    cacheRetentionDays: cacheRetentionDays
   }
 }
 
@@ -154,6 +160,7 @@ module settings 'modules/appSettings.bicep' = [
       secretSettings: secretSettings
       stateTableEndpoint: state.outputs.tableEndpoint
       stateTable: stateTable
+      cacheContainer: state.outputs.cacheContainer
       frontDoorId: frontDoorProfile.outputs.frontDoorId
     }
   }

@@ -255,6 +255,21 @@ describe("infra/ against the code", () => {
   });
 });
 
+describe("the response cache's share in the state account", () => {
+  const state = read("infra/modules/stateStorage.bicep");
+  const access = read("infra/modules/sharedAccess.bicep");
+  it("has its container, a lifecycle rule that deletes old answers in it, and the identity's Blob role", () => {
+    expect(state).toContain("'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01'");
+    expect(state).toMatch(/prefixMatch: \[ '\$\{cacheContainer\}\/' \]/);
+    expect(state).toContain("daysAfterModificationGreaterThan: cacheRetentionDays");
+    // Storage Blob Data Contributor, on the state account.
+    expect(access).toContain("ba92f5b4-2d11-453d-a403-e96b0029c9fe");
+    expect(access).toMatch(/resource cacheAccess[\s\S]*?scope: stateAccount/);
+    expect(appSettings).toContain("ROUTER_CACHE_CONTAINER: cacheContainer");
+    expect(main).toContain("cacheContainer: state.outputs.cacheContainer");
+  });
+});
+
 describe("usage workbook", () => {
   const workbook = read("infra/modules/usageWorkbook.bicep");
   it("is deployed from main.bicep against the shared Application Insights", () => {
@@ -275,6 +290,8 @@ describe("usage workbook", () => {
       expect(workbook).toContain(field);
     }
     expect(workbook).toContain("by client, deployment, backend");
+    // What the response cache saved: hits and their tokens, from the hit's own log line.
+    for (const field of ["c.cache", "c.savedTokens", 'cache == "hit"', "sum(savedTokens)"]) expect(workbook).toContain(field);
     expect(workbook).toContain('\'"event":"call"\''.replace(/'/g, "\\'"));
   });
 });

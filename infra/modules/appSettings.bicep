@@ -15,6 +15,8 @@ param vaultUri string
 param secretSettings array
 param stateTableEndpoint string
 param stateTable string
+@description('Blob container of the shared response cache, in the state account (its Blob service is derived from ROUTER_STATE).')
+param cacheContainer string
 param frontDoorId string
 
 resource app 'Microsoft.Web/sites@2024-04-01' existing = {
@@ -35,6 +37,7 @@ resource appsettings 'Microsoft.Web/sites/config@2024-04-01' = {
       ROUTER_STATE: stateTableEndpoint
       ROUTER_STATE_TABLE: stateTable
       ROUTER_STATE_REFRESH: 'PT1S'
+      ROUTER_CACHE_CONTAINER: cacheContainer
       ROUTER_FRONT_DOOR_ID: frontDoorId
     },
     toObject(secretSettings, setting => setting, setting => '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/${replace(setting, '_', '-')})')

@@ -1,4 +1,4 @@
-// One app's identity on the shared resources: the state table, the Key Vault secrets and
+// One app's identity on the shared resources: the state table and the response cache's blobs, the Key Vault secrets and
 // Application Insights (which takes telemetry only with an Entra token). Names come from the
 // principal id, so a recreated app (a new principal) never clashes with its predecessor's.
 
@@ -8,6 +8,7 @@ param vaultName string
 param insightsName string
 
 var tableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+var blobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
@@ -38,6 +39,17 @@ resource stateAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: stateAccount
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', tableDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The response cache reads and writes its answers as blobs of the same account.
+resource cacheAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(stateAccount.id, principalId, blobDataContributor)
+  scope: stateAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataContributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -11,7 +11,7 @@ resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
 }
 
 // Every query starts from the same parsed call lines.
-var calls = 'traces | where message has \'"event":"call"\' | extend c = parse_json(message) | extend client = tostring(c.client), deployment = tostring(c.deployment), backend = tostring(c.backend), status = toint(c.status), totalTokens = tolong(c.totalTokens), promptTokens = tolong(c.promptTokens), completionTokens = tolong(c.completionTokens), estimated = tobool(c.tokensEstimated)'
+var calls = 'traces | where message has \'"event":"call"\' | extend c = parse_json(message) | extend client = tostring(c.client), deployment = tostring(c.deployment), backend = tostring(c.backend), status = toint(c.status), totalTokens = tolong(c.totalTokens), promptTokens = tolong(c.promptTokens), completionTokens = tolong(c.completionTokens), estimated = tobool(c.tokensEstimated), cache = tostring(c.cache), savedTokens = tolong(c.savedTokens)'
 
 var query = {
   version: 'KqlItem/1.0'
@@ -61,6 +61,15 @@ var workbook = {
       content: union(query, {
         title: 'Calls and tokens by client, deployment and backend'
         query: '${calls} | where isnotempty(client) | summarize calls = count(), tokens = sum(totalTokens), promptTokens = sum(promptTokens), completionTokens = sum(completionTokens), estimatedCalls = countif(estimated) by client, deployment, backend | order by tokens desc'
+        timeContextFromParameter: 'TimeRange'
+        visualization: 'table'
+      })
+    }
+    {
+      type: 3
+      content: union(query, {
+        title: 'Tokens saved by the response cache, per client and deployment'
+        query: '${calls} | where cache == "hit" | summarize hits = count(), savedTokens = sum(savedTokens) by client, deployment, bin(timestamp, 1h) | order by savedTokens desc'
         timeContextFromParameter: 'TimeRange'
         visualization: 'table'
       })
