@@ -47,11 +47,24 @@ function target(): { url: string; key: string; clients: DemoClient[] } {
 
 type Kind = "chat" | "stream" | "embeddings";
 
-async function call(url: string, key: string, kind: Kind): Promise<string> {
+/** Texts that come back (a RAG job re-embedding the same chunks): after the first time, the cache answers them. */
+const repeatedTexts = ["What is a PTU?", "How do I rotate keys?", "Where are my files?", "Which regions serve gpt-4o?"];
+
+/**
+ * Every other embeddings call repeats one of a few texts (served from the cache after the first);
+ * the rest are new texts, which reach the backends — enough in the peak to exhaust westus' quota.
+ */
+function embeddingsInput(n: number): string {
+  return n % 2 === 0 ? (repeatedTexts[(n / 2) % repeatedTexts.length] ?? "Hello") : `chunk ${n} of the demo corpus`;
+}
+
+async function call(url: string, key: string, kind: Kind, n: number): Promise<string> {
   const embeddings = kind === "embeddings";
   const deployment = embeddings ? demoDeployments.embeddings : demoDeployments.chat;
   const operation = embeddings ? "embeddings" : "chat/completions";
-  const body = embeddings ? { input: "Hello" } : { messages: [{ role: "user", content: "Hello" }], stream: kind === "stream" };
+  const body = embeddings
+    ? { input: embeddingsInput(Math.floor(n / 3)) }
+    : { messages: [{ role: "user", content: "Hello" }], stream: kind === "stream" };
   const response = await fetch(`${url}/openai/deployments/${deployment}/${operation}?api-version=2024-10-21`, {
     method: "POST",
     headers: { "api-key": key, "content-type": "application/json" },
@@ -59,6 +72,7 @@ async function call(url: string, key: string, kind: Kind): Promise<string> {
   });
   await response.arrayBuffer();
   if (!response.ok) return `error ${response.status}`;
+  if (response.headers.get("x-cache") === "HIT") return "cache";
   return `${response.headers.get("x-served-by") ?? "?"}/${response.headers.get("x-served-deployment") ?? "?"}`;
 }
 
@@ -120,7 +134,8 @@ async function main(): Promise<void> {
     { until: seconds, rate: 3 },
   ];
   process.stdout.write(
-    `demo load on ${url} for ${seconds} s: 3 calls/s, then 60 calls/s (over the PTU's 30 and westus' embeddings quota), then 3 calls/s\n`,
+    `demo load on ${url} for ${seconds} s: 3 calls/s, then 60 calls/s (over the PTU's 30 and westus' embeddings quota), then 3 calls/s;\n` +
+      '"cache" counts embeddings answered from the response cache (no backend called)\n',
   );
   if (clients.length > 0) {
     process.stdout.write(
@@ -144,7 +159,8 @@ async function main(): Promise<void> {
     const served: Record<string, number> = {};
     const thisSecond: Promise<void>[] = [];
     for (let i = 0; i < rate; i++) {
-      const p = call(url, key, kindOf(sent++))
+      const n = sent++;
+      const p = call(url, key, kindOf(n), n)
         .then((by) => {
           if (by.startsWith("error")) errors++;
           served[by] = (served[by] ?? 0) + 1;

@@ -92,6 +92,8 @@ describe("plain Node host", () => {
     expect(code).toBe(0);
     // The middle second sends 60 calls against a PTU that holds 30: priority-2 regions take the rest.
     expect(out).toMatch(/t= {2}2s {2}60 calls\/s {2}served: .*(westus|swedencentral)/);
+    // Repeated embeddings texts are answered from the response cache.
+    expect(out).toMatch(/served: [^\n]*\bcache \d+/);
     proc.kill("SIGTERM");
     await once(proc, "exit");
   });

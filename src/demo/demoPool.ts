@@ -83,6 +83,8 @@ export async function startDemoPool(env: Env): Promise<DemoPool> {
     })),
     circuitBreaker: { tripDuration: "PT10S", maxTripDuration: "PT1M" },
     attemptTimeout: "PT30S",
+    // Embeddings answers are reused: demo:load repeats some of its texts, and those are served from the cache.
+    cache: { deployments: [demoDeployments.embeddings], ttl: "PT10M" },
     clients: demoClients.map((c) => ({
       name: c.name,
       keySetting: c.keySetting,
