@@ -5,21 +5,34 @@
 // `--smoke` runs every scenario for about a second, for CI: it checks the bench still works and
 // that correctness holds (no client errors on overflow, no storage operation per request).
 
-import { type ChildProcess, fork, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import autocannon from "autocannon";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { request } from "undici";
 import { startAzurite } from "../test/helpers/azurite";
+import { benchCache } from "./cacheBench";
+import {
+  cleanup,
+  clientKey,
+  compare,
+  connections,
+  load,
+  type Measure,
+  median,
+  option,
+  progress,
+  rounds,
+  seconds,
+  smoke,
+  startProcess,
+  startRouter,
+  startSimulators,
+  status,
+  summarize,
+  type Target,
+  timeToFirstChunk,
+} from "./measure";
+import { printTable, timed } from "./report";
 
-const smoke = process.argv.includes("--smoke");
-const seconds = smoke ? 1 : 4;
-// Nine interleaved rounds: single rounds on a busy two-core machine range widely, the median does not.
-const rounds = smoke ? 1 : 9;
-const connections = 32;
-const clientKey = "bench-client-key";
-const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-const chatBody = JSON.stringify({ messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 16 });
 const v1Path = "/openai/v1/chat/completions";
 const responsesPath = "/openai/v1/responses";
 // Prose as a long conversation or a RAG context carries it: newlines and quotes, escaped in JSON.
@@ -35,200 +48,6 @@ const v1Body = (bytes: number) =>
     max_tokens: 16,
     model: "gpt-4o",
   });
-const distRoot = join(__dirname, "..");
-const children: ChildProcess[] = [];
-
-const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-
-interface Measure {
-  rps: number;
-  p50: number;
-  p99: number;
-  cpuUsPerRequest: number;
-  requests: number;
-  errors: number;
-}
-
-// --- processes -------------------------------------------------------------------------------
-
-function clockTicks(): number {
-  return 100; // Linux USER_HZ; /proc/<pid>/stat counts CPU time in these.
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
-}
-
-function startProcess(script: string, env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [isAbsolute(script) ? script : join(distRoot, script)], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${out}`)), 15_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(ready);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1] });
-      }
-    };
-    proc.stdout?.on("data", onData);
-    proc.stderr?.on("data", onData);
-    proc.once("exit", (code) => reject(new Error(`${script} exited (${code}):\n${out}`)));
-  });
-}
-
-function startRouter(config: object, extraEnv: Record<string, string> = {}, entry = "src/server.js") {
-  return startProcess(
-    entry,
-    { ROUTER_CONFIG: JSON.stringify(config), ROUTER_CLIENT_KEYS: clientKey, PORT: "0", LOG_LEVEL: "info", ...extraEnv },
-    /router listening on (http:\/\/[\d.:]+)/,
-  );
-}
-
-async function startSimulators(regions: object[]): Promise<{ urls: string[]; call: (op: string) => Promise<unknown> }> {
-  const proc = fork(join(distRoot, "bench/simulators.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  children.push(proc);
-  let next = 0;
-  const call = (op: string, extra: object = {}) =>
-    new Promise<unknown>((resolve) => {
-      const id = ++next;
-      const onMessage = (m: { id: number; result: unknown }) => {
-        if (m.id !== id) return;
-        proc.off("message", onMessage);
-        resolve(m.result);
-      };
-      proc.on("message", onMessage);
-      proc.send({ id, op, ...extra });
-    });
-  const urls = (await call("start", { regions })) as string[];
-  return { urls, call: (op) => call(op) };
-}
-
-// --- measurement -----------------------------------------------------------------------------
-
-interface Call {
-  path: string;
-  body: string;
-  /** When set, each connection sends these bodies in turn instead of `body`. */
-  bodies?: readonly string[];
-}
-const chatCall: Call = { path: chatPath, body: chatBody };
-
-async function load(url: string, pid: number, duration = seconds, call: Call = chatCall): Promise<Measure> {
-  const before = cpuMs(pid);
-  const result = await autocannon({
-    url: `${url}${call.path}`,
-    method: "POST",
-    connections,
-    duration,
-    headers: { "api-key": clientKey, "content-type": "application/json" },
-    body: call.body,
-    ...(call.bodies ? { requests: call.bodies.map((body) => ({ method: "POST" as const, path: call.path, body })) } : {}),
-  });
-  const cpu = cpuMs(pid) - before;
-  const requests = result.requests.total;
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    cpuUsPerRequest: requests > 0 ? (cpu * 1000) / requests : Number.NaN,
-    requests,
-    errors: result.errors + result.non2xx + result.timeouts,
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-interface Target {
-  url: string;
-  proc: ChildProcess;
-}
-
-interface Comparison {
-  router: Measure;
-  bare: Measure;
-  ratios: { cpuPerRequest: number; throughput: number; p99DeltaMs: number };
-  /** The lowest and highest CPU-per-request ratio of single rounds, printed beside the median. */
-  cpuSpread: [number, number];
-}
-
-/** Router and bare proxy under the same load, interleaved in rounds after a warm-up; ratios per round, then the median. */
-async function compare(label: string, router: Target, bare: Target, call: Call = chatCall): Promise<Comparison> {
-  const runs = { router: [] as Measure[], bare: [] as Measure[] };
-  // Warm-up, not recorded: JIT of every process (simulators included) and keep-alive pools.
-  for (const t of [router, bare, router, bare]) await load(t.url, t.proc.pid ?? 0, smoke ? 0.5 : 3, call);
-  for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? (["router", "bare"] as const) : (["bare", "router"] as const);
-    for (const target of order) {
-      const t = target === "router" ? router : bare;
-      runs[target].push(await load(t.url, t.proc.pid ?? 0, seconds, call));
-      progress(`${label} round ${r + 1}/${rounds} ${target}: ${Math.round(runs[target].at(-1)?.rps ?? 0)} req/s`);
-    }
-  }
-  const cpuRatios = runs.router.map((m, i) => m.cpuUsPerRequest / (runs.bare[i]?.cpuUsPerRequest ?? Number.NaN));
-  return {
-    router: summarize(runs.router),
-    bare: summarize(runs.bare),
-    cpuSpread: [Math.min(...cpuRatios), Math.max(...cpuRatios)],
-    ratios: {
-      cpuPerRequest: median(cpuRatios),
-      throughput: median(runs.router.map((m, i) => m.rps / (runs.bare[i]?.rps ?? Number.NaN))),
-      p99DeltaMs: median(runs.router.map((m, i) => m.p99 - (runs.bare[i]?.p99 ?? Number.NaN))),
-    },
-  };
-}
-
-function summarize(measures: Measure[]): Measure {
-  return {
-    rps: median(measures.map((m) => m.rps)),
-    p50: median(measures.map((m) => m.p50)),
-    p99: median(measures.map((m) => m.p99)),
-    cpuUsPerRequest: median(measures.map((m) => m.cpuUsPerRequest)),
-    requests: measures.reduce((s, m) => s + m.requests, 0),
-    errors: measures.reduce((s, m) => s + m.errors, 0),
-  };
-}
-
-async function status(url: string): Promise<{ sharedState: { reads: number; writes: number } }> {
-  const response = await request(`${url}/status`, { headers: { "api-key": clientKey } });
-  return (await response.body.json()) as { sharedState: { reads: number; writes: number } };
-}
-
-async function timeToFirstChunk(url: string, count: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const response = await request(`${url}${chatPath}`, {
-      method: "POST",
-      headers: { "api-key": clientKey, "content-type": "application/json" },
-      body: JSON.stringify({ messages: [], stream: true }),
-    });
-    let first = 0;
-    for await (const _ of response.body) {
-      if (first === 0) first = performance.now() - started;
-    }
-    times.push(first);
-  }
-  return median(times);
-}
-
-// --- scenarios -------------------------------------------------------------------------------
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : process.argv[i + 1];
-}
 
 /**
  * `npm run bench -- --ab <other checkout>`: this build's router against another build's (its
@@ -435,6 +254,9 @@ async function main(): Promise<void> {
   tableRouter.proc.kill("SIGTERM");
   await azurite.stop();
 
+  // (5) the response cache: hits against the bare proxy, misses with their one lookup (Azurite blobs).
+  const cache = await benchCache(steadyUrl ?? "", bare);
+
   const results = {
     machine: { cpus: (await import("node:os")).cpus().length, node: process.version, smoke, seconds, rounds, connections },
     // Ratios within each round, then the median: drift between rounds cancels out.
@@ -444,6 +266,7 @@ async function main(): Promise<void> {
     overflow,
     streaming: { viaRouterMs: viaRouter, directMs: direct, addedMs: viaRouter - direct },
     responses,
+    cache,
     tableStore: {
       ...table,
       storageOperations: storageOps,
@@ -465,6 +288,14 @@ async function main(): Promise<void> {
       responses.router.errors === 0 && responses.followUpErrors === 0 && responses.backendCallsPerFollowUp === 1,
     ],
     ["client counting and limits: ≤ +0.05× of bare's CPU on the chat row", withClients.addedCpu <= 0.05 && withClients.router.errors === 0],
+    [
+      "cache hit: CPU/request ≤ 1.1× bare, p50 below bare's (which waits on the backend)",
+      cache.hit.ratios.cpuPerRequest <= 1.1 && cache.hit.router.p50 <= cache.hit.bare.p50 && cache.hit.router.errors === 0,
+    ],
+    [
+      "cache: at most one shared lookup per miss, none for calls that are not cacheable",
+      cache.lookupsPerMiss <= 1 && cache.lookupsForOtherCalls === 0,
+    ],
   ] as const;
   printTable(results, targets);
   mkdirSync(join(process.cwd(), "bench/results"), { recursive: true });
@@ -475,58 +306,6 @@ async function main(): Promise<void> {
   const broken = targets.some(([, ok], i) => !timed(i) && !ok);
   cleanup();
   process.exit(broken ? 1 : 0);
-}
-
-function printTable(
-  r: {
-    steady: Comparison;
-    withClients: Comparison & { addedCpu: number };
-    v1: { small: Comparison; large: Comparison };
-    overflow: Measure & { ptuShare: number };
-    streaming: { addedMs: number; viaRouterMs: number; directMs: number };
-    tableStore: Measure & { storageOperationsPerRequest: number; storageOperations: number; recordMeanMs: number };
-    responses: { router: Measure; bare: Measure; cpuRatio: number; backendCallsPerFollowUp: number; followUpErrors: number };
-  },
-  targets: readonly (readonly [string, boolean])[],
-): void {
-  const row = (name: string, m: Measure) =>
-    `| ${name.padEnd(22)} | ${Math.round(m.rps).toString().padStart(7)} | ${m.p50.toFixed(1).padStart(6)} | ${m.p99.toFixed(1).padStart(6)} | ${m.cpuUsPerRequest.toFixed(1).padStart(9)} | ${String(m.errors).padStart(6)} |`;
-  const lines = [
-    "",
-    "| target                 |   req/s | p50 ms | p99 ms | CPU µs/req | errors |",
-    "| ---------------------- | ------- | ------ | ------ | ---------- | ------ |",
-    row("bare undici proxy", r.steady.bare),
-    row("router (memory state)", r.steady.router),
-    row("router, client limits", r.withClients.router),
-    row("router (Table state)", r.tableStore),
-    row("router, PTU overflow", r.overflow),
-    row("bare, v1 2 KB", r.v1.small.bare),
-    row("router, v1 2 KB", r.v1.small.router),
-    row("bare, v1 200 KB", r.v1.large.bare),
-    row("router, v1 200 KB", r.v1.large.router),
-    row("bare, Responses", r.responses.bare),
-    row("router, Responses", r.responses.router),
-    "",
-    `router / bare: CPU per request ${r.steady.ratios.cpuPerRequest.toFixed(2)}x (median of ${rounds} rounds; single rounds ${r.steady.cpuSpread[0].toFixed(2)}–${r.steady.cpuSpread[1].toFixed(2)}x), throughput ${r.steady.ratios.throughput.toFixed(2)}x, p99 ${r.steady.ratios.p99DeltaMs >= 0 ? "+" : ""}${r.steady.ratios.p99DeltaMs.toFixed(1)} ms`,
-    `with a client with limits: CPU per request ${r.withClients.ratios.cpuPerRequest.toFixed(3)}x the router without clients (same rounds), ${r.withClients.addedCpu >= 0 ? "+" : ""}${r.withClients.addedCpu.toFixed(3)}x of bare's CPU; without clients ${r.steady.ratios.cpuPerRequest.toFixed(2)}x bare`,
-    `v1, model rewritten: CPU per request ${r.v1.small.ratios.cpuPerRequest.toFixed(2)}x bare at 2 KB, ${r.v1.large.ratios.cpuPerRequest.toFixed(2)}x at 200 KB`,
-    `Responses follow-ups (previous_response_id, 3 backends): CPU per request ${r.responses.cpuRatio.toFixed(2)}x bare, ${r.responses.backendCallsPerFollowUp.toFixed(3)} backend calls per follow-up`,
-    `PTU overflow: ${r.overflow.errors} client-visible errors, PTU served ${(r.overflow.ptuShare * 100).toFixed(1)}% of calls`,
-    `streaming: first chunk +${r.streaming.addedMs.toFixed(2)} ms through the router (${r.streaming.viaRouterMs.toFixed(2)} vs ${r.streaming.directMs.toFixed(2)} ms direct)`,
-    `Table state: ${r.tableStore.storageOperations} storage operations for ${r.tableStore.requests} requests (${r.tableStore.storageOperationsPerRequest.toFixed(5)} per request); a creating call waits ${r.tableStore.recordMeanMs} ms for its owner record`,
-    "",
-    ...targets.map(([name, ok], i) => `${smoke && timed(i) ? "n/a   " : ok ? "met   " : "MISSED"}  ${name}`),
-    ...(smoke ? ["(a smoke run is too short to judge timing: run `npm run bench` for the figures)"] : []),
-    "",
-  ];
-  process.stdout.write(lines.join("\n"));
-}
-
-/** Targets that judge timing (not correctness): meaningless in a smoke run. */
-const timed = (i: number) => i < 3 || (i > 4 && i < 7) || i === 8;
-
-function cleanup(): void {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
 }
 
 process.on("exit", cleanup);
