@@ -11,6 +11,7 @@ import { BodyBudget, defaultBodyMemoryBytes } from "./core/bodyBudget";
 import { BreakerBoard } from "./core/breakerBoard";
 import type { CacheStore } from "./core/cache/cacheStore";
 import { ResponseCache } from "./core/cache/responseCache";
+import { CapacityBoard } from "./core/capacity/capacityBoard";
 import { createClientIdentifier, operatorsClient } from "./core/clientAuth";
 import { ClientLimiter } from "./core/clientLimiter";
 import { type Clock, type Random, systemClock, systemRandom } from "./core/clock";
@@ -56,6 +57,7 @@ export interface RouterApp {
   store: StateStore;
   owners: OwnerBook;
   limiter: ClientLimiter;
+  capacity: CapacityBoard;
   /** `undefined` unless the configuration has `cache`. */
   cache: ResponseCache | undefined;
   instance: string;
@@ -79,7 +81,15 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
   if (events.breakerOpened) board.onTrip(events.breakerOpened);
   if (events.breakerClosed) board.onClose(events.breakerClosed);
   const limiter = new ClientLimiter({ clock, clients: settings.clients.map((c) => c.client) });
-  const usageSharing = new UsageSharing(store, limiter, { clock, instance, random, log: options.limiterLog });
+  // Each instance takes its share of a throttling deployment by how many instances are present.
+  const capacity = new CapacityBoard({ backends: config.backends, clock, random, instances: () => limiter.sharing.instances });
+  const usageSharing = new UsageSharing(store, limiter, {
+    clock,
+    instance,
+    random,
+    log: options.limiterLog,
+    presenceWanted: () => capacity.active,
+  });
   const sync = new StateSync(store, board, {
     refreshMs: settings.stateRefreshMs,
     clock,
@@ -98,6 +108,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     clock,
     random,
     events,
+    capacity,
   });
   // The cache's store failing is the state account failing: reported with the rest of shared state.
   const cacheLog = { storeLost: (error: unknown) => syncLog.lost(error), storeRestored: () => syncLog.restored() };
@@ -127,6 +138,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     instance,
     sharedState: () => ({ ...sync.status(), owners: owners.status() }),
     clientLimits: () => usageSharing.status(),
+    capacity: () => capacity.view(),
   });
   sync.start();
   return {
@@ -137,6 +149,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     store,
     owners,
     limiter,
+    capacity,
     cache,
     instance,
     close: async () => {

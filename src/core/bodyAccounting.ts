@@ -11,7 +11,7 @@ import type { Clock } from "./clock";
 import type { CallSummary } from "./events";
 import type { ForwardResult } from "./forwarder";
 import type { BodyEnd, CallerSignal, HandledCall } from "./http";
-import { estimatedUsage, reportedUsage } from "./tokenUsage";
+import { estimatedUsage, reportedUsage, type TokenUsage } from "./tokenUsage";
 
 export interface BodyAccountingDeps {
   board: BreakerBoard;
@@ -43,6 +43,7 @@ export function withBodyAccounting(
       }
       // The estimate charged at admission becomes what the backend reported (nothing reported: nothing used).
       deps.limiter.settle(call.charge, usage?.totalTokens ?? 0);
+      settleCapacity(served, usage, deps.clock.now());
       const outcome = streamOutcome(end, call.signal, sse);
       summary.outcome = outcome;
       if (outcome === "broken") {
@@ -59,15 +60,30 @@ export function withBodyAccounting(
  * (every candidate out, the owner tripped), nothing used when no backend had the object, the usage
  * of an answer already read (a probe's). A streamed answer settles in `bodyDone`.
  */
-export function settleAnsweredCall(limiter: ClientLimiter, charge: Charge | undefined, result: ForwardResult): void {
+export function settleAnsweredCall(limiter: ClientLimiter, charge: Charge | undefined, result: ForwardResult, now: number): void {
+  const body = result.response.body;
+  const inMemory = body instanceof Uint8Array;
+  // A deployment's gate learns what an answer already read (a probe's) used; a stream settles in `bodyDone`.
+  const usage =
+    inMemory && (charge || result.served?.capacity)
+      ? reportedUsage(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"))
+      : undefined;
+  if (inMemory) settleCapacity(result.served, usage, now);
   if (!charge) return;
   const { outcome } = result.summary;
-  const body = result.response.body;
   if (outcome === "exhausted") limiter.refund(charge);
   else if (outcome === "notFound") limiter.settle(charge, 0);
-  else if (body instanceof Uint8Array) {
-    limiter.settle(charge, reportedUsage(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"))?.totalTokens ?? 0);
-  }
+  else if (inMemory) limiter.settle(charge, usage?.totalTokens ?? 0);
+}
+
+/**
+ * The served deployment's gate learns what the call really wrote: its charge was the most it could
+ * (`max_tokens`), and what it did not write went back to the deployment when it ended.
+ */
+function settleCapacity(served: ForwardResult["served"], usage: TokenUsage | undefined, now: number): void {
+  const { capacity, cost } = served ?? {};
+  if (!capacity || !cost) return;
+  capacity.settled(usage && !usage.estimated ? usage.completionTokens - cost.maxOutput : 0, now);
 }
 
 /**

@@ -10,12 +10,25 @@ import { findTopLevelNumber, jsonKeys } from "./jsonModel";
 export const defaultMaxOutputTokens = 1024;
 const maxOutputKeys = jsonKeys("max_tokens", "max_completion_tokens", "max_output_tokens");
 
-/** The estimated tokens of a call to `path` with `body`. Embeddings write nothing; a GET costs nothing. */
-export function estimateCallCost(method: string, path: string, body: Uint8Array | undefined): number {
-  if (method !== "POST" || body === undefined || body.length === 0) return 0;
+/** A call's estimate in its two parts: what it sends, and the most it may write. */
+export interface CallCost {
+  prompt: number;
+  maxOutput: number;
+}
+
+const free: CallCost = Object.freeze({ prompt: 0, maxOutput: 0 });
+
+/** The estimated prompt and maximum output of a call to `path` with `body`. Embeddings write nothing; a GET costs nothing. */
+export function estimateCallParts(method: string, path: string, body: Uint8Array | undefined): CallCost {
+  if (method !== "POST" || body === undefined || body.length === 0) return free;
   const prompt = Math.ceil(body.byteLength / 4);
-  if (path.endsWith("/embeddings")) return prompt;
+  if (path.endsWith("/embeddings")) return { prompt, maxOutput: 0 };
   const stated = findTopLevelNumber(body, maxOutputKeys);
-  if (stated !== undefined && stated >= 0) return prompt + Math.min(stated, 1_000_000);
-  return prompt + defaultMaxOutputTokens;
+  return { prompt, maxOutput: stated !== undefined && stated >= 0 ? Math.min(stated, 1_000_000) : defaultMaxOutputTokens };
+}
+
+/** The estimated tokens of a call to `path` with `body`: its prompt plus the most it may write. */
+export function estimateCallCost(method: string, path: string, body: Uint8Array | undefined): number {
+  const { prompt, maxOutput } = estimateCallParts(method, path, body);
+  return prompt + maxOutput;
 }

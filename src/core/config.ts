@@ -2,13 +2,21 @@
 // what it produces is declared in configTypes.ts.
 
 import { z } from "zod";
-import { type BackendAuth, ConfigError, type DeploymentConfig, hostMaxRequestBytes, type RouterConfig } from "./configTypes";
+import {
+  type BackendAuth,
+  type CapacityConfig,
+  ConfigError,
+  type DeploymentConfig,
+  hostMaxRequestBytes,
+  type RouterConfig,
+} from "./configTypes";
 import { durationToMs } from "./duration";
 
 export {
   type BackendAuth,
   type BackendConfig,
   type CacheConfig,
+  type CapacityConfig,
   type CircuitBreakerConfig,
   type ClientConfig,
   type ClientLimits,
@@ -76,6 +84,16 @@ const authSchema = z.discriminatedUnion(
 
 const name = (what: string) => z.string({ error: required(what) }).regex(namePattern, { error: nameRule });
 
+const capacitySchema = z.strictObject({
+  tokensPerMinute: integer(1, "a positive integer").optional(),
+  waitUpTo: duration.optional(),
+});
+
+type RawCapacity = z.infer<typeof capacitySchema>;
+
+const capacityOf = (raw: RawCapacity | undefined): CapacityConfig | undefined =>
+  raw === undefined ? undefined : { tokensPerMinute: raw.tokensPerMinute, waitUpToMs: raw.waitUpTo };
+
 const deploymentSchema = z.union(
   [
     name("a deployment name"),
@@ -83,9 +101,10 @@ const deploymentSchema = z.union(
       name: name("a deployment name").optional(),
       priority: integer(0, "an integer").optional(),
       weight: integer(1, "a positive integer").optional(),
+      capacity: capacitySchema.optional(),
     }),
   ],
-  { error: 'must be the deployment\'s name at this backend, or { "name", "priority", "weight" }' },
+  { error: 'must be the deployment\'s name at this backend, or { "name", "priority", "weight", "capacity" }' },
 );
 
 type RawDeployment = z.infer<typeof deploymentSchema>;
@@ -125,6 +144,7 @@ const backendSchema = z.strictObject({
   weight: integer(1, "a positive integer").default(1),
   auth: authSchema.default({ type: "managedIdentity" }),
   deployments: deploymentsSchema.optional(),
+  capacity: capacitySchema.optional(),
 });
 
 const settingName = z.string({ error: required("the name of an app setting") }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
@@ -249,7 +269,8 @@ export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG")
         priority: b.priority,
         weight: b.weight,
         auth,
-        deployments: b.deployments === undefined ? undefined : compileDeployments(b.deployments, b.priority, b.weight),
+        capacity: capacityOf(b.capacity),
+        deployments: b.deployments === undefined ? undefined : compileDeployments(b.deployments, b, capacityOf(b.capacity)),
       };
     }),
     circuitBreaker: {
@@ -282,14 +303,24 @@ export function parseRouterConfig(input: unknown, settingName = "ROUTER_CONFIG")
   };
 }
 
-function compileDeployments(raw: ReadonlyMap<string, RawDeployment>, priority: number, weight: number): Map<string, DeploymentConfig> {
+function compileDeployments(
+  raw: ReadonlyMap<string, RawDeployment>,
+  backend: { priority: number; weight: number },
+  capacity: CapacityConfig | undefined,
+): Map<string, DeploymentConfig> {
+  const { priority, weight } = backend;
   const out = new Map<string, DeploymentConfig>();
   for (const [callerName, value] of raw) {
     out.set(
       callerName,
       typeof value === "string"
-        ? { name: value, priority, weight }
-        : { name: value.name ?? callerName, priority: value.priority ?? priority, weight: value.weight ?? weight },
+        ? { name: value, priority, weight, capacity }
+        : {
+            name: value.name ?? callerName,
+            priority: value.priority ?? priority,
+            weight: value.weight ?? weight,
+            capacity: capacityOf(value.capacity) ?? capacity,
+          },
     );
   }
   return out;

@@ -20,6 +20,14 @@ export type BackendAuth =
   | { type: "apiKey"; keySetting: string }
   | { type: "none" };
 
+/** What a deployment is sized for (`capacity`): a starting estimate the router refines from its answers. */
+export interface CapacityConfig {
+  /** The deployment's published throughput (a PTU's tokens per minute). */
+  tokensPerMinute: number | undefined;
+  /** How long a call may wait for the deployment to have room before it is sent on. Default: not at all. */
+  waitUpToMs: number | undefined;
+}
+
 /** One deployment a backend serves: the name callers use, mapped to the name at this backend. */
 export interface DeploymentConfig {
   /** The deployment's name at this backend (defaults to the caller's name). */
@@ -28,6 +36,8 @@ export interface DeploymentConfig {
   priority: number;
   /** Defaults to the backend's weight. */
   weight: number;
+  /** Defaults to the backend's `capacity`. */
+  capacity?: CapacityConfig | undefined;
 }
 
 export interface BackendConfig {
@@ -42,6 +52,8 @@ export interface BackendConfig {
   /** Share of traffic within its priority group. Default 1. */
   weight: number;
   auth: BackendAuth;
+  /** A default for each of its deployments (`capacity`). */
+  capacity?: CapacityConfig | undefined;
   /**
    * Caller's deployment name -> this backend's deployment. `undefined`: the backend serves every
    * name unchanged (a pool of identical resources).

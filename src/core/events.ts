@@ -39,6 +39,8 @@ export interface CallSummary {
    */
   spilledFrom?: string;
   attempts: number;
+  /** Candidates passed over, not tried, because their deployment was not expected to admit the call. */
+  capacitySkips?: number;
   /** Time to response headers, ms. */
   latencyMs: number;
   /**

@@ -1,7 +1,9 @@
 // What the failover loop takes and gives back: one call as the admission steps made it ready, and
 // the answer with the call's record beside it.
 
+import type { CallCost } from "./callCost";
 import type { CallDeployment } from "./callDeployment";
+import type { CapacityGate } from "./capacity/capacityGate";
 import type { CallSummary } from "./events";
 import type { CallerSignal, IncomingHeaders, RouterResponse } from "./http";
 import type { PriorityGroups } from "./selection";
@@ -33,5 +35,11 @@ export interface ForwardResult {
   response: RouterResponse;
   summary: CallSummary;
   /** The backend and deployment that answered, so a body that breaks later counts against them. */
-  served?: { index: number; deployment: string | undefined };
+  served?: {
+    index: number;
+    deployment: string | undefined;
+    /** The gate of the deployment that served, and what the call was charged there: settled when the call's usage is known. */
+    capacity?: CapacityGate | undefined;
+    cost?: CallCost;
+  };
 }

@@ -4,8 +4,11 @@
 
 import { type AttemptResult, isNotFoundAnswer, judgeAttempt } from "./attemptOutcome";
 import { type AttemptPlan, attemptPlan, countCandidates, probePlan } from "./attemptPlan";
+import type { Failure } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
+import { type CallCost, estimateCallParts } from "./callCost";
 import { bodyFor, urlFor } from "./callDeployment";
+import { type CapacityBoard, costOf } from "./capacity/capacityBoard";
 import type { Clock, Random } from "./clock";
 import type { BackendConfig, RouterConfig } from "./config";
 import type { BackendCredential } from "./credentials";
@@ -15,7 +18,7 @@ import { exhaustedAnswer } from "./exhaustedAnswer";
 import type { ForwardCall, ForwardResult } from "./forwardCall";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import type { OutgoingHeaders, RouterResponse } from "./http";
-import { type Candidate, pickBackend } from "./selection";
+import { type Candidate, type PriorityGroups, pickBackend } from "./selection";
 import { readSmallBody } from "./smallBody";
 import { spilledFrom } from "./spillover";
 import { bodyLength, type RequestBody, type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
@@ -30,6 +33,10 @@ export interface ForwarderDeps {
   clock: Clock;
   random: Random;
   events: RouterEvents;
+  /** What each throttling deployment is expected to admit; absent: every candidate is tried. */
+  capacity?: CapacityBoard;
+  /** Waits `ms` (a call waiting for room, `capacity.waitUpTo`). Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Status of a call whose caller went away; never written, only logged. */
@@ -52,6 +59,10 @@ interface CallState {
   /** The call as the last target needed it: most calls use one name everywhere, so one rewrite at most. */
   rewritten: { target: string; url: string; body: RequestBody | undefined } | undefined;
   baseHeaders: OutgoingHeaders;
+  /** The call's estimated cost, worked out when a capacity gate first asks for it. */
+  cost: CallCost | undefined;
+  /** Candidates passed over because they were not expected to admit the call (not attempts). */
+  skipped: number;
 }
 
 /** One attempt's backend: its index, config and credential, and the deployment's name there. */
@@ -90,6 +101,8 @@ export class Forwarder {
       notFoundCount: 0,
       rewritten: undefined,
       baseHeaders: upstreamRequestHeaders(call.headers),
+      cost: undefined,
+      skipped: 0,
     };
     const callName = call.deployment?.name;
     let now = state.started;
@@ -102,8 +115,11 @@ export class Forwarder {
       const credential = this.deps.credentials[candidate.index];
       if (!backend || !credential) break;
       state.tried[candidate.index] = 1;
+      const target = candidate.deployment ?? callName;
+      // A deployment not expected to admit the call is passed over, when another candidate can take it.
+      if (this.deps.capacity?.active && !(await this.hasRoom(state, { index: candidate.index, target }, canTake))) continue;
       state.attempts++;
-      const to = { index: candidate.index, backend, credential, target: candidate.deployment ?? callName };
+      const to = { index: candidate.index, backend, credential, target };
       const { result, response } = await this.attempt(state, to);
       // Judged without another await, except a probe's "not found" which must be read.
       const judged = this.judge(state, to, result, response);
@@ -118,6 +134,33 @@ export class Forwarder {
       return this.result(state, { outcome: "notFound", response: state.lastNotFound });
     }
     return this.exhausted(state);
+  }
+
+  /**
+   * Whether the call goes to this candidate as far as its deployment's capacity goes: yes with room,
+   * after a wait within `waitUpTo`, for an owner-bound call, or when no other candidate is left;
+   * otherwise it is passed over (a skip, not an attempt). A call sent is charged to the gate.
+   */
+  private async hasRoom(state: CallState, to: { index: number; target: string | undefined }, canTake: (c: Candidate) => boolean) {
+    const { capacity, clock } = this.deps;
+    const gate = capacity?.gate(to.index, to.target);
+    if (!gate) return true;
+    const { call } = state;
+    state.cost ??= estimateCallParts(call.method, call.path, call.body);
+    const tokens = costOf(state.cost);
+    const now = clock.now();
+    if (state.plan.kind !== "failover" || !hasCandidate(state.plan.candidates, canTake)) {
+      gate.send(tokens, now);
+      return true;
+    }
+    if (gate.take(tokens, now)) return true;
+    const wait = gate.waitMs(now);
+    if (wait !== undefined) {
+      await (this.deps.sleep ?? sleep)(wait);
+      if (gate.take(tokens, clock.now())) return true;
+    }
+    state.skipped++;
+    return false;
   }
 
   /** What one attempt's result means: the call's answer, "next" to go on to another candidate, or "stop". */
@@ -142,6 +185,7 @@ export class Forwarder {
         if (failure.status === 429) state.throttled[index] = 1;
         board.recordFailure(index, target, failure, clock.now());
       }
+      this.capacityLearns(state, to, failure);
       const reason = failure?.reason ?? "credentialError";
       events.attemptFailed?.({
         backend: backend.name,
@@ -158,10 +202,27 @@ export class Forwarder {
     const headers = downstreamResponseHeaders(response.headers, backend.name, target, state.attempts);
     const answer = { status: response.status, headers, body: response.body };
     const served: Served = { index, name: backend.name, deployment: target, spilledFrom: spilledFrom(response.headers) };
+    // Azure's own spillover served it: the deployment asked did not do the work.
+    if (served.spilledFrom !== undefined) this.capacityLearns(state, to, undefined);
     if (!state.plan.notFoundMovesOn && !state.plan.thenProbe) return this.result(state, { outcome: "served", served, response: answer });
     return this.answerOf(state, index, answer).then((a) =>
       a === "next" ? "next" : this.result(state, { outcome: "served", served, response: a }),
     );
+  }
+
+  /**
+   * A call the deployment did not take: a refusal with a delay to the millisecond teaches its gate
+   * (and makes one); anything else only takes the call's charge back.
+   */
+  private capacityLearns(state: CallState, to: Target, failure: Failure | undefined): void {
+    const capacity = this.deps.capacity;
+    if (!capacity) return;
+    if (failure?.status === 429 && failure.retryAfterPrecise && failure.retryAfterMs !== undefined) {
+      state.cost ??= estimateCallParts(state.call.method, state.call.path, state.call.body);
+      capacity.refused(to.index, to.target, { cost: state.cost, delayMs: failure.retryAfterMs });
+      return;
+    }
+    if (state.cost) capacity.gate(to.index, to.target)?.release(costOf(state.cost));
   }
 
   /** A backend's answer; while probing (or asking an owner whose record may be wrong), a "not found" is "not here": "next". */
@@ -261,7 +322,13 @@ export class Forwarder {
     const { served, response } = end;
     return {
       response,
-      served: served && { index: served.index, deployment: served.deployment },
+      served: served && {
+        index: served.index,
+        deployment: served.deployment,
+        ...(state.cost && served.spilledFrom === undefined
+          ? { capacity: this.deps.capacity?.gate(served.index, served.deployment), cost: state.cost }
+          : {}),
+      },
       summary: {
         method: call.method,
         path: call.path,
@@ -271,12 +338,21 @@ export class Forwarder {
         servedDeployment: served?.deployment,
         ...(served?.spilledFrom !== undefined ? { spilledFrom: served.spilledFrom } : {}),
         attempts: state.attempts,
+        ...(state.skipped > 0 ? { capacitySkips: state.skipped } : {}),
         latencyMs: this.deps.clock.now() - state.started,
         outcome: end.outcome,
       },
     };
   }
 }
+
+/** Some candidate of `groups` can still take the call. */
+function hasCandidate(groups: PriorityGroups, canTake: (c: Candidate) => boolean): boolean {
+  for (const group of groups) for (const c of group) if (canTake(c)) return true;
+  return false;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

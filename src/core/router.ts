@@ -56,6 +56,8 @@ export interface RouterDeps {
   sharedState: () => SharedStateStatus;
   /** Whether client usage is shared, and how many instances share it, for /status. */
   clientLimits: () => unknown;
+  /** Capacity per throttling deployment, for /status. */
+  capacity?: () => unknown[];
 }
 
 /** Anything that answers calls: the router, or its stand-in when settings are invalid. */
@@ -201,7 +203,7 @@ export class Router implements RequestHandler {
       await followOwners(this.deps, { client, stored, record: admitted.record }, result);
     }
     if (admitted.listing && result.served) result.response = await this.ownListPage(call, result, client);
-    settleAnsweredCall(this.deps.limiter, charge, result);
+    settleAnsweredCall(this.deps.limiter, charge, result, this.deps.clock.now());
     return withBodyAccounting(this.deps, { result, charge, requestBytes: call.body ? call.body.length : 0, signal: request.signal });
   }
 

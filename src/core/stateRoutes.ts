@@ -19,6 +19,8 @@ export interface StateRouteDeps {
   limiter: ClientLimiter;
   sharedState: () => SharedStateStatus;
   clientLimits: () => unknown;
+  /** What each throttling deployment is expected to admit, per backend and deployment (empty until one throttles). */
+  capacity?: () => unknown[];
   /** Shown when answers are cached. */
   cache?: Pick<ResponseCache, "status"> | undefined;
 }
@@ -42,7 +44,7 @@ export function healthAnswer(deps: Pick<StateRouteDeps, "board" | "clock">, meth
 }
 
 export function statusAnswer(deps: StateRouteDeps, client: Client): RouterResponse {
-  const { board, clock, instance, sharedState, limiter, clientLimits, cache } = deps;
+  const { board, clock, instance, sharedState, limiter, clientLimits, cache, capacity } = deps;
   const now = clock.now();
   return json(200, {
     instance,
@@ -51,6 +53,7 @@ export function statusAnswer(deps: StateRouteDeps, client: Client): RouterRespon
     backends: board.view(now),
     clients: limiter.view(client.seesAllClients ? undefined : client, now),
     clientLimits: clientLimits(),
+    capacity: capacity?.() ?? [],
     ...(cache ? { cache: cache.status() } : {}),
   });
 }

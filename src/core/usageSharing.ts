@@ -38,6 +38,8 @@ export interface UsageSharingOptions {
   log?: UsageSharingLog;
   /** A number in [0, 1): where in each slot this instance checks in, so a thousand do not check in at once. */
   random?: () => number;
+  /** Presence is wanted without client limits too (capacity gates take their share of a deployment by it). */
+  presenceWanted?: () => boolean;
 }
 
 /** Presence is counted per slot; an instance checks in once per slot. */
@@ -72,8 +74,8 @@ export class UsageSharing {
 
   /** One round: presence when due, then each client with limits and recent traffic. */
   async share(): Promise<void> {
-    // A router whose clients have no limits shares nothing, presence included.
-    if (!this.limiter.anyLimits) return;
+    // A router whose clients have no limits, and whose deployments never throttled, shares nothing, presence included.
+    if (!this.limiter.anyLimits && !this.options.presenceWanted?.()) return;
     const now = this.options.clock.now();
     try {
       await this.presence(now);

@@ -1,0 +1,86 @@
+// A CapacityGate per (backend, deployment at that backend), made when a deployment first says how
+// long it needs (`retry-after-ms` on a 429) or at start for a configured `capacity.tokensPerMinute`.
+// The forwarding loop asks it before each attempt and tells it each answer; until some deployment
+// has throttled, it holds nothing and costs a call one boolean test.
+
+import type { CallCost } from "../callCost";
+import type { Clock, Random } from "../clock";
+import type { BackendConfig, CapacityConfig } from "../configTypes";
+import { CapacityGate, type CapacityView } from "./capacityGate";
+
+export interface CapacityBoardOptions {
+  backends: readonly BackendConfig[];
+  clock: Clock;
+  random: Random;
+  /** How many instances share the deployments (the presence count); 1 without shared state. */
+  instances?: () => number;
+}
+
+/** `""` stands for calls that name no deployment. */
+const noDeployment = "";
+
+export interface DeploymentCapacityView extends CapacityView {
+  backend: string;
+  deployment: string | null;
+}
+
+export class CapacityBoard {
+  private readonly gates: Map<string, CapacityGate>[];
+  /** Per backend: the `capacity` its deployments get when they have none of their own (and for names it serves unlisted). */
+  private readonly defaults: (CapacityConfig | undefined)[];
+  /** Some gate exists or may be made: only then does a call estimate its cost or ask. */
+  active = false;
+
+  constructor(private readonly options: CapacityBoardOptions) {
+    this.gates = options.backends.map(() => new Map());
+    this.defaults = options.backends.map((backend) => backend.capacity);
+    options.backends.forEach((backend, index) => {
+      if (backend.capacity) this.active = true;
+      for (const deployment of backend.deployments?.values() ?? []) {
+        if (deployment.capacity) this.make(index, deployment.name, deployment.capacity);
+      }
+    });
+  }
+
+  /** The gate of `deployment` (its name at the backend) at backend `index`, when it has one (or its backend configures one). */
+  gate(index: number, deployment: string | undefined): CapacityGate | undefined {
+    if (!this.active) return undefined;
+    const gate = this.gates[index]?.get(deployment ?? noDeployment);
+    if (gate) return gate;
+    const configured = this.defaults[index];
+    return configured ? this.make(index, deployment, configured) : undefined;
+  }
+
+  /** The deployment refused a call with a delay to the millisecond: its gate learns (and is made if it has none). */
+  refused(index: number, deployment: string | undefined, call: { cost: CallCost | undefined; delayMs: number }): void {
+    const gate = this.gate(index, deployment) ?? this.make(index, deployment, this.defaults[index]);
+    gate?.refused(costOf(call.cost), call.delayMs, this.options.clock.now());
+  }
+
+  /** Per backend and deployment with a gate, for /status. */
+  view(): DeploymentCapacityView[] {
+    const now = this.options.clock.now();
+    const out: DeploymentCapacityView[] = [];
+    this.gates.forEach((gates, index) => {
+      const backend = this.options.backends[index]?.name ?? String(index);
+      for (const [deployment, gate] of gates)
+        out.push({ backend, deployment: deployment === noDeployment ? null : deployment, ...gate.view(now) });
+    });
+    return out;
+  }
+
+  private make(index: number, deployment: string | undefined, capacity: CapacityConfig | undefined): CapacityGate | undefined {
+    const gates = this.gates[index];
+    if (!gates) return undefined;
+    const { random, instances } = this.options;
+    const gate = new CapacityGate({ tokensPerMinute: capacity?.tokensPerMinute, waitUpToMs: capacity?.waitUpToMs, random, instances });
+    gates.set(deployment ?? noDeployment, gate);
+    this.active = true;
+    return gate;
+  }
+}
+
+/** The tokens a gate charges for a call: its prompt and the most it may write. */
+export function costOf(cost: CallCost | undefined): number {
+  return cost ? cost.prompt + cost.maxOutput : 0;
+}

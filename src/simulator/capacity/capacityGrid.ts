@@ -1,0 +1,182 @@
+// The capacity grid as a discrete-event simulation on a fake clock: the router's own admission
+// code (CapacityGate) in each of N instances, in front of a model of Azure's provisioned bucket
+// (or a standard quota) and an overflow deployment that takes everything, under steady demand.
+// Beside it, on the same traffic, a greedy sender: every call tries the PTU first and spills on a
+// 429 — the most work any router can get out of the PTU, at the price of a 429 for every spilled
+// call. The PTU's charge is the deployment model's own (its prompt count, the completion it
+// writes), never the router's estimate. Seconds to run the whole grid; used by the tests and the
+// benchmark.
+
+import { CapacityGate } from "../../core/capacity/capacityGate";
+import { ProvisionedBucket } from "./provisionedBucket";
+import { StandardQuota } from "./standardQuota";
+
+export interface GridCell {
+  /** Demand as a multiple of the PTU's rate (in the tokens it is charged in the end). */
+  demand: number;
+  /** The PTU's burst tolerance, seconds (provisioned only). */
+  burstSeconds: number;
+  instances: number;
+  /** `standard`: the priority-1 deployment is a pay-as-you-go one with a tokens-per-minute quota. */
+  kind?: "provisioned" | "standard";
+  /** Simulated seconds. Default 120. */
+  seconds?: number;
+  seed?: number;
+}
+
+export interface GridResult {
+  calls: number;
+  /** Tokens the PTU did (as it charged them in the end). */
+  ptuWork: number;
+  /** Calls that paid a 429 round trip. */
+  refusedCalls: number;
+  refusedShare: number;
+}
+
+export interface GridOutcome {
+  cell: GridCell;
+  router: GridResult;
+  greedy: GridResult;
+  /** The router's PTU work as a share of the greedy sender's. */
+  workShare: number;
+}
+
+const tokensPerMinute = 600_000;
+const perMs = tokensPerMinute / 60_000;
+const oneWayMs = 1;
+/** The call the simulation sends: prompt as the deployment counts it, as the router estimates it (bytes / 4), and the most it may write. */
+const promptTokens = 300;
+const promptEstimate = 375;
+const maxTokens = 200;
+
+/** A small seeded generator (mulberry32): the same cell always gives the same figures. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Events in time order; ties in the order they were added. */
+class EventQueue {
+  private readonly heap: { at: number; seq: number; run: () => void }[] = [];
+  private seq = 0;
+
+  add(at: number, run: () => void): void {
+    const heap = this.heap;
+    heap.push({ at, seq: this.seq++, run });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i], heap[parent])) break;
+      swap(heap, i, parent);
+      i = parent;
+    }
+  }
+
+  next(): { at: number; run: () => void } | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined) return undefined;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l], heap[m])) m = l;
+        if (r < heap.length && before(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        swap(heap, i, m);
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+type Entry = { at: number; seq: number };
+const before = (a: Entry | undefined, b: Entry | undefined) => !!a && !!b && (a.at < b.at || (a.at === b.at && a.seq < b.seq));
+function swap<T>(items: T[], i: number, j: number): void {
+  const t = items[i] as T;
+  items[i] = items[j] as T;
+  items[j] = t;
+}
+
+/** One sender (the router's instances, or greedy ones) against a fresh PTU, on the cell's traffic. */
+function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
+  const seconds = cell.seconds ?? 120;
+  const random = seeded(cell.seed ?? 7);
+  const ptu =
+    cell.kind === "standard"
+      ? new StandardQuota({ tokensPerMinute })
+      : new ProvisionedBucket({ tokensPerMinute, burstSeconds: cell.burstSeconds });
+  const admitAt = (tokens: number, at: number) => {
+    const answer = ptu.admit(tokens, at);
+    return answer.admitted ? undefined : answer.retryAfterMs;
+  };
+  const correct = (tokens: number, at: number) => (ptu instanceof ProvisionedBucket ? ptu.correct(tokens, at) : ptu.correct(tokens));
+  // The router's short trip on a 429 (retry-after-ms honoured, local), and its gate, per instance.
+  const instances = Array.from({ length: cell.instances }, () => ({
+    gate: new CapacityGate({ random, instances: () => cell.instances, ...cell.gate }),
+    tripUntil: 0,
+  }));
+  const meanCompletion = 125;
+  const callsPerMs = (cell.demand * perMs) / (promptTokens + meanCompletion);
+  const queue = new EventQueue();
+  let calls = 0;
+  let refusedCalls = 0;
+  const end = seconds * 1_000;
+  const estimate = promptEstimate + maxTokens;
+  for (let at = 0, n = 0; at < end; at += 1 / callsPerMs, n++) {
+    const instance = instances[n % instances.length];
+    if (!instance) continue;
+    queue.add(at, () => {
+      calls++;
+      if (mode === "router" && (at < instance.tripUntil || !instance.gate.take(estimate, at))) return; // straight to the next candidate
+      queue.add(at + oneWayMs, () => {
+        const completion = 50 + Math.floor(random() * 151);
+        const refusedFor = admitAt(promptTokens + maxTokens, at + oneWayMs);
+        if (refusedFor !== undefined) {
+          refusedCalls++;
+          queue.add(at + 2 * oneWayMs, () => {
+            instance.gate.refused(estimate, refusedFor, at + 2 * oneWayMs);
+            instance.tripUntil = at + 2 * oneWayMs + refusedFor;
+          });
+          return;
+        }
+        const done = at + oneWayMs + 100 + 4 * completion;
+        queue.add(done, () => correct(completion - maxTokens, done));
+        queue.add(done + oneWayMs, () => instance.gate.settled(completion - maxTokens, done + oneWayMs));
+      });
+    });
+  }
+  for (let event = queue.next(); event; event = queue.next()) event.run();
+  if (process.env.GRID_DEBUG)
+    console.log(
+      mode,
+      instances.map((i) => i.gate.view(end)),
+    );
+  return { calls, ptuWork: ptu.work, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0 };
+}
+
+/** The cell for the router and for the greedy sender, and the router's share of greedy's PTU work. */
+export function runGridCell(cell: GridCell): GridOutcome {
+  const router = run(cell, "router");
+  const greedy = run(cell, "greedy");
+  return { cell, router, greedy, workShare: greedy.ptuWork > 0 ? router.ptuWork / greedy.ptuWork : 1 };
+}
+
+/** The issue's grid: demand 1.2×, 2× and 4×, burst tolerance 0.1, 1 and 10 s, 1, 2 and 4 instances. */
+export function gridCells(): GridCell[] {
+  const cells: GridCell[] = [];
+  for (const demand of [1.2, 2, 4])
+    for (const burstSeconds of [0.1, 1, 10]) for (const instances of [1, 2, 4]) cells.push({ demand, burstSeconds, instances });
+  return cells;
+}
