@@ -7,7 +7,7 @@
 // writes), never the router's estimate. Seconds to run the whole grid; used by the tests and the
 // benchmark.
 
-import { CapacityGate } from "../../core/capacity/capacityGate";
+import { CapacityGate, type CapacityGateOptions } from "../../core/capacity/capacityGate";
 import { ProvisionedBucket } from "./provisionedBucket";
 import { StandardQuota } from "./standardQuota";
 
@@ -22,6 +22,8 @@ export interface GridCell {
   /** Simulated seconds. Default 120. */
   seconds?: number;
   seed?: number;
+  /** The gate's tuning, to try another (the defaults otherwise). */
+  gate?: Partial<Pick<CapacityGateOptions, "growthPerSecond" | "cut">>;
 }
 
 export interface GridResult {
@@ -158,11 +160,6 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
     });
   }
   for (let event = queue.next(); event; event = queue.next()) event.run();
-  if (process.env.GRID_DEBUG)
-    console.log(
-      mode,
-      instances.map((i) => i.gate.view(end)),
-    );
   return { calls, ptuWork: ptu.work, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0 };
 }
 
