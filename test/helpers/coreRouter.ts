@@ -5,6 +5,7 @@ import { MemoryStateStore } from "../../src/adapters/memoryStateStore";
 import { BodyBudget } from "../../src/core/bodyBudget";
 import { BreakerBoard } from "../../src/core/breakerBoard";
 import { ResponseCache } from "../../src/core/cache/responseCache";
+import { CapacityBoard } from "../../src/core/capacity/capacityBoard";
 import { type Client, createClientIdentifier, operatorsClient } from "../../src/core/clientAuth";
 import { ClientLimiter } from "../../src/core/clientLimiter";
 import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
@@ -67,13 +68,17 @@ export function coreRouter(
   const events = options.events ?? {};
   const board = new BreakerBoard(config.backends, config.circuitBreaker, "test");
   const pool = new Pool(config.backends);
+  const random = options.random ?? (() => 0);
+  const capacity = new CapacityBoard({ backends: config.backends, clock, random });
   const forwarder = new Forwarder({
+    capacity,
+    sleep: async (ms) => clock.advance(ms),
     config,
     board,
     upstream,
     credentials: options.credentials ?? config.backends.map(() => apiKeyCredential("k")),
     clock,
-    random: options.random ?? (() => 0),
+    random,
     events,
   });
   const store = new MemoryStateStore(clock, config.circuitBreaker.maxTripDurationMs);
@@ -99,5 +104,5 @@ export function coreRouter(
     sharedState: () => ({ store: "memory", connected: true, lastRefreshAt: null, reads: 0, writes: 0 }),
     clientLimits: () => ({ shared: true, instances: 1 }),
   });
-  return { router, board, clock, config, forwarder, owners, store, limiter, cache };
+  return { router, board, clock, config, forwarder, owners, store, limiter, cache, capacity };
 }

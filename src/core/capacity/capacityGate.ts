@@ -134,7 +134,7 @@ export class CapacityGate {
     this.release(tokens);
     this.counts.refused++;
     if (this.perMs === undefined) this.bootstrap(delayMs, now);
-    else this.learn(delayMs, now);
+    else this.learn(delayMs, now, tokens);
     if (this.lastRefusal === undefined || now - this.lastRefusal.at >= minSampleMs) {
       this.lastRefusal = { at: now, delayMs };
       this.sentSince = 0;
@@ -149,14 +149,15 @@ export class CapacityGate {
   }
 
   /** A refusal with a pace known: the pace and the bucket's size refined, the pace cut once per congestion. */
-  private learn(delayMs: number, now: number): void {
+  private learn(delayMs: number, now: number, tokens: number): void {
     const perMs = this.perMs as number;
     const last = this.lastRefusal;
     if (last && !this.ranEmpty && now - last.at >= minSampleMs && this.sentSince > 0) {
       const sample = this.sentSince / (now - last.at + delayMs - last.delayMs);
       if (Number.isFinite(sample) && sample > 0) this.perMs = perMs + sampleWeight * (clamp(sample, perMs * 0.7, perMs * 1.3) - perMs);
     }
-    const holds = Math.max(0, this.drained(now) - (this.perMs as number) * delayMs);
+    // At least half a call: a bucket below full admits a call whatever its size, so it always holds some.
+    const holds = Math.max(tokens / 2, this.drained(now) - (this.perMs as number) * delayMs);
     this.holds += sampleWeight * (holds - this.holds);
     if (now - this.lastCutAt >= Math.max(minCutGapMs, delayMs)) {
       this.perMs = (this.perMs as number) * (1 - Math.min(maxCut, this.cut * this.sharers()));

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { ProvisionedBucket } from "../../simulator/capacity/provisionedBucket";
+import { CapacityGate } from "./capacityGate";
+
+const noJitter = () => 0;
+
+/** A call sent and refused, as the forwarding loop reports it. */
+function refuse(gate: CapacityGate, tokens: number, delayMs: number, at: number): void {
+  gate.send(tokens, at);
+  gate.refused(tokens, delayMs, at);
+}
+
+function bootstrapped(gate: CapacityGate): void {
+  // Two refusals 200 ms apart, 400 tokens sent and kept between them, 50 ms and 250 ms still to drain:
+  // it drained 400 + 50 − 250 = 200 tokens in 200 ms.
+  refuse(gate, 100, 50, 1_000);
+  gate.send(400, 1_100);
+  refuse(gate, 100, 250, 1_200);
+}
+
+describe("CapacityGate", () => {
+  it("holds nothing back until it has learned (or been given) a pace", () => {
+    const gate = new CapacityGate({ random: noJitter });
+    for (let at = 0; at < 100; at++) expect(gate.take(1_000, at)).toBe(true);
+    expect(gate.view(100).tokensPerMinute).toBeNull();
+    refuse(gate, 1_000, 30, 100);
+    // One refusal says when, not how fast: still nothing held back (the breaker's short trip holds it).
+    expect(gate.take(1_000, 101)).toBe(true);
+  });
+
+  it("learns the pace from two refusals: the tokens sent between them over the time it took to drain them", () => {
+    const gate = new CapacityGate({ random: noJitter });
+    bootstrapped(gate);
+    expect(gate.view(1_200).tokensPerMinute).toBe(60_000); // 1 token per ms
+  });
+
+  it("then sends what the deployment is expected to admit: at once when told, at the pace after", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, cut: 0 });
+    // Told it is over by 100 ms of draining: nothing before, one call at that moment.
+    refuse(gate, 200, 100, 0);
+    expect(gate.take(200, 99)).toBe(false);
+    expect(gate.take(200, 100)).toBe(true);
+    // That call fills it again for its cost at the pace: 200 tokens at 1 per ms.
+    expect(gate.take(200, 250)).toBe(false);
+    expect(gate.take(200, 300)).toBe(true);
+    expect(gate.view(300)).toMatchObject({ sent: 3, skipped: 2, refused: 1 });
+  });
+
+  it("lets a call that wrote less than it reserved bring the next one forward", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, cut: 0 });
+    refuse(gate, 200, 100, 0);
+    gate.take(500, 100);
+    expect(gate.take(200, 400)).toBe(false);
+    // It reserved 500 and wrote 300 less: the deployment got those back when it ended.
+    gate.settled(-300, 150);
+    expect(gate.take(200, 400)).toBe(true);
+  });
+
+  it("a call the deployment did not take for another reason gives its charge back", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, cut: 0 });
+    refuse(gate, 200, 10, 0);
+    gate.take(500, 10);
+    gate.release(500);
+    expect(gate.take(200, 11)).toBe(true);
+  });
+
+  it("cuts the pace once per congestion, and grows it while calls wait on it", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, cut: 0.1, growthPerSecond: 0.01 });
+    refuse(gate, 100, 10, 0);
+    expect(gate.view(0).tokensPerMinute).toBe(54_000);
+    refuse(gate, 100, 10, 1_000);
+    expect(gate.view(1_000).tokensPerMinute).toBe(48_600);
+    // A second refusal from the same moment is the same congestion: no second cut.
+    refuse(gate, 100, 10, 1_005);
+    expect(gate.view(1_005).tokensPerMinute).toBe(48_600);
+    // Held back for a second: a little faster.
+    for (let at = 1_006; at <= 1_010; at++) gate.take(100_000, at);
+    for (let at = 2_000; at <= 2_010; at += 5) gate.take(100_000, at);
+    expect(gate.view(2_010).tokensPerMinute ?? 0).toBeGreaterThan(48_600);
+  });
+
+  it("spreads instances told the same moment (jitter within 10 ms), never before the moment", () => {
+    const comeBack = (random: () => number) => {
+      const gate = new CapacityGate({ random, tokensPerMinute: 60_000 });
+      refuse(gate, 100, 50, 0);
+      for (let at = 0; at < 100; at++) if (gate.take(1, at)) return at;
+      return -1;
+    };
+    const times = [0, 0.3, 0.6, 0.99].map((r) => comeBack(() => r));
+    expect(new Set(times).size).toBeGreaterThan(2);
+    for (const t of times) expect(t >= 50 && t <= 60).toBe(true);
+  });
+
+  it("waits for room within waitUpTo, and not for longer", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, waitUpToMs: 50 });
+    refuse(gate, 100, 30, 0);
+    expect(gate.waitMs(0)).toBe(30);
+    refuse(gate, 100, 80, 100);
+    expect(gate.waitMs(100)).toBeUndefined();
+    expect(new CapacityGate({ random: noJitter, tokensPerMinute: 60_000 }).waitMs(0)).toBeUndefined();
+  });
+
+  it("follows a deployment that comes back larger or smaller", () => {
+    // One sender at twice the deployment's rate for 60 s, then the deployment changes size.
+    const run = (before: number, after: number) => {
+      const gate = new CapacityGate({ random: noJitter });
+      let bucket = new ProvisionedBucket({ tokensPerMinute: before, burstSeconds: 1 });
+      let refusedUntil = 0;
+      for (let at = 0; at < 240_000; at += 10) {
+        if (at === 120_000) bucket = new ProvisionedBucket({ tokensPerMinute: after, burstSeconds: 1 });
+        const rate = (at < 120_000 ? before : after) / 60_000;
+        // Calls of 100 tokens at twice the rate.
+        if ((at / 10) % Math.max(1, Math.round(100 / (2 * rate * 10))) !== 0) continue;
+        if (at < refusedUntil || !gate.take(100, at)) continue;
+        const answer = bucket.admit(100, at);
+        if (!answer.admitted) {
+          gate.refused(100, answer.retryAfterMs, at);
+          // (take() charged it; refused() takes the charge back)
+          refusedUntil = at + answer.retryAfterMs;
+        }
+      }
+      return gate.view(240_000).tokensPerMinute ?? 0;
+    };
+    expect(run(60_000, 120_000)).toBeGreaterThan(100_000);
+    expect(run(120_000, 60_000)).toBeLessThan(66_000);
+  });
+});
