@@ -6,6 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { type CapacityAnswer, DeploymentCapacities } from "./capacity/deploymentCapacity";
+import type { ProvisionedCapacity } from "./capacity/provisionedBucket";
+import type { StandardCapacity } from "./capacity/standardQuota";
 import { type StoredAnswer, StoredObjects } from "./storedObjects";
 
 export type Fault =
@@ -52,6 +55,12 @@ export interface SimulatorOptions {
   backgroundMs?: number;
   /** Headers added to every answer (Azure's spillover headers, for one). */
   answerHeaders?: Record<string, string>;
+  /** Provisioned (PTU) deployments by name: Azure's bucket admission (see capacity/provisionedBucket.ts). */
+  provisioned?: Record<string, ProvisionedCapacity>;
+  /** Standard deployments with a tokens-per-minute quota, by name. */
+  standard?: Record<string, StandardCapacity>;
+  /** Completion tokens a chat answer writes (at most its max_tokens). Default 4. */
+  completionTokens?: number;
 }
 
 export interface RecordedRequest {
@@ -79,12 +88,16 @@ export class AzureOpenAISimulator {
   private readonly sockets = new Set<Socket>();
   /** Responses, conversations, files and batches made here: only this resource knows them. */
   private readonly objects = new StoredObjects();
+  /** Deployments with Azure's admission (provisioned or standard), and the admission of each answer in progress. */
+  readonly capacities: DeploymentCapacities;
+  private readonly admissions = new WeakMap<ServerResponse, Extract<CapacityAnswer, { admitted: true }>>();
 
   private constructor(
     private readonly server: Server,
     readonly options: SimulatorOptions,
     readonly url: string,
   ) {
+    this.capacities = new DeploymentCapacities({ provisioned: options.provisioned, standard: options.standard });
     server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
@@ -171,6 +184,11 @@ export class AzureOpenAISimulator {
       this.overCapacity("*", this.options.capacityPerSecond) ??
       (deployment === undefined ? undefined : this.overCapacity(deployment, this.options.deploymentCapacityPerSecond?.[deployment]));
     if (full !== undefined) return this.throttle(res, { kind: "throttle", retryAfterMs: full, retryAfterSeconds: Math.ceil(full / 1000) });
+    if (deployment !== undefined && req.method === "POST") {
+      const admission = this.capacities.admit(deployment, { json: jsonOf(body), embeddings: path.endsWith("/embeddings") }, Date.now());
+      if (admission && !admission.admitted) return this.throttle(res, { kind: "throttle", headers: admission.headers });
+      if (admission) this.admissions.set(res, admission);
+    }
     this.route(req, res, body);
   }
 
@@ -251,8 +269,8 @@ export class AzureOpenAISimulator {
     const breakAt = streamFault?.kind === "breakAfter" ? streamFault.events : undefined;
     if (path.endsWith("/chat/completions")) {
       if (json.stream) return this.streamChat(res, model, streamFault, json.stream_options?.include_usage === true);
-      if (breakAt !== undefined) return this.sendBrokenJson(res, this.chat(model));
-      return this.sendJson(res, 200, this.chat(model));
+      if (breakAt !== undefined) return this.sendBrokenJson(res, this.chat(model, res));
+      return this.sendJson(res, 200, this.chat(model, res));
     }
     if (path.endsWith("/embeddings")) return this.sendJson(res, 200, this.embeddings(model, json.input, json.encoding_format));
     if (path === "/openai/models" || path === "/openai/v1/models") {
@@ -275,8 +293,11 @@ export class AzureOpenAISimulator {
   private sendJson(res: ServerResponse, status: number, payload: unknown, extra: Record<string, string> = {}): void {
     const body = Buffer.from(JSON.stringify(payload));
     if (status < 300) this.servedCount++;
-    res.writeHead(status, { ...this.azureHeaders(), ...extra, "content-type": "application/json", "content-length": body.length });
+    const admission = this.admissions.get(res);
+    res.writeHead(status, { ...this.azureHeaders(), ...admission?.headers, ...extra, "content-type": "application/json", "content-length": body.length });
     res.end(body);
+    // The charge becomes what the answer wrote.
+    admission?.settle((payload as { usage?: { completion_tokens?: number } } | undefined)?.usage?.completion_tokens ?? 0);
   }
 
   private sendStored(res: ServerResponse, answer: StoredAnswer): void {
@@ -304,14 +325,23 @@ export class AzureOpenAISimulator {
     next();
   }
 
-  private chat(model: string): unknown {
+  /** Completion tokens this answer writes: the configured length, at most the call's maximum. */
+  private completionFor(res: ServerResponse): number {
+    const wanted = this.options.completionTokens ?? 4;
+    const admission = this.admissions.get(res);
+    return admission ? Math.min(wanted, admission.maxTokens) : wanted;
+  }
+
+  private chat(model: string, res: ServerResponse): unknown {
+    const completion = this.completionFor(res);
+    const prompt = this.admissions.get(res)?.promptTokens ?? 9;
     return {
       id: `chatcmpl-${randomUUID()}`,
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model,
       choices: [{ index: 0, message: { role: "assistant", content: `Hello from ${this.options.region}.` }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 },
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
     };
   }
 
@@ -338,7 +368,8 @@ export class AzureOpenAISimulator {
     includeUsage = false,
   ): void {
     this.servedCount++;
-    res.writeHead(200, { ...this.azureHeaders(), "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const admission = this.admissions.get(res);
+    res.writeHead(200, { ...this.azureHeaders(), ...admission?.headers, "content-type": "text/event-stream", "cache-control": "no-cache" });
     const id = `chatcmpl-${randomUUID()}`;
     const total = this.options.streamChunks ?? 5;
     const delay = this.options.streamChunkDelayMs ?? 20;
@@ -362,6 +393,7 @@ export class AzureOpenAISimulator {
           res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", model, choices: [], usage })}\n\n`);
         }
         res.end("data: [DONE]\n\n");
+        admission?.settle(total);
         return;
       }
       const delta = sent === 0 ? { role: "assistant", content: "" } : { content: `${this.options.region}-${sent} ` };
@@ -390,6 +422,16 @@ export class AzureOpenAISimulator {
       return { object: "embedding", index, embedding };
     });
     return { object: "list", data, model, usage: { prompt_tokens: 4, total_tokens: 4 } };
+  }
+}
+
+/** A JSON object body, or an empty object when the body is not one. */
+function jsonOf(body: Buffer): Record<string, unknown> {
+  try {
+    const parsed: unknown = body.length > 0 ? JSON.parse(body.toString("utf8")) : {};
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }
 
