@@ -2,7 +2,15 @@
 // which targets were met.
 
 import type { CacheRows } from "./cacheBench";
+import { type CapacityRows, capacityLines } from "./capacityBench";
 import { type Comparison, type Measure, rounds, smoke } from "./measure";
+
+/** One target: whether it was met, and whether it is judged on timing (not in a smoke run). */
+export interface BenchTarget {
+  name: string;
+  ok: boolean;
+  timed?: boolean;
+}
 
 export function printTable(
   r: {
@@ -14,8 +22,9 @@ export function printTable(
     tableStore: Measure & { storageOperationsPerRequest: number; storageOperations: number; recordMeanMs: number };
     responses: { router: Measure; bare: Measure; cpuRatio: number; backendCallsPerFollowUp: number; followUpErrors: number };
     cache: CacheRows;
+    capacity: CapacityRows;
   },
-  targets: readonly (readonly [string, boolean])[],
+  targets: readonly BenchTarget[],
 ): void {
   const row = (name: string, m: Measure) =>
     `| ${name.padEnd(22)} | ${Math.round(m.rps).toString().padStart(7)} | ${m.p50.toFixed(1).padStart(6)} | ${m.p99.toFixed(1).padStart(6)} | ${m.cpuUsPerRequest.toFixed(1).padStart(9)} | ${String(m.errors).padStart(6)} |`;
@@ -45,13 +54,11 @@ export function printTable(
     `streaming: first chunk +${r.streaming.addedMs.toFixed(2)} ms through the router (${r.streaming.viaRouterMs.toFixed(2)} vs ${r.streaming.directMs.toFixed(2)} ms direct)`,
     `Table state: ${r.tableStore.storageOperations} storage operations for ${r.tableStore.requests} requests (${r.tableStore.storageOperationsPerRequest.toFixed(5)} per request); a creating call waits ${r.tableStore.recordMeanMs} ms for its owner record`,
     `response cache: a hit costs ${r.cache.hit.ratios.cpuPerRequest.toFixed(2)}x bare's CPU (single rounds ${r.cache.hit.cpuSpread[0].toFixed(2)}–${r.cache.hit.cpuSpread[1].toFixed(2)}x), p50 ${r.cache.hit.router.p50.toFixed(1)} vs ${r.cache.hit.bare.p50.toFixed(1)} ms through the bare proxy to the backend; a miss ${r.cache.missMeanMs.toFixed(2)} ms with its shared lookup vs ${r.cache.refreshMeanMs.toFixed(2)} ms without (${r.cache.lookupsPerMiss.toFixed(2)} lookups per miss, ${r.cache.lookupsForOtherCalls} for other calls)`,
+    ...capacityLines(r.capacity),
     "",
-    ...targets.map(([name, ok], i) => `${smoke && timed(i) ? "n/a   " : ok ? "met   " : "MISSED"}  ${name}`),
+    ...targets.map((t) => `${smoke && t.timed ? "n/a   " : t.ok ? "met   " : "MISSED"}  ${t.name}`),
     ...(smoke ? ["(a smoke run is too short to judge timing: run `npm run bench` for the figures)"] : []),
     "",
   ];
   process.stdout.write(lines.join("\n"));
 }
-
-/** Targets that judge timing (not correctness): meaningless in a smoke run. */
-export const timed = (i: number) => i < 3 || (i > 4 && i < 7) || i === 8 || i === 9;
