@@ -1,6 +1,6 @@
-// `npm run demo:load`: a mixed load on the running demo, in three phases — within the PTU's 30
-// calls/s, well over it, within it again — so the live view shows the PTU overflow to the
-// priority-2 regions and come back. Chat calls (every fourth streamed) use `gpt-4o`, which the PTU
+// `npm run demo:load`: a mixed load on the running demo, in three phases — within what the PTU
+// admits, well over it, within it again — so the live view shows the PTU overflow to the
+// priority-2 regions and come back (the router learns what the PTU admits and sends it that). Chat calls (every fourth streamed) use `gpt-4o`, which the PTU
 // holds as `gpt-4o-ptu`; embeddings calls use `text-embedding-3-large`, which only the
 // pay-as-you-go regions have, and whose small westus quota trips in the peak while westus chat
 // goes on. Before and after the load, a multi-turn Responses conversation: each turn continues the
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     { until: seconds, rate: 3 },
   ];
   process.stdout.write(
-    `demo load on ${url} for ${seconds} s: 3 calls/s, then 60 calls/s (over the PTU's 30 and westus' embeddings quota), then 3 calls/s;\n` +
+    `demo load on ${url} for ${seconds} s: 3 calls/s, then 60 calls/s (over what the PTU admits and westus' embeddings quota), then 3 calls/s;\n` +
       '"cache" counts embeddings answered from the response cache (no backend called)\n',
   );
   if (clients.length > 0) {

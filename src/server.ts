@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     writeFileSync(demoInfoFile, JSON.stringify({ url: server.url, key: demo.clientKey, clients: demo.clients, pid: process.pid }));
     if (demoView) {
       stopView = startDemoView(
-        () => demoRows(app.board.view(Date.now()), settings.config.backends),
+        () => demoRows(app.board.view(Date.now()), settings.config.backends, app.capacity.view()),
         (text) => process.stdout.write(text),
       );
     }
@@ -139,7 +139,7 @@ function printDemoHelp(url: string, demo: DemoPool): void {
   const lines = [
     "",
     "DEMO MODE: no ROUTER_CONFIG was set, so the router runs on three simulated Azure OpenAI regions on loopback:",
-    "  eastus-ptu     priority 1, PTU (30 calls/s): gpt-4o, under its own name gpt-4o-ptu",
+    "  eastus-ptu     priority 1, PTU (30,000 tokens/min): gpt-4o, under its own name gpt-4o-ptu",
     "  westus         priority 2, pay-as-you-go: gpt-4o and text-embedding-3-large (its embeddings quota: 2 calls/s)",
     "  swedencentral  priority 2, pay-as-you-go: gpt-4o and text-embedding-3-large",
     "",

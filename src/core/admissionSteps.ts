@@ -1,17 +1,37 @@
-// Admission steps of a call on `/openai/*` that need more than one line: reading the body, the
-// client's permission, and its limits. Each answers the call itself (the refusal) or lets it go on
+// Admission steps of a call on `/openai/*` that need more than one line: the gate (Front Door and
+// key), reading the body, the client's permission, and its limits. Each answers the call itself (the refusal) or lets it go on
 // with what it found; the router runs them in order (see docs/architecture.md).
 
 import { estimateCallCost } from "./callCost";
 import type { CallFamily } from "./callFamily";
 import { batchRefusal, operationRefusal } from "./callPolicy";
-import type { Client } from "./clientAuth";
+import type { Client, ClientIdentifier } from "./clientAuth";
 import type { Charge, ClientLimiter } from "./clientLimiter";
 import { errorResponse } from "./errors";
 import { headerValue, type RouterRequest, type RouterResponse } from "./http";
 import type { BodyRefs } from "./jsonModel";
 import { type BodyHold, BodyReadError, readBodyWithin } from "./requestBody";
 import type { StallWatch } from "./stallWatch";
+
+/** Front Door lock and client key, in that order: the calling client, or the answer that refuses the call. */
+export function gateClient(
+  request: RouterRequest,
+  deps: { frontDoorId: string | undefined; identify: ClientIdentifier },
+): Client | RouterResponse {
+  if (deps.frontDoorId !== undefined && headerValue(request.headers, "x-azure-fdid") !== deps.frontDoorId) {
+    return errorResponse("Forbidden", "Calls must come through the configured Azure Front Door.");
+  }
+  return (
+    deps.identify(request.headers) ??
+    errorResponse(
+      "Unauthorized",
+      "Access denied due to missing or invalid key. Send it as 'api-key: <key>' or 'Authorization: Bearer <key>'.",
+      {
+        "www-authenticate": "Bearer",
+      },
+    )
+  );
+}
 
 export type BodyRefusal = { response: RouterResponse; outcome: "rejected" | "callerGone" };
 

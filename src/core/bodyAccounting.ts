@@ -83,7 +83,8 @@ export function settleAnsweredCall(limiter: ClientLimiter, charge: Charge | unde
 function settleCapacity(served: ForwardResult["served"], usage: TokenUsage | undefined, now: number): void {
   const { capacity, cost } = served ?? {};
   if (!capacity || !cost) return;
-  capacity.settled(usage && !usage.estimated ? usage.completionTokens - cost.maxOutput : 0, now);
+  // A stream without usage is estimated (a token per event): far nearer than assuming it wrote its maximum.
+  capacity.settled(usage ? Math.min(0, usage.completionTokens - cost.maxOutput) : 0, now);
 }
 
 /**

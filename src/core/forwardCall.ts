@@ -3,6 +3,7 @@
 
 import type { CallCost } from "./callCost";
 import type { CallDeployment } from "./callDeployment";
+import type { CapacityBoard } from "./capacity/capacityBoard";
 import type { CapacityGate } from "./capacity/capacityGate";
 import type { CallSummary } from "./events";
 import type { CallerSignal, IncomingHeaders, RouterResponse } from "./http";
@@ -41,5 +42,55 @@ export interface ForwardResult {
     /** The gate of the deployment that served, and what the call was charged there: settled when the call's usage is known. */
     capacity?: CapacityGate | undefined;
     cost?: CallCost;
+  };
+}
+
+/** Who served the call: the backend's index and name, the deployment's name there, and Azure's spillover. */
+export interface Served {
+  index: number;
+  name: string;
+  deployment: string | undefined;
+  spilledFrom: string | undefined;
+}
+
+/** How a call ended in the loop. */
+export interface CallEnd {
+  outcome: CallSummary["outcome"];
+  response: RouterResponse;
+  served?: Served;
+  /** Logged instead of the response's status (499 for a caller that left). */
+  loggedStatus?: number;
+}
+
+/** The answer and the call's summary, built once, with named fields. */
+export function callResult(
+  state: { call: ForwardCall; attempts: number; skipped: number; started: number; cost: CallCost | undefined },
+  end: CallEnd,
+  at: { capacity: CapacityBoard | undefined; now: number },
+): ForwardResult {
+  const { call } = state;
+  const { served, response } = end;
+  return {
+    response,
+    served: served && {
+      index: served.index,
+      deployment: served.deployment,
+      ...(state.cost && served.spilledFrom === undefined
+        ? { capacity: at.capacity?.gate(served.index, served.deployment), cost: state.cost }
+        : {}),
+    },
+    summary: {
+      method: call.method,
+      path: call.path,
+      status: end.loggedStatus ?? response.status,
+      deployment: call.deployment?.name,
+      backend: served?.name,
+      servedDeployment: served?.deployment,
+      ...(served?.spilledFrom !== undefined ? { spilledFrom: served.spilledFrom } : {}),
+      attempts: state.attempts,
+      ...(state.skipped > 0 ? { capacitySkips: state.skipped } : {}),
+      latencyMs: at.now - state.started,
+      outcome: end.outcome,
+    },
   };
 }

@@ -4,21 +4,21 @@
 
 import { type AttemptResult, isNotFoundAnswer, judgeAttempt } from "./attemptOutcome";
 import { type AttemptPlan, attemptPlan, countCandidates, probePlan } from "./attemptPlan";
-import type { Failure } from "./breaker";
 import type { BreakerBoard } from "./breakerBoard";
-import { type CallCost, estimateCallParts } from "./callCost";
+import type { CallCost } from "./callCost";
 import { bodyFor, urlFor } from "./callDeployment";
-import { type CapacityBoard, costOf } from "./capacity/capacityBoard";
+import type { CapacityBoard } from "./capacity/capacityBoard";
+import { capacityLearns, hasRoom } from "./capacity/capacityStep";
 import type { Clock, Random } from "./clock";
 import type { BackendConfig, RouterConfig } from "./config";
 import type { BackendCredential } from "./credentials";
 import { errorResponse } from "./errors";
 import type { CallSummary, RouterEvents } from "./events";
 import { exhaustedAnswer } from "./exhaustedAnswer";
-import type { ForwardCall, ForwardResult } from "./forwardCall";
+import { type CallEnd, callResult, type ForwardCall, type ForwardResult, type Served } from "./forwardCall";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
 import type { OutgoingHeaders, RouterResponse } from "./http";
-import { type Candidate, type PriorityGroups, pickBackend } from "./selection";
+import { type Candidate, pickBackend } from "./selection";
 import { readSmallBody } from "./smallBody";
 import { spilledFrom } from "./spillover";
 import { bodyLength, type RequestBody, type Upstream, UpstreamError, type UpstreamResponse } from "./upstream";
@@ -73,14 +73,6 @@ interface Target {
   target: string | undefined;
 }
 
-/** Who served the call: the backend's index and name, the deployment's name there, and Azure's spillover. */
-interface Served {
-  index: number;
-  name: string;
-  deployment: string | undefined;
-  spilledFrom: string | undefined;
-}
-
 export class Forwarder {
   constructor(private readonly deps: ForwarderDeps) {}
 
@@ -117,7 +109,12 @@ export class Forwarder {
       state.tried[candidate.index] = 1;
       const target = candidate.deployment ?? callName;
       // A deployment not expected to admit the call is passed over, when another candidate can take it.
-      if (this.deps.capacity?.active && !(await this.hasRoom(state, { index: candidate.index, target }, canTake))) continue;
+      const capacity = this.deps.capacity;
+      if (
+        capacity?.active &&
+        !(await hasRoom({ capacity, clock, sleep: this.deps.sleep }, state, { index: candidate.index, target, canTake }))
+      )
+        continue;
       state.attempts++;
       const to = { index: candidate.index, backend, credential, target };
       const { result, response } = await this.attempt(state, to);
@@ -134,33 +131,6 @@ export class Forwarder {
       return this.result(state, { outcome: "notFound", response: state.lastNotFound });
     }
     return this.exhausted(state);
-  }
-
-  /**
-   * Whether the call goes to this candidate as far as its deployment's capacity goes: yes with room,
-   * after a wait within `waitUpTo`, for an owner-bound call, or when no other candidate is left;
-   * otherwise it is passed over (a skip, not an attempt). A call sent is charged to the gate.
-   */
-  private async hasRoom(state: CallState, to: { index: number; target: string | undefined }, canTake: (c: Candidate) => boolean) {
-    const { capacity, clock } = this.deps;
-    const gate = capacity?.gate(to.index, to.target);
-    if (!gate) return true;
-    const { call } = state;
-    state.cost ??= estimateCallParts(call.method, call.path, call.body);
-    const tokens = costOf(state.cost);
-    const now = clock.now();
-    if (state.plan.kind !== "failover" || !hasCandidate(state.plan.candidates, canTake)) {
-      gate.send(tokens, now);
-      return true;
-    }
-    if (gate.take(tokens, now)) return true;
-    const wait = gate.waitMs(now);
-    if (wait !== undefined) {
-      await (this.deps.sleep ?? sleep)(wait);
-      if (gate.take(tokens, clock.now())) return true;
-    }
-    state.skipped++;
-    return false;
   }
 
   /** What one attempt's result means: the call's answer, "next" to go on to another candidate, or "stop". */
@@ -185,7 +155,7 @@ export class Forwarder {
         if (failure.status === 429) state.throttled[index] = 1;
         board.recordFailure(index, target, failure, clock.now());
       }
-      this.capacityLearns(state, to, failure);
+      if (this.deps.capacity) capacityLearns(this.deps.capacity, state, { index, target, failure });
       const reason = failure?.reason ?? "credentialError";
       events.attemptFailed?.({
         backend: backend.name,
@@ -203,26 +173,12 @@ export class Forwarder {
     const answer = { status: response.status, headers, body: response.body };
     const served: Served = { index, name: backend.name, deployment: target, spilledFrom: spilledFrom(response.headers) };
     // Azure's own spillover served it: the deployment asked did not do the work.
-    if (served.spilledFrom !== undefined) this.capacityLearns(state, to, undefined);
+    if (served.spilledFrom !== undefined && this.deps.capacity)
+      capacityLearns(this.deps.capacity, state, { index, target, failure: undefined });
     if (!state.plan.notFoundMovesOn && !state.plan.thenProbe) return this.result(state, { outcome: "served", served, response: answer });
     return this.answerOf(state, index, answer).then((a) =>
       a === "next" ? "next" : this.result(state, { outcome: "served", served, response: a }),
     );
-  }
-
-  /**
-   * A call the deployment did not take: a refusal with a delay to the millisecond teaches its gate
-   * (and makes one); anything else only takes the call's charge back.
-   */
-  private capacityLearns(state: CallState, to: Target, failure: Failure | undefined): void {
-    const capacity = this.deps.capacity;
-    if (!capacity) return;
-    if (failure?.status === 429 && failure.retryAfterPrecise && failure.retryAfterMs !== undefined) {
-      state.cost ??= estimateCallParts(state.call.method, state.call.path, state.call.body);
-      capacity.refused(to.index, to.target, { cost: state.cost, delayMs: failure.retryAfterMs });
-      return;
-    }
-    if (state.cost) capacity.gate(to.index, to.target)?.release(costOf(state.cost));
   }
 
   /** A backend's answer; while probing (or asking an owner whose record may be wrong), a "not found" is "not here": "next". */
@@ -314,45 +270,10 @@ export class Forwarder {
   }
 
   /** The answer and the call's summary, built once, with named fields. */
-  private result(
-    state: CallState,
-    end: { outcome: CallSummary["outcome"]; response: RouterResponse; served?: Served; loggedStatus?: number },
-  ): ForwardResult {
-    const { call } = state;
-    const { served, response } = end;
-    return {
-      response,
-      served: served && {
-        index: served.index,
-        deployment: served.deployment,
-        ...(state.cost && served.spilledFrom === undefined
-          ? { capacity: this.deps.capacity?.gate(served.index, served.deployment), cost: state.cost }
-          : {}),
-      },
-      summary: {
-        method: call.method,
-        path: call.path,
-        status: end.loggedStatus ?? response.status,
-        deployment: call.deployment?.name,
-        backend: served?.name,
-        servedDeployment: served?.deployment,
-        ...(served?.spilledFrom !== undefined ? { spilledFrom: served.spilledFrom } : {}),
-        attempts: state.attempts,
-        ...(state.skipped > 0 ? { capacitySkips: state.skipped } : {}),
-        latencyMs: this.deps.clock.now() - state.started,
-        outcome: end.outcome,
-      },
-    };
+  private result(state: CallState, end: CallEnd): ForwardResult {
+    return callResult(state, end, { capacity: this.deps.capacity, now: this.deps.clock.now() });
   }
 }
-
-/** Some candidate of `groups` can still take the call. */
-function hasCandidate(groups: PriorityGroups, canTake: (c: Candidate) => boolean): boolean {
-  for (const group of groups) for (const c of group) if (canTake(c)) return true;
-  return false;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,7 +1,7 @@
 // The router's routes, framework-free: /openai/* is forwarded, /health and /status are answered
 // from memory, everything else is 404. Every host (Functions, plain Node) calls `handle`.
 
-import { admitToLimits, permissionRefusal, readCallBody } from "./admissionSteps";
+import { admitToLimits, gateClient, permissionRefusal, readCallBody } from "./admissionSteps";
 import { settleAnsweredCall, withBodyAccounting } from "./bodyAccounting";
 import type { BodyBudget } from "./bodyBudget";
 import type { BreakerBoard } from "./breakerBoard";
@@ -237,23 +237,8 @@ export class Router implements RequestHandler {
 
   /** Front Door lock and client key, in that order: the calling client, or the answer that refuses the call. */
   private gate(request: RouterRequest, path: string): HandledCall | Client {
-    const { frontDoorId, identify } = this.deps;
-    if (frontDoorId !== undefined && headerValue(request.headers, "x-azure-fdid") !== frontDoorId) {
-      return this.rejected(request, path, errorResponse("Forbidden", "Calls must come through the configured Azure Front Door."));
-    }
-    const client = identify(request.headers);
-    if (!client) {
-      return this.rejected(
-        request,
-        path,
-        errorResponse(
-          "Unauthorized",
-          "Access denied due to missing or invalid key. Send it as 'api-key: <key>' or 'Authorization: Bearer <key>'.",
-          { "www-authenticate": "Bearer" },
-        ),
-      );
-    }
-    return client;
+    const client = gateClient(request, this.deps);
+    return "status" in client ? this.rejected(request, path, client) : client;
   }
 
   /** An answer the router made itself (a refusal, a cached answer), with its call's summary (no backend tried). */

@@ -31,9 +31,10 @@ const regions = [
   {
     name: "eastus-ptu",
     priority: 1,
-    // Sized so a walk-through by hand or a sequential script (~25 calls/s at the demo's latency) is
-    // never throttled; `demo:load`'s peak is well over it.
-    capacityPerSecond: 30,
+    // A provisioned deployment admitting as Azure's do (a bucket of tokens), sized so a walk-through
+    // by hand or a sequential script is never throttled; `demo:load`'s peak is well over it.
+    capacityPerSecond: undefined,
+    provisioned: { "gpt-4o-ptu": { tokensPerMinute: 30_000, burstSeconds: 1 } },
     deployments: { [demoDeployments.chat]: "gpt-4o-ptu" },
     embeddingsPerSecond: undefined,
   },
@@ -43,6 +44,7 @@ const regions = [
     capacityPerSecond: undefined,
     deployments: { [demoDeployments.chat]: "gpt-4o", [demoDeployments.embeddings]: "text-embedding-3-large" },
     embeddingsPerSecond: 2,
+    provisioned: undefined,
   },
   {
     name: "swedencentral",
@@ -50,6 +52,7 @@ const regions = [
     capacityPerSecond: undefined,
     deployments: { [demoDeployments.chat]: "gpt-4o", [demoDeployments.embeddings]: "text-embedding-3-large" },
     embeddingsPerSecond: undefined,
+    provisioned: undefined,
   },
 ];
 
@@ -67,6 +70,7 @@ export async function startDemoPool(env: Env): Promise<DemoPool> {
         region: r.name,
         apiKey: keys[i],
         capacityPerSecond: r.capacityPerSecond,
+        provisioned: r.provisioned,
         deployments: Object.values(r.deployments),
         deploymentCapacityPerSecond: r.embeddingsPerSecond ? { "text-embedding-3-large": r.embeddingsPerSecond } : undefined,
         latencyMs: 40,

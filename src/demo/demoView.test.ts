@@ -32,6 +32,32 @@ describe("demo view", () => {
     expect(lines[4]).toMatch(/^westus\s+embeddings\s+1\s+closed\s+1\s+0\s+200$/);
   });
 
+  it("shows what the router expects a throttling deployment to admit, and the share it sent on", () => {
+    const config = parseRouterConfig({
+      backends: [{ name: "eastus-ptu", url: "https://a.example", deployments: { "gpt-4o": "gpt-4o-ptu" } }],
+    });
+    const board = new BreakerBoard(config.backends, config.circuitBreaker, "demo");
+    board.recordSuccess(0, "gpt-4o-ptu", 200);
+    const capacity = [
+      {
+        backend: "eastus-ptu",
+        deployment: "gpt-4o-ptu",
+        tokensPerMinute: 108_400,
+        burstTokens: 500,
+        utilization: 80,
+        sent: 60,
+        skipped: 40,
+        refused: 2,
+        spillShare: 0.4,
+      },
+    ];
+    const lines = renderDemoView(demoRows(board.view(now), config.backends, capacity), now)
+      .trimEnd()
+      .split("\n");
+    expect(lines[1]).toMatch(/admits$/);
+    expect(lines[2]).toMatch(/200\s+~108k tok\/min, 40% sent on$/);
+  });
+
   it("shows a whole-backend trip on every row of that backend", () => {
     const config = parseRouterConfig({ backends: [{ name: "eastus", url: "https://a.example" }] });
     const board = new BreakerBoard(config.backends, config.circuitBreaker, "demo");

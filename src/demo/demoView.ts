@@ -3,6 +3,7 @@
 // regions and come back, and a throttled deployment move without its neighbours.
 
 import type { BackendView, BreakerView } from "../core/breakerBoard";
+import type { DeploymentCapacityView } from "../core/capacity/capacityBoard";
 import type { BackendConfig } from "../core/config";
 
 export interface DemoRow extends BreakerView {
@@ -10,11 +11,21 @@ export interface DemoRow extends BreakerView {
   /** The deployment's name at the backend ("-" before any call to a backend without a list). */
   deployment: string;
   priority: number;
+  /** What the router expects the deployment to admit, once it has throttled: tokens a minute, and the share of calls sent on. */
+  admits?: { tokensPerMinute: number | null; spillShare: number };
 }
 
 /** Rows for the view: one per backend and deployment; a whole-backend trip shows on each of its rows. */
-export function demoRows(backends: readonly BackendView[], config: readonly BackendConfig[]): DemoRow[] {
+export function demoRows(
+  backends: readonly BackendView[],
+  config: readonly BackendConfig[],
+  capacity: readonly DeploymentCapacityView[] = [],
+): DemoRow[] {
   const rows: DemoRow[] = [];
+  const admitsOf = (backend: string, deployment: string) => {
+    const c = capacity.find((v) => v.backend === backend && (v.deployment ?? "-") === deployment);
+    return c ? { tokensPerMinute: c.tokensPerMinute, spillShare: c.spillShare } : undefined;
+  };
   backends.forEach((backend, i) => {
     const own = config[i];
     const priorityOf = (name: string) => {
@@ -37,6 +48,7 @@ export function demoRows(backends: readonly BackendView[], config: readonly Back
         served: view.served,
         failed: view.failed,
         lastStatus: view.lastStatus,
+        ...(admitsOf(backend.name, name) ? { admits: admitsOf(backend.name, name) } : {}),
       });
     }
   });
@@ -49,7 +61,7 @@ export function renderDemoView(rows: readonly DemoRow[], now: number): string {
   const width = Math.max(12, ...rows.map((r) => r.deployment.length + 2));
   const lines = [
     `Demo pool at ${time(now)} UTC   (npm run demo:load sends traffic; Ctrl+C stops)`,
-    `${"backend".padEnd(15)}${"deployment".padEnd(width)}${"prio".padEnd(6)}${"state".padEnd(36)}${"served".padStart(8)}${"failed".padStart(8)}  last`,
+    `${"backend".padEnd(15)}${"deployment".padEnd(width)}${"prio".padEnd(6)}${"state".padEnd(36)}${"served".padStart(8)}${"failed".padStart(8)}  last  admits`,
   ];
   for (const row of rows) {
     const state =
@@ -57,10 +69,18 @@ export function renderDemoView(rows: readonly DemoRow[], now: number): string {
         ? `OPEN until ${time(Date.parse(row.openUntil))} (${row.reason}${row.source === "shared" ? ", shared" : ""})`
         : "closed";
     lines.push(
-      `${row.backend.padEnd(15)}${row.deployment.padEnd(width)}${String(row.priority).padEnd(6)}${state.padEnd(36)}${String(row.served).padStart(8)}${String(row.failed).padStart(8)}  ${row.lastStatus ?? "-"}`,
+      `${row.backend.padEnd(15)}${row.deployment.padEnd(width)}${String(row.priority).padEnd(6)}${state.padEnd(36)}${String(row.served).padStart(8)}${String(row.failed).padStart(8)}  ${String(row.lastStatus ?? "-").padEnd(4)}  ${admitsText(row)}`.trimEnd(),
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** "~108k tok/min, 40% sent on": what the router expects a throttling deployment to admit. */
+function admitsText(row: DemoRow): string {
+  const a = row.admits;
+  if (!a) return "";
+  const pace = a.tokensPerMinute === null ? "learning" : `~${Math.round(a.tokensPerMinute / 1000)}k tok/min`;
+  return `${pace}, ${Math.round(a.spillShare * 100)}% sent on`;
 }
 
 /** Redraws the view every `intervalMs` on a terminal; returns a function that stops it. */

@@ -294,7 +294,13 @@ export class AzureOpenAISimulator {
     const body = Buffer.from(JSON.stringify(payload));
     if (status < 300) this.servedCount++;
     const admission = this.admissions.get(res);
-    res.writeHead(status, { ...this.azureHeaders(), ...admission?.headers, ...extra, "content-type": "application/json", "content-length": body.length });
+    res.writeHead(status, {
+      ...this.azureHeaders(),
+      ...admission?.headers,
+      ...extra,
+      "content-type": "application/json",
+      "content-length": body.length,
+    });
     res.end(body);
     // The charge becomes what the answer wrote.
     admission?.settle((payload as { usage?: { completion_tokens?: number } } | undefined)?.usage?.completion_tokens ?? 0);

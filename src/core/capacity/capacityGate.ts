@@ -45,6 +45,8 @@ export interface CapacityView {
   sent: number;
   skipped: number;
   refused: number;
+  /** Share of the calls that reached the gate that it sent on to the next candidates. */
+  spillShare: number;
 }
 
 /** Refusals this close together are one congestion event: the pace is cut once. */
@@ -198,6 +200,7 @@ export class CapacityGate {
       burstTokens: Math.round(this.holds),
       utilization: this.holds > 0 ? Math.round((100 * level) / this.holds) : 0,
       ...this.counts,
+      spillShare: Math.round((1000 * this.counts.skipped) / Math.max(1, this.counts.sent + this.counts.skipped)) / 1000,
     };
   }
 

@@ -3,7 +3,7 @@
 // deployment counts — its own prompt count, not the router's estimate — plus its maximum output;
 // the charge is corrected when the answer is complete. Answers carry the headers Azure sends.
 
-import { type ProvisionedCapacity, ProvisionedBucket } from "./provisionedBucket";
+import { ProvisionedBucket, type ProvisionedCapacity } from "./provisionedBucket";
 import { type StandardCapacity, StandardQuota } from "./standardQuota";
 
 /** Output tokens a deployment assumes for a call that states no maximum (Azure's own estimate; not the router's). */
@@ -65,7 +65,8 @@ export class DeploymentCapacities {
     if (bucket) {
       const answer = bucket.admit(charge, now);
       const utilization = `${Math.round(bucket.utilization(now))}%`;
-      if (!answer.admitted) return { admitted: false, headers: retryHeaders(answer.retryAfterMs, { "azure-openai-deployment-utilization": utilization }) };
+      if (!answer.admitted)
+        return { admitted: false, headers: retryHeaders(answer.retryAfterMs, { "azure-openai-deployment-utilization": utilization }) };
       return {
         admitted: true,
         maxTokens,
@@ -83,7 +84,13 @@ export class DeploymentCapacities {
       "x-ratelimit-remaining-requests": String(answer.remainingRequests),
     };
     if (!answer.admitted) return { admitted: false, headers: retryHeaders(answer.retryAfterMs, headers) };
-    return { admitted: true, maxTokens, promptTokens, headers, settle: (completion) => q.correct(Math.min(completion, maxTokens) - maxTokens) };
+    return {
+      admitted: true,
+      maxTokens,
+      promptTokens,
+      headers,
+      settle: (completion) => q.correct(Math.min(completion, maxTokens) - maxTokens),
+    };
   }
 }
 
