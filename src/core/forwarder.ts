@@ -13,7 +13,7 @@ import type { Clock, Random } from "./clock";
 import type { BackendConfig, RouterConfig } from "./config";
 import type { BackendCredential } from "./credentials";
 import { errorResponse } from "./errors";
-import type { CallSummary, RouterEvents } from "./events";
+import type { RouterEvents } from "./events";
 import { exhaustedAnswer } from "./exhaustedAnswer";
 import { type CallEnd, callResult, type ForwardCall, type ForwardResult, type Served } from "./forwardCall";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./headers";
