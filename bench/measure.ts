@@ -192,7 +192,7 @@ export async function timeToFirstChunk(url: string, count: number): Promise<numb
     const response = await request(`${url}${chatPath}`, {
       method: "POST",
       headers: { "api-key": clientKey, "content-type": "application/json" },
-      body: JSON.stringify({ messages: [], stream: true }),
+      body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], stream: true }),
     });
     let first = 0;
     for await (const _ of response.body) {

@@ -159,7 +159,8 @@ describe("deployments per backend (OpenAI on /openai/v1/, the deployment in the 
   it("sends calls that name no deployment to any backend by its own priority", async () => {
     h = await startHarness({ regions: mixedEstate });
     const models = await h.v1().models.list();
-    expect(models.data[0]?.id).toBe("gpt-4o");
+    // The priority-1 backend answered, with the deployments it has.
+    expect(models.data[0]?.id).toBe("gpt-4o-ptu");
     expect(sim(h, 0).received.at(-1)?.url).toBe("/openai/v1/models");
   });
 });

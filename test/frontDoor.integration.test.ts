@@ -13,16 +13,16 @@ const fdid = "9f1a2b3c-0000-4d5e-8f90-123456789abc";
 describe("Front Door lock (ROUTER_FRONT_DOOR_ID)", () => {
   it("serves a call whose x-azure-fdid matches", async () => {
     h = await startHarness({ regions: [{}], env: { ROUTER_FRONT_DOOR_ID: fdid } });
-    const response = await h.post(chatPath, { messages: [] }, { "x-azure-fdid": fdid });
+    const response = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] }, { "x-azure-fdid": fdid });
     expect(response.status).toBe(200);
   });
 
   it("answers 403 to a missing or wrong x-azure-fdid and sends nothing to a backend", async () => {
     h = await startHarness({ regions: [{}], env: { ROUTER_FRONT_DOOR_ID: fdid } });
-    const missing = await h.post(chatPath, { messages: [] });
+    const missing = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(missing.status).toBe(403);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("Forbidden");
-    const wrong = await h.post(chatPath, { messages: [] }, { "x-azure-fdid": "another-front-door" });
+    const wrong = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] }, { "x-azure-fdid": "another-front-door" });
     expect(wrong.status).toBe(403);
     const status = await fetch(`${h.url}/status`, { headers: { "api-key": clientKey } });
     expect(status.status).toBe(403);
@@ -37,6 +37,6 @@ describe("Front Door lock (ROUTER_FRONT_DOOR_ID)", () => {
 
   it("does not check the header when the setting is absent", async () => {
     h = await startHarness({ regions: [{}] });
-    expect((await h.post(chatPath, { messages: [] })).status).toBe(200);
+    expect((await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] })).status).toBe(200);
   });
 });

@@ -61,13 +61,13 @@ const cases: Case[] = [
     name: "path and query reach the backend unchanged",
     call: {
       method: "POST",
-      path: "/openai/deployments/my-dep/embeddings?api-version=2024-10-21&x=a%2Fb",
+      path: "/openai/deployments/my-embedding-dep/embeddings?api-version=2024-10-21&x=a%2Fb",
       headers: withKey,
       body: '{"input":"a"}',
     },
     expect: (a, h) => {
       expect(a.status).toBe(200);
-      expect(h.sims[0]?.received.at(-1)?.url).toBe("/openai/deployments/my-dep/embeddings?api-version=2024-10-21&x=a%2Fb");
+      expect(h.sims[0]?.received.at(-1)?.url).toBe("/openai/deployments/my-embedding-dep/embeddings?api-version=2024-10-21&x=a%2Fb");
     },
   },
   {

@@ -54,7 +54,7 @@ describe("managed identity (real @azure/identity, local token endpoint)", () => 
   it("sends Authorization: Bearer <token> and fetches the token once for many calls", async () => {
     h = await startHarness({ regions: [{ auth: { type: "managedIdentity" }, bearerToken: token }] });
     for (let i = 0; i < 20; i++) {
-      const response = await h.post(chatPath, { messages: [] });
+      const response = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
       expect(response.status).toBe(200);
     }
     const received = h.sims[0]?.received.at(-1);
@@ -68,7 +68,7 @@ describe("managed identity (real @azure/identity, local token endpoint)", () => 
     h = await startHarness({
       regions: [{ auth: { type: "managedIdentity", clientId: "11111111-2222-3333-4444-555555555555" }, bearerToken: token }],
     });
-    expect((await h.post(chatPath, { messages: [] })).status).toBe(200);
+    expect((await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] })).status).toBe(200);
     expect(endpoint.lastQuery).toContain("11111111-2222-3333-4444-555555555555");
   });
 
@@ -76,11 +76,11 @@ describe("managed identity (real @azure/identity, local token endpoint)", () => 
   it("fetches a new token only near expiry", async () => {
     endpoint.lifetimeSeconds = 4;
     h = await startHarness({ regions: [{ auth: { type: "managedIdentity", clientId: "identity-short-lived" }, bearerToken: token }] });
-    for (let i = 0; i < 10; i++) await h.post(chatPath, { messages: [] });
+    for (let i = 0; i < 10; i++) await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(endpoint.calls).toBe(1);
     // Half of a short token's life: the provider refreshes.
     await sleep(2_300);
-    for (let i = 0; i < 10; i++) expect((await h.post(chatPath, { messages: [] })).status).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] })).status).toBe(200);
     expect(endpoint.calls).toBe(2);
   });
 
@@ -91,7 +91,7 @@ describe("managed identity (real @azure/identity, local token endpoint)", () => 
       regions: [{ priority: 1, auth: { type: "managedIdentity", clientId: "identity-failing" }, bearerToken: token }, { priority: 2 }],
       events: { attemptFailed: (e) => failures.push(e) },
     });
-    const response = await h.post(chatPath, { messages: [] });
+    const response = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-served-by")).toBe("region-1");
     expect(h.sims[0]?.requestCount).toBe(0);

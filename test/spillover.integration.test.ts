@@ -27,7 +27,7 @@ describe("Azure's spillover headers", () => {
       ],
       onCall: (s) => calls.push(s),
     });
-    expect((await h.post(chatPath, { messages: [] })).status).toBe(200);
+    expect((await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] })).status).toBe(200);
     await until(() => calls.length > 0, 2_000);
     expect(calls[0]).toMatchObject({ spilledFrom: "gpt-4o-ptu", servedDeployment: "gpt-4o-ptu", backend: "region-0" });
   });

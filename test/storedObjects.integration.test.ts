@@ -87,7 +87,10 @@ describe("stored objects follow their owner (two instances on Azurite, three equ
     if (!id) throw new Error("no response.created event");
     await ownersWritten(a);
     const before = requestsAt();
-    const next = await b.client().responses.create({ model: "gpt-4o", input: "and then?", previous_response_id: id });
+    // The Azure path of the Responses API needs 2025-03-01-preview or later, as Azure's does.
+    const next = await b
+      .client({ apiVersion: "2025-03-01-preview" })
+      .responses.create({ model: "gpt-4o", input: "and then?", previous_response_id: id });
     expect(next.output_text).toContain("turn 2");
     expect(delta(before).total).toBe(1);
   });

@@ -83,7 +83,10 @@ export function settleAnsweredCall(limiter: ClientLimiter, charge: Charge | unde
 function settleCapacity(served: ForwardResult["served"], usage: TokenUsage | undefined, now: number): void {
   const { capacity, cost } = served ?? {};
   if (!capacity || !cost) return;
-  // A stream without usage is estimated (a token per event): far nearer than assuming it wrote its maximum.
+  // The deployment's own prompt count teaches the estimate its scale (what later calls are charged);
+  // what the call did not write of its maximum went back to the deployment when it ended. A stream
+  // without usage is estimated (a token per event): far nearer than assuming it wrote its maximum.
+  if (usage && !usage.estimated) capacity.learnPrompt(cost.prompt, usage.promptTokens);
   capacity.settled(usage ? Math.min(0, usage.completionTokens - cost.maxOutput) : 0, now);
 }
 

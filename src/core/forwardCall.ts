@@ -42,6 +42,8 @@ export interface ForwardResult {
     /** The gate of the deployment that served, and what the call was charged there: settled when the call's usage is known. */
     capacity?: CapacityGate | undefined;
     cost?: CallCost;
+    /** What the gate charged the call when it was sent. */
+    charged?: number;
   };
 }
 
@@ -64,7 +66,7 @@ export interface CallEnd {
 
 /** The answer and the call's summary, built once, with named fields. */
 export function callResult(
-  state: { call: ForwardCall; attempts: number; skipped: number; started: number; cost: CallCost | undefined },
+  state: { call: ForwardCall; attempts: number; skipped: number; started: number; cost: CallCost | undefined; charged: number | undefined },
   end: CallEnd,
   at: { capacity: CapacityBoard | undefined; now: number },
 ): ForwardResult {
@@ -75,8 +77,8 @@ export function callResult(
     served: served && {
       index: served.index,
       deployment: served.deployment,
-      ...(state.cost && served.spilledFrom === undefined
-        ? { capacity: at.capacity?.gate(served.index, served.deployment), cost: state.cost }
+      ...(state.cost && state.charged !== undefined && served.spilledFrom === undefined
+        ? { capacity: at.capacity?.gate(served.index, served.deployment), cost: state.cost, charged: state.charged }
         : {}),
     },
     summary: {

@@ -63,6 +63,8 @@ interface CallState {
   cost: CallCost | undefined;
   /** Candidates passed over because they were not expected to admit the call (not attempts). */
   skipped: number;
+  /** What the gate of the candidate last sent the call charged it. */
+  charged: number | undefined;
 }
 
 /** One attempt's backend: its index, config and credential, and the deployment's name there. */
@@ -95,6 +97,7 @@ export class Forwarder {
       baseHeaders: upstreamRequestHeaders(call.headers),
       cost: undefined,
       skipped: 0,
+      charged: undefined,
     };
     const callName = call.deployment?.name;
     let now = state.started;

@@ -9,6 +9,8 @@ import type { AddressInfo, Socket } from "node:net";
 import { type CapacityAnswer, DeploymentCapacities } from "./capacity/deploymentCapacity";
 import type { ProvisionedCapacity } from "./capacity/provisionedBucket";
 import type { StandardCapacity } from "./capacity/standardQuota";
+import { type RecordedExchange, ReplayBook } from "./replay";
+import { azureRefusal, type ModelKind, modelKindOf } from "./requestRules";
 import { type StoredAnswer, StoredObjects } from "./storedObjects";
 
 export type Fault =
@@ -20,6 +22,8 @@ export type Fault =
       retryAfterDate?: Date;
       /** Exactly these retry headers instead of the ones above (for odd values). */
       headers?: Record<string, string>;
+      /** No delay header at all, as Azure's standard deployments sometimes answer. */
+      noDelay?: boolean;
     }
   | { kind: "error"; status: number }
   /** Accepts the request and never answers. */
@@ -53,14 +57,35 @@ export interface SimulatorOptions {
   deployments?: string[];
   /** How long a background response stays queued. Default 200 ms. */
   backgroundMs?: number;
+  /**
+   * How long a response created by a streamed call is not found by reads and follow-ups, as Azure's
+   * are for seconds (median 5–7 s reported). Default 0: the tests that exercise it ask for it.
+   */
+  consistencyMs?: number;
   /** Headers added to every answer (Azure's spillover headers, for one). */
   answerHeaders?: Record<string, string>;
   /** Provisioned (PTU) deployments by name: Azure's bucket admission (see capacity/provisionedBucket.ts). */
   provisioned?: Record<string, ProvisionedCapacity>;
   /** Standard deployments with a tokens-per-minute quota, by name. */
   standard?: Record<string, StandardCapacity>;
+  /**
+   * Azure's spillover: a provisioned deployment → the deployment of this resource that takes what
+   * it refuses. A call may also name one with `x-ms-spillover-deployment`.
+   */
+  spillover?: Record<string, string>;
   /** Completion tokens a chat answer writes (at most its max_tokens). Default 4. */
   completionTokens?: number;
+  /**
+   * Accept calls Azure refuses (no or wrong api-version, no model, an operation the model does not
+   * do, missing fields). Off: the simulator is as strict as Azure; a test that needs leniency asks.
+   */
+  lenient?: boolean;
+  /** What each deployment's model does; by default read from its name (see requestRules.ts). */
+  modelKinds?: Record<string, ModelKind>;
+  /** Exchanges recorded with a real resource (replay.ts): a call that matches one gets its recorded answer. */
+  replay?: readonly RecordedExchange[];
+  /** How fast recorded answers are replayed: 1 at their recorded timing (default), 0 at once. */
+  replaySpeed?: number;
 }
 
 export interface RecordedRequest {
@@ -91,6 +116,9 @@ export class AzureOpenAISimulator {
   /** Deployments with Azure's admission (provisioned or standard), and the admission of each answer in progress. */
   readonly capacities: DeploymentCapacities;
   private readonly admissions = new WeakMap<ServerResponse, Extract<CapacityAnswer, { admitted: true }>>();
+  /** The rate-limit headers of each answer in progress from a deployment without a capacity model. */
+  private readonly reported = new WeakMap<ServerResponse, Record<string, string>>();
+  private readonly replays: ReplayBook | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -98,6 +126,7 @@ export class AzureOpenAISimulator {
     readonly url: string,
   ) {
     this.capacities = new DeploymentCapacities({ provisioned: options.provisioned, standard: options.standard });
+    this.replays = options.replay ? new ReplayBook(options.replay) : undefined;
     server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
@@ -146,10 +175,35 @@ export class AzureOpenAISimulator {
       this.requestCount++;
       this.received.push({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body });
       if (this.received.length > recordLimit) this.received.shift();
+      const replayed = this.replays?.match(req.method ?? "GET", req.url ?? "/", body.toString("utf8"));
+      if (replayed) return this.replay(res, replayed);
       const latency = this.options.latencyMs ?? 0;
       if (latency > 0) setTimeout(() => this.respond(req, res, body), latency);
       else this.respond(req, res, body);
     });
+  }
+
+  /** A recorded answer, at its recorded timing (scaled by `replaySpeed`). */
+  private replay(res: ServerResponse, exchange: RecordedExchange): void {
+    const speed = this.options.replaySpeed ?? 1;
+    const { status, headers, headersMs, chunks } = exchange.response;
+    if (status < 300) this.servedCount++;
+    setTimeout(() => {
+      if (res.destroyed) return;
+      res.writeHead(status, headers);
+      let sent = 0;
+      const next = (): void => {
+        const chunk = chunks[sent++];
+        if (!chunk || res.destroyed) {
+          res.end();
+          return;
+        }
+        res.write(chunk.data);
+        const following = chunks[sent];
+        setTimeout(next, following ? Math.max(0, (following.atMs - chunk.atMs) * speed) : 0);
+      };
+      next();
+    }, headersMs * speed);
   }
 
   private respond(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -180,16 +234,56 @@ export class AzureOpenAISimulator {
         },
       });
     }
+    if (!this.options.lenient) {
+      const query = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
+      const kindOf = (name: string) => this.kindOf(name);
+      const refusal = azureRefusal({ method: req.method ?? "GET", path, query, json: jsonOf(body), deployment, kindOf });
+      if (refusal) return this.sendJson(res, refusal.status, refusal.payload);
+    }
     const full =
       this.overCapacity("*", this.options.capacityPerSecond) ??
       (deployment === undefined ? undefined : this.overCapacity(deployment, this.options.deploymentCapacityPerSecond?.[deployment]));
     if (full !== undefined) return this.throttle(res, { kind: "throttle", retryAfterMs: full, retryAfterSeconds: Math.ceil(full / 1000) });
     if (deployment !== undefined && req.method === "POST") {
-      const admission = this.capacities.admit(deployment, { json: jsonOf(body), embeddings: path.endsWith("/embeddings") }, Date.now());
-      if (admission && !admission.admitted) return this.throttle(res, { kind: "throttle", headers: admission.headers });
+      const call = { json: jsonOf(body), embeddings: path.endsWith("/embeddings"), responses: /\/responses$/.test(path) };
+      const admission = this.capacities.admit(deployment, call, Date.now());
+      if (admission && !admission.admitted) {
+        const spilled = this.spill(req, deployment, call);
+        if (!spilled.served) return this.throttle(res, { kind: "throttle", headers: { ...admission.headers, ...spilled.headers } });
+        this.reported.set(res, spilled.headers);
+        return this.route(req, res, body);
+      }
       if (admission) this.admissions.set(res, admission);
+      else this.reported.set(res, this.capacities.reportedHeaders(deployment, call, Date.now()));
     }
     this.route(req, res, body);
+  }
+
+  /**
+   * A refused call on a provisioned deployment with a spillover deployment: served by that one
+   * (which says so in `x-ms-spillover-from-<deployment>`), or not, with the reason in `x-ms-spillover-error`.
+   */
+  private spill(
+    req: IncomingMessage,
+    deployment: string,
+    call: { json: Record<string, unknown>; embeddings: boolean; responses: boolean },
+  ): { served: boolean; headers: Record<string, string> } {
+    const asked = req.headers["x-ms-spillover-deployment"];
+    const target = (Array.isArray(asked) ? asked[0] : asked) ?? this.options.spillover?.[deployment];
+    if (target === undefined) return { served: false, headers: {} };
+    const known = this.options.deployments;
+    if (target === deployment || (known && !known.includes(target)))
+      return { served: false, headers: { "x-ms-spillover-error": "SpilloverDeploymentNotFound" } };
+    const admission = this.capacities.admit(target, call, Date.now());
+    if (admission && !admission.admitted) return { served: false, headers: { "x-ms-spillover-error": "SpilloverDeploymentThrottled" } };
+    return {
+      served: true,
+      headers: { [`x-ms-spillover-from-${deployment}`]: "true", ...this.capacities.reportedHeaders(target, call, Date.now()) },
+    };
+  }
+
+  private kindOf(name: string): ModelKind {
+    return this.options.modelKinds?.[name] ?? modelKindOf(name);
   }
 
   private authorized(req: IncomingMessage): boolean {
@@ -215,7 +309,7 @@ export class AzureOpenAISimulator {
   private throttle(res: ServerResponse, fault: Extract<Fault, { kind: "throttle" }>): void {
     const headers: Record<string, string> = {};
     if (fault.headers) Object.assign(headers, fault.headers);
-    else {
+    else if (!fault.noDelay) {
       if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(Math.round(fault.retryAfterMs));
       if (fault.retryAfterDate !== undefined) headers["retry-after"] = fault.retryAfterDate.toUTCString();
       else headers["retry-after"] = String(fault.retryAfterSeconds ?? Math.max(1, Math.ceil((fault.retryAfterMs ?? 1000) / 1000)));
@@ -226,7 +320,7 @@ export class AzureOpenAISimulator {
       {
         error: {
           code: "429",
-          message: `Requests to the ChatCompletions_Create Operation have exceeded token rate limit. Please retry after ${headers["retry-after"]} seconds.`,
+          message: `Requests to the ChatCompletions_Create Operation have exceeded token rate limit. ${headers["retry-after"] === undefined ? "Please retry later." : `Please retry after ${headers["retry-after"]} seconds.`}`,
         },
       },
       headers,
@@ -246,6 +340,7 @@ export class AzureOpenAISimulator {
         body,
         region: this.options.region,
         backgroundMs: this.options.backgroundMs ?? 200,
+        consistencyMs: this.options.consistencyMs,
       });
       if (answer) return this.sendStored(res, answer);
     }
@@ -274,7 +369,10 @@ export class AzureOpenAISimulator {
     }
     if (path.endsWith("/embeddings")) return this.sendJson(res, 200, this.embeddings(model, json.input, json.encoding_format));
     if (path === "/openai/models" || path === "/openai/v1/models") {
-      return this.sendJson(res, 200, { object: "list", data: [{ id: "gpt-4o", object: "model" }] });
+      return this.sendJson(res, 200, {
+        object: "list",
+        data: (this.options.deployments ?? ["gpt-4o"]).map((id) => modelEntry(id, this.kindOf(id))),
+      });
     }
     this.sendJson(res, 404, { error: { code: "404", message: "Resource not found" } });
   }
@@ -284,8 +382,6 @@ export class AzureOpenAISimulator {
       "x-ms-region": this.options.region,
       "apim-request-id": randomUUID(),
       "x-request-id": randomUUID(),
-      "x-ratelimit-remaining-requests": "99",
-      "x-ratelimit-remaining-tokens": "99000",
       ...this.options.answerHeaders,
     };
   }
@@ -296,7 +392,7 @@ export class AzureOpenAISimulator {
     const admission = this.admissions.get(res);
     res.writeHead(status, {
       ...this.azureHeaders(),
-      ...admission?.headers,
+      ...(admission?.headers ?? this.reported.get(res)),
       ...extra,
       "content-type": "application/json",
       "content-length": body.length,
@@ -346,7 +442,17 @@ export class AzureOpenAISimulator {
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model,
-      choices: [{ index: 0, message: { role: "assistant", content: `Hello from ${this.options.region}.` }, finish_reason: "stop" }],
+      system_fingerprint: "fp_sim",
+      prompt_filter_results: promptFilterResults(),
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: `Hello from ${this.options.region}.`, refusal: null },
+          finish_reason: "stop",
+          logprobs: null,
+          content_filter_results: contentFilterResults(),
+        },
+      ],
       usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
     };
   }
@@ -375,10 +481,21 @@ export class AzureOpenAISimulator {
   ): void {
     this.servedCount++;
     const admission = this.admissions.get(res);
-    res.writeHead(200, { ...this.azureHeaders(), ...admission?.headers, "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.writeHead(200, {
+      ...this.azureHeaders(),
+      ...(admission?.headers ?? this.reported.get(res)),
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+    });
     const id = `chatcmpl-${randomUUID()}`;
     const total = this.options.streamChunks ?? 5;
     const delay = this.options.streamChunkDelayMs ?? 20;
+    // With include_usage every chunk carries `usage: null` until the last, which carries the usage.
+    const usageField = includeUsage ? { usage: null } : {};
+    // Azure's first chunk: no choices, the prompt's filter results, and empty identity fields.
+    res.write(
+      `data: ${JSON.stringify({ choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: promptFilterResults(), ...usageField })}\n\n`,
+    );
     let sent = 0;
     const next = (): void => {
       if (res.destroyed) return;
@@ -392,31 +509,46 @@ export class AzureOpenAISimulator {
         return;
       }
       if (sent === total) {
-        res.write(`data: ${JSON.stringify(this.chunk(id, model, {}, "stop"))}\n\n`);
+        res.write(`data: ${JSON.stringify({ ...this.chunk(id, model, {}, "stop"), ...usageField })}\n\n`);
+        // Azure's content filter runs behind the stream: its results come after finish_reason.
+        const filtered = { ...this.chunk(id, model, {}, null), ...usageField };
+        (filtered as { choices: Record<string, unknown>[] }).choices[0] = {
+          index: 0,
+          finish_reason: null,
+          delta: {},
+          content_filter_results: contentFilterResults(),
+        };
+        res.write(`data: ${JSON.stringify(filtered)}\n\n`);
         // As Azure does with stream_options.include_usage: one more chunk, no choices, the usage.
         if (includeUsage) {
-          const usage = { prompt_tokens: 9, completion_tokens: total, total_tokens: 9 + total };
-          res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", model, choices: [], usage })}\n\n`);
+          const prompt = admission?.promptTokens ?? 9;
+          const usage = { prompt_tokens: prompt, completion_tokens: total, total_tokens: prompt + total };
+          res.write(
+            `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [], usage })}\n\n`,
+          );
         }
         res.end("data: [DONE]\n\n");
         admission?.settle(total);
         return;
       }
-      const delta = sent === 0 ? { role: "assistant", content: "" } : { content: `${this.options.region}-${sent} ` };
-      res.write(`data: ${JSON.stringify(this.chunk(id, model, delta, null))}\n\n`);
+      const delta = sent === 0 ? { role: "assistant", content: "", refusal: null } : { content: `${this.options.region}-${sent} ` };
+      res.write(`data: ${JSON.stringify({ ...this.chunk(id, model, delta, null), ...usageField })}\n\n`);
       sent++;
       setTimeout(next, delay);
     };
     next();
   }
 
-  private chunk(id: string, model: string, delta: object, finish: string | null): unknown {
+  private chunk(id: string, model: string, delta: object, finish: string | null): Record<string, unknown> {
     return {
       id,
       object: "chat.completion.chunk",
       created: Math.floor(Date.now() / 1000),
       model,
-      choices: [{ index: 0, delta, finish_reason: finish }],
+      system_fingerprint: "fp_sim",
+      choices: [
+        { index: 0, delta, finish_reason: finish, logprobs: null, content_filter_results: finish === null ? contentFilterResults() : {} },
+      ],
     };
   }
 
@@ -429,6 +561,37 @@ export class AzureOpenAISimulator {
     });
     return { object: "list", data, model, usage: { prompt_tokens: 4, total_tokens: 4 } };
   }
+}
+
+/** A models-list entry as Azure describes one: its creation, owner, what it can do, and its lifecycle. */
+function modelEntry(id: string, kind: ModelKind): Record<string, unknown> {
+  return {
+    id,
+    object: "model",
+    created: 1_715_558_400,
+    owned_by: "system",
+    status: "succeeded",
+    lifecycle_status: "generally-available",
+    capabilities: {
+      chat_completion: kind === "chat",
+      completion: false,
+      embeddings: kind === "embeddings",
+      fine_tune: false,
+      inference: true,
+    },
+    deprecation: { inference: 1_767_225_600 },
+  };
+}
+
+/** Azure's content filter verdict on a text that passed: each category, not filtered, safe. */
+function contentFilterResults(): Record<string, unknown> {
+  const safe = { filtered: false, severity: "safe" };
+  return { hate: safe, self_harm: safe, sexual: safe, violence: safe };
+}
+
+/** The prompt's filter results, as Azure puts them on chat answers and the first stream chunk. */
+function promptFilterResults(): Record<string, unknown>[] {
+  return [{ prompt_index: 0, content_filter_results: { ...contentFilterResults(), jailbreak: { filtered: false, detected: false } } }];
 }
 
 /** A JSON object body, or an empty object when the body is not one. */

@@ -26,6 +26,8 @@ export interface StoredCall {
   region: string;
   /** How long a background response stays queued before it completes. */
   backgroundMs: number;
+  /** How long a response created by a streamed call stays invisible to reads and follow-ups (Azure's eventual consistency). */
+  consistencyMs?: number;
 }
 
 interface StoredResponse {
@@ -34,6 +36,8 @@ interface StoredResponse {
   events: SseEvent[];
   /** Background responses complete at this time (epoch ms), unless cancelled first. */
   completesAt: number;
+  /** Reads and follow-ups find it from this time (epoch ms): a streamed create is not visible at once. */
+  visibleAt: number;
 }
 
 interface StoredFile {
@@ -86,7 +90,7 @@ export class StoredObjects {
     const json = parseJson(call.body);
     if (json === undefined) return badRequest("The request body is not valid JSON.");
     const previous = json.previous_response_id;
-    if (typeof previous === "string" && !this.responses.has(previous)) {
+    if (typeof previous === "string" && !this.visible(previous)) {
       return {
         kind: "json",
         status: 400,
@@ -132,15 +136,22 @@ export class StoredObjects {
     };
     const final = { ...object, status: "completed", output: [message], usage: { input_tokens: 5, output_tokens: 4, total_tokens: 9 } };
     const events = responseEvents(object, final, message, text);
-    const stored: StoredResponse = { object, input, events, completesAt: background ? Date.now() + call.backgroundMs : 0 };
+    const visibleAt = json.stream === true ? Date.now() + (call.consistencyMs ?? 0) : 0;
+    const stored: StoredResponse = { object, input, events, completesAt: background ? Date.now() + call.backgroundMs : 0, visibleAt };
     if (json.store !== false) this.responses.set(id, stored);
     if (conversation) conversation.items.push(...input, message);
     if (json.stream === true) return { kind: "events", events };
     return ok(this.current(stored));
   }
 
-  private responseById(call: StoredCall, id: string, action: string | undefined): StoredAnswer | undefined {
+  /** A response a read or a follow-up finds: stored here, and past its eventual-consistency delay. */
+  private visible(id: string): StoredResponse | undefined {
     const stored = this.responses.get(id);
+    return stored && Date.now() >= stored.visibleAt ? stored : undefined;
+  }
+
+  private responseById(call: StoredCall, id: string, action: string | undefined): StoredAnswer | undefined {
+    const stored = this.visible(id);
     if (!stored) return notFound(`Response with id '${id}' not found.`);
     const m = call.method;
     if (action === undefined && m === "GET") {
@@ -213,10 +224,13 @@ export class StoredObjects {
       created_at: now(),
       filename: file.filename ?? "upload",
       purpose,
-      status: "processed",
+      status: "pending",
     };
     this.files.set(id, { object, content: file.content });
-    return ok(object);
+    // Azure answers an upload 201 with the file pending, and processes it in the background.
+    const processed = setTimeout(() => Object.assign(object, { status: "processed" }), call.backgroundMs);
+    processed.unref();
+    return { kind: "json", status: 201, payload: { ...object } };
   }
 
   private fileById(method: string, id: string, action: string | undefined): StoredAnswer | undefined {
@@ -297,13 +311,31 @@ function responseEvents(
     { type: "response.created", response: inProgress },
     { type: "response.in_progress", response: inProgress },
     { type: "response.output_item.added", output_index: 0, item: { ...message, status: "in_progress", content: [] } },
+    // As Azure frames a message's text: its content part opened, the deltas (with their logprobs),
+    // the whole text, the part closed, then the item.
+    {
+      type: "response.content_part.added",
+      item_id: message.id,
+      output_index: 0,
+      content_index: 0,
+      part: { type: "output_text", text: "", annotations: [], logprobs: [] },
+    },
     ...text.split(" ").map((word, i) => ({
       type: "response.output_text.delta",
       item_id: message.id,
       output_index: 0,
       content_index: 0,
       delta: i === 0 ? word : ` ${word}`,
+      logprobs: [],
     })),
+    { type: "response.output_text.done", item_id: message.id, output_index: 0, content_index: 0, text, logprobs: [] },
+    {
+      type: "response.content_part.done",
+      item_id: message.id,
+      output_index: 0,
+      content_index: 0,
+      part: { type: "output_text", text, annotations: [], logprobs: [] },
+    },
     { type: "response.output_item.done", output_index: 0, item: message },
     { type: "response.completed", response: final },
   ];

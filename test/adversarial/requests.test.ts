@@ -104,12 +104,12 @@ describe("header bytes and body lengths", () => {
     h = await startHarness({ regions: [{}] });
     const injected = await raw(
       h.url,
-      `GET /openai/models HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nX-Evil: a\rb\r\nConnection: close\r\n\r\n`,
+      `GET /openai/models?api-version=2024-10-21 HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nX-Evil: a\rb\r\nConnection: close\r\n\r\n`,
     );
     expect(injected.status).toBe(400);
     const spelled = await raw(
       h.url,
-      `GET /openai/models HTTP/1.1\r\nHost: x\r\nAPI-KEY: ${clientKey}\r\nAuthorization: Bearer ${clientKey}\r\nConnection: close\r\n\r\n`,
+      `GET /openai/models?api-version=2024-10-21 HTTP/1.1\r\nHost: x\r\nAPI-KEY: ${clientKey}\r\nAuthorization: Bearer ${clientKey}\r\nConnection: close\r\n\r\n`,
     );
     expect(spelled.status).toBe(200);
     expect(JSON.stringify(h.sims[0]?.received.at(-1)?.headers)).not.toContain(clientKey);
@@ -138,7 +138,7 @@ describe("header bytes and body lengths", () => {
     });
     await until(() => calls.length === 0 && h !== undefined, 500);
     // Meanwhile the budget is full: another caller is turned away with 503 ServerBusy.
-    const busy = await h.post("/openai/v1/chat/completions", { model: "gpt-4o", messages: [] });
+    const busy = await h.post("/openai/v1/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }] });
     expect(busy.status).toBe(503);
     await until(() => calls.filter((c) => c.status === 408).length === 7, 4_000, "the seven trickles ended");
     for (const socket of sockets) socket.destroy();

@@ -34,13 +34,13 @@ describe("Retry-After from a throttling backend, through the router", () => {
     // The simulator's own headers are replaced by the table's.
     ptu.setFault({ kind: "throttle", headers });
     const started = Date.now();
-    const response = await h.post(chatPath, { messages: [] });
+    const response = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(response.headers.get("x-served-by")).toBe("region-1");
     const openUntil = Date.parse((await h.status()).backends[0]?.deployments[0]?.openUntil ?? "");
     expect(openUntil - started).toBeGreaterThan(seconds * 1000 - 1_000);
     expect(openUntil - started).toBeLessThan(seconds * 1000 + 1_000);
     // Tripped: the next call goes straight to the other backend.
-    const next = await h.post(chatPath, { messages: [] });
+    const next = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(next.headers.get("x-router-attempts")).toBe("1");
   });
 });
@@ -51,14 +51,14 @@ describe("a PTU's retry-after-ms, to the millisecond", () => {
     const ptu = h.sims[0];
     if (!ptu) throw new Error("no simulator");
     ptu.setFault({ kind: "throttle", headers: { "retry-after-ms": "60" } });
-    const first = await h.post(chatPath, { messages: [] });
+    const first = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(first.headers.get("x-served-by")).toBe("region-1");
     ptu.setFault(undefined);
     // Within the 60 ms the next call goes straight on; after it, back to the PTU.
-    const during = await h.post(chatPath, { messages: [] });
+    const during = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(during.headers.get("x-served-by")).toBe("region-1");
     await new Promise((resolve) => setTimeout(resolve, 120));
-    const after = await h.post(chatPath, { messages: [] });
+    const after = await h.post(chatPath, { messages: [{ role: "user", content: "hi" }] });
     expect(after.headers.get("x-served-by")).toBe("region-0");
     // Shorter than a refresh: it stayed local, nothing was written to the shared store.
     expect((await h.app.store.readTrips(AbortSignal.timeout(1000))).length).toBe(0);

@@ -148,7 +148,7 @@ describe("garbage in the shared state row (Azurite)", () => {
 
     // A local trip rewrites the row without the bad entries (and without the one past its cap).
     regions.sims[0]?.setFault({ kind: "throttle", retryAfterSeconds: 30 });
-    const tripped = await router.post("/openai/deployments/gpt-4o/chat/completions", { messages: [] });
+    const tripped = await router.post("/openai/deployments/gpt-4o/chat/completions", { messages: [{ role: "user", content: "hi" }] });
     expect(tripped.headers.get("x-router-attempts")).toBe("2");
     const storedRow = async () => {
       const entity = await client.getEntity<Record<string, unknown>>(poolKey(backends), "breakers.v2");

@@ -33,7 +33,8 @@ export interface Harness {
   backendKeys: string[];
   app: RouterApp;
   server: NodeServer;
-  client(options?: { apiKey?: string }): AzureOpenAI;
+  /** The official Azure SDK; `apiVersion` defaults to 2024-10-21 (the Responses API needs 2025-03-01-preview or later). */
+  client(options?: { apiKey?: string; apiVersion?: string }): AzureOpenAI;
   /** The official SDK on the v1 API: `OpenAI` with `baseURL: <router>/openai/v1/`. */
   v1(options?: { apiKey?: string }): OpenAI;
   /** POST JSON to the router with the client key. */
@@ -127,7 +128,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     backendKeys,
     app,
     server,
-    client: (o = {}) => new AzureOpenAI({ endpoint: server.url, apiKey: o.apiKey ?? clientKey, apiVersion: "2024-10-21", maxRetries: 0 }),
+    client: (o = {}) =>
+      new AzureOpenAI({ endpoint: server.url, apiKey: o.apiKey ?? clientKey, apiVersion: o.apiVersion ?? "2024-10-21", maxRetries: 0 }),
     v1: (o = {}) => new OpenAI({ baseURL: `${server.url}/openai/v1/`, apiKey: o.apiKey ?? clientKey, maxRetries: 0 }),
     post: (path, body, headers = {}) =>
       fetch(`${server.url}${path}`, {

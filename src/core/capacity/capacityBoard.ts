@@ -52,9 +52,9 @@ export class CapacityBoard {
   }
 
   /** The deployment refused a call with a delay to the millisecond: its gate learns (and is made if it has none). */
-  refused(index: number, deployment: string | undefined, call: { cost: CallCost | undefined; delayMs: number }): void {
+  refused(index: number, deployment: string | undefined, call: { cost: CallCost; charged: number | undefined; delayMs: number }): void {
     const gate = this.gate(index, deployment) ?? this.make(index, deployment, this.defaults[index]);
-    gate?.refused(costOf(call.cost), call.delayMs, this.options.clock.now());
+    gate?.refused(call.charged ?? gate.tokensFor(call.cost), call.delayMs, this.options.clock.now());
   }
 
   /** Per backend and deployment with a gate, for /status. */
@@ -78,9 +78,4 @@ export class CapacityBoard {
     this.active = true;
     return gate;
   }
-}
-
-/** The tokens a gate charges for a call: its prompt and the most it may write. */
-export function costOf(cost: CallCost | undefined): number {
-  return cost ? cost.prompt + cost.maxOutput : 0;
 }

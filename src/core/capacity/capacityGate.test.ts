@@ -125,3 +125,16 @@ describe("CapacityGate", () => {
     expect(run(120_000, 60_000)).toBeLessThan(66_000);
   });
 });
+
+describe("CapacityGate's charge", () => {
+  it("is the call's prompt scaled to the deployment's own count, plus its maximum output", () => {
+    const gate = new CapacityGate({ random: noJitter });
+    expect(gate.tokensFor({ prompt: 400, maxOutput: 100 })).toBe(500);
+    // The deployment counts 300 where the router estimated 400 (bytes / 4): later charges follow.
+    for (let i = 0; i < 30; i++) gate.learnPrompt(400, 300);
+    expect(gate.tokensFor({ prompt: 400, maxOutput: 100 })).toBeCloseTo(400, 0);
+    // Garbage counts are bounded: a scale never beyond 4× either way.
+    for (let i = 0; i < 60; i++) gate.learnPrompt(1, 1_000_000);
+    expect(gate.tokensFor({ prompt: 100, maxOutput: 0 })).toBeLessThanOrEqual(400);
+  });
+});

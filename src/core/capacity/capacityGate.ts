@@ -15,6 +15,7 @@
 // the router's own estimate of a call's cost; a constant error in it is learned away with the pace.
 // Pure: time and randomness are given.
 
+import type { CallCost } from "../callCost";
 import type { Random } from "../clock";
 
 export interface CapacityGateOptions {
@@ -84,11 +85,28 @@ export class CapacityGate {
   private readonly growth: number;
   private readonly cut: number;
   readonly counts = { sent: 0, skipped: 0, refused: 0 };
+  /** The deployment's prompt count over the router's estimate (bytes / 4), learned from the usage it reports. */
+  private promptScale = 1;
 
   constructor(private readonly options: CapacityGateOptions) {
     this.perMs = options.tokensPerMinute === undefined ? undefined : options.tokensPerMinute / 60_000;
     this.growth = options.growthPerSecond ?? 0.001;
     this.cut = options.cut ?? 0.02;
+  }
+
+  /**
+   * What the deployment charges a call when it admits it, as Azure does: its prompt (the router's
+   * estimate, scaled to the deployment's own count as learned) plus the most it may write.
+   */
+  tokensFor(cost: CallCost): number {
+    return cost.prompt * this.promptScale + cost.maxOutput;
+  }
+
+  /** A call ended with the deployment's own count of its prompt: the estimate's scale is refined. */
+  learnPrompt(estimated: number, reported: number): void {
+    if (estimated <= 0 || reported <= 0) return;
+    const ratio = Math.min(4, Math.max(0.25, reported / estimated));
+    this.promptScale += sampleWeight * (ratio - this.promptScale);
   }
 
   /** Whether a call costing `tokens` is expected to be admitted now; if so it is charged (sent). */

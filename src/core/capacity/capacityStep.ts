@@ -8,7 +8,7 @@ import { type CallCost, estimateCallParts } from "../callCost";
 import type { Clock } from "../clock";
 import type { ForwardCall } from "../forwardCall";
 import type { Candidate, PriorityGroups } from "../selection";
-import { type CapacityBoard, costOf } from "./capacityBoard";
+import type { CapacityBoard } from "./capacityBoard";
 
 /** What capacity admission reads and keeps of a call in the loop. */
 export interface CapacityCallState {
@@ -18,6 +18,8 @@ export interface CapacityCallState {
   cost: CallCost | undefined;
   /** Candidates passed over (not attempts). */
   skipped: number;
+  /** What the gate of the candidate last sent the call charged it. */
+  charged: number | undefined;
 }
 
 /**
@@ -35,9 +37,11 @@ export async function hasRoom(
   if (!gate) return true;
   const { call } = state;
   state.cost ??= estimateCallParts(call.method, call.path, call.body);
-  const tokens = costOf(state.cost);
+  const tokens = gate.tokensFor(state.cost);
+  state.charged = tokens;
   const now = clock.now();
   if (state.plan.kind !== "failover" || !hasCandidate(state.plan.candidates, to.canTake)) {
+    // Never the last candidate, never an owner-bound call or a probe: sent, and its answer stands.
     gate.send(tokens, now);
     return true;
   }
@@ -48,6 +52,7 @@ export async function hasRoom(
     if (gate.take(tokens, clock.now())) return true;
   }
   state.skipped++;
+  state.charged = undefined;
   return false;
 }
 
@@ -63,10 +68,12 @@ export function capacityLearns(
   const { failure } = to;
   if (failure?.status === 429 && failure.retryAfterPrecise && failure.retryAfterMs !== undefined) {
     state.cost ??= estimateCallParts(state.call.method, state.call.path, state.call.body);
-    capacity.refused(to.index, to.target, { cost: state.cost, delayMs: failure.retryAfterMs });
+    capacity.refused(to.index, to.target, { cost: state.cost, charged: state.charged, delayMs: failure.retryAfterMs });
+    state.charged = undefined;
     return;
   }
-  if (state.cost) capacity.gate(to.index, to.target)?.release(costOf(state.cost));
+  if (state.charged !== undefined) capacity.gate(to.index, to.target)?.release(state.charged);
+  state.charged = undefined;
 }
 
 /** Some candidate of `groups` can still take the call. */

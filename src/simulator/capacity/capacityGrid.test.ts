@@ -18,7 +18,7 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
       // At most 1% of calls pay a 429 round trip; greedy pays one for every spilled call.
       expect(router.refusedShare).toBeLessThanOrEqual(0.01);
       expect(greedy.refusedShare).toBeGreaterThan(0.09);
-      expect(workShare).toBeGreaterThanOrEqual(knownGaps.has(key) ? 0.9 : 0.98);
+      expect(workShare).toBeGreaterThanOrEqual(knownGaps.has(key) ? 0.85 : 0.98);
     },
   );
 

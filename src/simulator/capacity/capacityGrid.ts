@@ -7,6 +7,7 @@
 // writes), never the router's estimate. Seconds to run the whole grid; used by the tests and the
 // benchmark.
 
+import { minPreciseTripMs } from "../../core/breaker";
 import { CapacityGate, type CapacityGateOptions } from "../../core/capacity/capacityGate";
 import { ProvisionedBucket } from "./provisionedBucket";
 import { StandardQuota } from "./standardQuota";
@@ -33,6 +34,8 @@ export interface GridResult {
   /** Calls that paid a 429 round trip. */
   refusedCalls: number;
   refusedShare: number;
+  /** The pace each instance's gate learned by the end, tokens a minute (`null`: none learned). */
+  paces: (number | null)[];
 }
 
 export interface GridOutcome {
@@ -46,6 +49,7 @@ export interface GridOutcome {
 const tokensPerMinute = 600_000;
 const perMs = tokensPerMinute / 60_000;
 const oneWayMs = 1;
+const minTripMs = minPreciseTripMs;
 /** The call the simulation sends: prompt as the deployment counts it, as the router estimates it (bytes / 4), and the most it may write. */
 const promptTokens = 300;
 const promptEstimate = 375;
@@ -135,12 +139,14 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
   let calls = 0;
   let refusedCalls = 0;
   const end = seconds * 1_000;
-  const estimate = promptEstimate + maxTokens;
+  const cost = { prompt: promptEstimate, maxOutput: maxTokens };
   for (let at = 0, n = 0; at < end; at += 1 / callsPerMs, n++) {
     const instance = instances[n % instances.length];
     if (!instance) continue;
     queue.add(at, () => {
       calls++;
+      // The router's own charge: its estimate, scaled to the deployment's prompt count as learned.
+      const estimate = instance.gate.tokensFor(cost);
       if (mode === "router" && (at < instance.tripUntil || !instance.gate.take(estimate, at))) return; // straight to the next candidate
       queue.add(at + oneWayMs, () => {
         const completion = 50 + Math.floor(random() * 151);
@@ -149,18 +155,24 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
           refusedCalls++;
           queue.add(at + 2 * oneWayMs, () => {
             instance.gate.refused(estimate, refusedFor, at + 2 * oneWayMs);
-            instance.tripUntil = at + 2 * oneWayMs + refusedFor;
+            // The breaker's short trip: the delay to the millisecond, never below 20 ms.
+            instance.tripUntil = at + 2 * oneWayMs + Math.max(minTripMs, refusedFor);
           });
           return;
         }
         const done = at + oneWayMs + 100 + 4 * completion;
         queue.add(done, () => correct(completion - maxTokens, done));
-        queue.add(done + oneWayMs, () => instance.gate.settled(completion - maxTokens, done + oneWayMs));
+        // The answer's usage: the deployment's own counts, which the router settles the charge to.
+        queue.add(done + oneWayMs, () => {
+          instance.gate.learnPrompt(promptEstimate, promptTokens);
+          instance.gate.settled(completion - maxTokens, done + oneWayMs);
+        });
       });
     });
   }
   for (let event = queue.next(); event; event = queue.next()) event.run();
-  return { calls, ptuWork: ptu.work, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0 };
+  const paces = instances.map((i) => i.gate.view(end).tokensPerMinute);
+  return { calls, ptuWork: ptu.work, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0, paces };
 }
 
 /** The cell for the router and for the greedy sender, and the router's share of greedy's PTU work. */

@@ -39,9 +39,13 @@ function maxTokensOf(json: Record<string, unknown>): number {
   return simulatorDefaultMaxTokens;
 }
 
+/** What a deployment without a configured quota reports: a standard quota it counts against but never enforces. */
+const reportedQuota: StandardCapacity = { tokensPerMinute: 1_000_000, requestsPerMinute: 6_000 };
+
 export class DeploymentCapacities {
   private readonly provisioned = new Map<string, ProvisionedBucket>();
   private readonly standard = new Map<string, StandardQuota>();
+  private readonly reported = new Map<string, StandardQuota>();
 
   constructor(options: { provisioned?: Record<string, ProvisionedCapacity>; standard?: Record<string, StandardCapacity> }) {
     for (const [name, capacity] of Object.entries(options.provisioned ?? {})) this.provisioned.set(name, new ProvisionedBucket(capacity));
@@ -51,6 +55,30 @@ export class DeploymentCapacities {
   /** Tokens the deployment did (as corrected), for tests and the benchmark. */
   work(deployment: string): number {
     return this.provisioned.get(deployment)?.work ?? this.standard.get(deployment)?.work ?? 0;
+  }
+
+  /**
+   * The `x-ratelimit-*` headers of an answer from a deployment with no configured model: real counts
+   * of what this minute used against a standard quota (1M tokens, 6,000 requests), not enforced.
+   * The Responses API reports `-1` for tokens, as Azure's does.
+   */
+  reportedHeaders(
+    deployment: string,
+    call: { json: Record<string, unknown>; embeddings: boolean; responses: boolean },
+    now: number,
+  ): Record<string, string> {
+    let quota = this.reported.get(deployment);
+    if (!quota) {
+      quota = new StandardQuota(reportedQuota);
+      this.reported.set(deployment, quota);
+    }
+    const answer = quota.admit(countPromptTokens(call.json) + (call.embeddings ? 0 : maxTokensOf(call.json)), now);
+    return {
+      "x-ratelimit-limit-requests": String(quota.requestsPerMinute),
+      "x-ratelimit-remaining-requests": String(answer.remainingRequests),
+      "x-ratelimit-limit-tokens": call.responses ? "-1" : String(quota.tokensPerMinute),
+      "x-ratelimit-remaining-tokens": call.responses ? "-1" : String(answer.remainingTokens),
+    };
   }
 
   /** Admission of a call to `deployment` (`undefined`: the deployment has no capacity model). */
