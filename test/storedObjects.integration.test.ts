@@ -176,3 +176,28 @@ describe("stored objects follow their owner (two instances on Azurite, three equ
     expect(delta(before).total).toBe(5);
   });
 });
+
+describe("owner routing while Azure is still making a streamed response visible (eventual consistency)", () => {
+  const lagging = useSharedTable("lagging");
+
+  it("a follow-up too soon gets Azure's own answer (not found), and once visible goes to the owner alone", async () => {
+    const consistencyMs = 400;
+    const [a, b] = (await lagging.routers([{ consistencyMs }, { consistencyMs }, { consistencyMs }])) as [Harness, Harness];
+    const stream = await a.v1().responses.create({ model: "gpt-4o", input: "stream it", stream: true });
+    let id: string | undefined;
+    for await (const event of stream) if (event.type === "response.created") id = event.response.id;
+    if (!id) throw new Error("no response.created event");
+    await until(async () => (await a.status()).sharedState.owners?.pending === 0, 2_500, "owner records written");
+    const follow = () => b.v1().responses.create({ model: "gpt-4o", input: "and then?", previous_response_id: id }).withResponse();
+    // Too soon: Azure itself does not find it yet, and the router says what Azure says.
+    await expect(follow()).rejects.toMatchObject({ status: 400, error: { code: "previous_response_not_found" } });
+    await new Promise((resolve) => setTimeout(resolve, consistencyMs + 50));
+    const lag = lagging.regions.sims.map((s) => s?.requestCount ?? 0);
+    const { data, response } = await follow();
+    expect(data.output_text).toContain("turn 2");
+    const owner = Number(response.headers.get("x-served-by")?.replace("region-", ""));
+    const calls = lagging.regions.sims.map((s, i) => (s?.requestCount ?? 0) - (lag[i] ?? 0));
+    // Once visible: one call, at the owner — the early "not found" did not lose the owner.
+    expect(calls).toEqual([0, 1, 2].map((i) => (i === owner ? 1 : 0)));
+  });
+});

@@ -5,6 +5,7 @@
 // secrets, the body — as chunks with their times for a stream). Fixture files are input like any
 // other: decoded with a schema, never trusted.
 
+import type { ServerResponse } from "node:http";
 import { z } from "zod";
 
 const chunk = z.object({ atMs: z.number().nonnegative(), data: z.string() });
@@ -86,4 +87,25 @@ export function readFixture(text: string): Fixture {
   const parsed = fixtureFile.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`not a recorded fixture: ${parsed.error.issues[0]?.message ?? "invalid"}`);
   return parsed.data;
+}
+
+/** Writes a recorded answer at its recorded timing, scaled by `speed` (0: at once). */
+export function writeRecorded(res: ServerResponse, exchange: RecordedExchange, speed: number): void {
+  const { status, headers, headersMs, chunks } = exchange.response;
+  setTimeout(() => {
+    if (res.destroyed) return;
+    res.writeHead(status, headers);
+    let sent = 0;
+    const next = (): void => {
+      const chunk = chunks[sent++];
+      if (!chunk || res.destroyed) {
+        res.end();
+        return;
+      }
+      res.write(chunk.data);
+      const following = chunks[sent];
+      setTimeout(next, following ? Math.max(0, (following.atMs - chunk.atMs) * speed) : 0);
+    };
+    next();
+  }, headersMs * speed);
 }

@@ -6,94 +6,15 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { type CapacityAnswer, DeploymentCapacities } from "./capacity/deploymentCapacity";
-import type { ProvisionedCapacity } from "./capacity/provisionedBucket";
-import type { StandardCapacity } from "./capacity/standardQuota";
-import { type RecordedExchange, ReplayBook } from "./replay";
+import { chatAnswer, embeddingsAnswer, jsonOf, modelEntry, modelOf } from "./answers";
+import { type CapacityAnswer, type CapacityCall, DeploymentCapacities } from "./capacity/deploymentCapacity";
+import { writeChatStream } from "./chatStream";
+import { type RecordedExchange, ReplayBook, writeRecorded } from "./replay";
 import { azureRefusal, type ModelKind, modelKindOf } from "./requestRules";
+import type { Fault, RecordedRequest, SimulatorOptions } from "./simulatorOptions";
 import { type StoredAnswer, StoredObjects } from "./storedObjects";
 
-export type Fault =
-  /** 429 with Azure's headers; without values: `retry-after: 1`. */
-  | {
-      kind: "throttle";
-      retryAfterSeconds?: number;
-      retryAfterMs?: number;
-      retryAfterDate?: Date;
-      /** Exactly these retry headers instead of the ones above (for odd values). */
-      headers?: Record<string, string>;
-      /** No delay header at all, as Azure's standard deployments sometimes answer. */
-      noDelay?: boolean;
-    }
-  | { kind: "error"; status: number }
-  /** Accepts the request and never answers. */
-  | { kind: "hang" }
-  /** Closes the connection without a response. */
-  | { kind: "reset" }
-  /** Answers 200, sends the first `events` SSE events (or half a JSON body), then resets the connection. */
-  | { kind: "breakAfter"; events: number }
-  /** Answers 200, sends the first `events` SSE events, then ends cleanly without `data: [DONE]`. */
-  | { kind: "endEarly"; events: number }
-  /** Answers 200, sends the first `events` SSE events, then an error chunk in Azure's shape, then `[DONE]`. */
-  | { kind: "errorEvent"; events: number };
-
-export interface SimulatorOptions {
-  region: string;
-  host?: string;
-  port?: number;
-  /** When set, requests must carry `api-key: <apiKey>` or `Authorization: Bearer <bearerToken>`. */
-  apiKey?: string;
-  bearerToken?: string;
-  /** Requests accepted per second; past that, 429 until the next second (a PTU that overflows). */
-  capacityPerSecond?: number;
-  /** The same per deployment: Azure's quotas are per deployment. */
-  deploymentCapacityPerSecond?: Record<string, number>;
-  /** Delay before answering, ms. Default 0. */
-  latencyMs?: number;
-  /** Chunks of a streamed answer, and the pause between them. Defaults 5 and 20 ms. */
-  streamChunks?: number;
-  streamChunkDelayMs?: number;
-  /** Deployments this resource has; others get 404 DeploymentNotFound, as Azure answers. Default: any name. */
-  deployments?: string[];
-  /** How long a background response stays queued. Default 200 ms. */
-  backgroundMs?: number;
-  /**
-   * How long a response created by a streamed call is not found by reads and follow-ups, as Azure's
-   * are for seconds (median 5–7 s reported). Default 0: the tests that exercise it ask for it.
-   */
-  consistencyMs?: number;
-  /** Headers added to every answer (Azure's spillover headers, for one). */
-  answerHeaders?: Record<string, string>;
-  /** Provisioned (PTU) deployments by name: Azure's bucket admission (see capacity/provisionedBucket.ts). */
-  provisioned?: Record<string, ProvisionedCapacity>;
-  /** Standard deployments with a tokens-per-minute quota, by name. */
-  standard?: Record<string, StandardCapacity>;
-  /**
-   * Azure's spillover: a provisioned deployment → the deployment of this resource that takes what
-   * it refuses. A call may also name one with `x-ms-spillover-deployment`.
-   */
-  spillover?: Record<string, string>;
-  /** Completion tokens a chat answer writes (at most its max_tokens). Default 4. */
-  completionTokens?: number;
-  /**
-   * Accept calls Azure refuses (no or wrong api-version, no model, an operation the model does not
-   * do, missing fields). Off: the simulator is as strict as Azure; a test that needs leniency asks.
-   */
-  lenient?: boolean;
-  /** What each deployment's model does; by default read from its name (see requestRules.ts). */
-  modelKinds?: Record<string, ModelKind>;
-  /** Exchanges recorded with a real resource (replay.ts): a call that matches one gets its recorded answer. */
-  replay?: readonly RecordedExchange[];
-  /** How fast recorded answers are replayed: 1 at their recorded timing (default), 0 at once. */
-  replaySpeed?: number;
-}
-
-export interface RecordedRequest {
-  method: string;
-  url: string;
-  headers: IncomingMessage["headers"];
-  body: Buffer;
-}
+export type { Fault, RecordedRequest, SimulatorOptions } from "./simulatorOptions";
 
 const recordLimit = 500;
 
@@ -185,25 +106,8 @@ export class AzureOpenAISimulator {
 
   /** A recorded answer, at its recorded timing (scaled by `replaySpeed`). */
   private replay(res: ServerResponse, exchange: RecordedExchange): void {
-    const speed = this.options.replaySpeed ?? 1;
-    const { status, headers, headersMs, chunks } = exchange.response;
-    if (status < 300) this.servedCount++;
-    setTimeout(() => {
-      if (res.destroyed) return;
-      res.writeHead(status, headers);
-      let sent = 0;
-      const next = (): void => {
-        const chunk = chunks[sent++];
-        if (!chunk || res.destroyed) {
-          res.end();
-          return;
-        }
-        res.write(chunk.data);
-        const following = chunks[sent];
-        setTimeout(next, following ? Math.max(0, (following.atMs - chunk.atMs) * speed) : 0);
-      };
-      next();
-    }, headersMs * speed);
+    if (exchange.response.status < 300) this.servedCount++;
+    writeRecorded(res, exchange, this.options.replaySpeed ?? 1);
   }
 
   private respond(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -259,27 +163,11 @@ export class AzureOpenAISimulator {
     this.route(req, res, body);
   }
 
-  /**
-   * A refused call on a provisioned deployment with a spillover deployment: served by that one
-   * (which says so in `x-ms-spillover-from-<deployment>`), or not, with the reason in `x-ms-spillover-error`.
-   */
-  private spill(
-    req: IncomingMessage,
-    deployment: string,
-    call: { json: Record<string, unknown>; embeddings: boolean; responses: boolean },
-  ): { served: boolean; headers: Record<string, string> } {
+  /** A refused call on a provisioned deployment: served by its spillover deployment, or the reason not. */
+  private spill(req: IncomingMessage, deployment: string, call: CapacityCall): { served: boolean; headers: Record<string, string> } {
     const asked = req.headers["x-ms-spillover-deployment"];
     const target = (Array.isArray(asked) ? asked[0] : asked) ?? this.options.spillover?.[deployment];
-    if (target === undefined) return { served: false, headers: {} };
-    const known = this.options.deployments;
-    if (target === deployment || (known && !known.includes(target)))
-      return { served: false, headers: { "x-ms-spillover-error": "SpilloverDeploymentNotFound" } };
-    const admission = this.capacities.admit(target, call, Date.now());
-    if (admission && !admission.admitted) return { served: false, headers: { "x-ms-spillover-error": "SpilloverDeploymentThrottled" } };
-    return {
-      served: true,
-      headers: { [`x-ms-spillover-from-${deployment}`]: "true", ...this.capacities.reportedHeaders(target, call, Date.now()) },
-    };
+    return this.capacities.spill({ from: deployment, to: target, known: this.options.deployments }, call, Date.now());
   }
 
   private kindOf(name: string): ModelKind {
@@ -367,7 +255,7 @@ export class AzureOpenAISimulator {
       if (breakAt !== undefined) return this.sendBrokenJson(res, this.chat(model, res));
       return this.sendJson(res, 200, this.chat(model, res));
     }
-    if (path.endsWith("/embeddings")) return this.sendJson(res, 200, this.embeddings(model, json.input, json.encoding_format));
+    if (path.endsWith("/embeddings")) return this.sendJson(res, 200, embeddingsAnswer(model, json.input, json.encoding_format));
     if (path === "/openai/models" || path === "/openai/v1/models") {
       return this.sendJson(res, 200, {
         object: "list",
@@ -435,26 +323,12 @@ export class AzureOpenAISimulator {
   }
 
   private chat(model: string, res: ServerResponse): unknown {
-    const completion = this.completionFor(res);
-    const prompt = this.admissions.get(res)?.promptTokens ?? 9;
-    return {
-      id: `chatcmpl-${randomUUID()}`,
-      object: "chat.completion",
-      created: Math.floor(Date.now() / 1000),
+    return chatAnswer({
       model,
-      system_fingerprint: "fp_sim",
-      prompt_filter_results: promptFilterResults(),
-      choices: [
-        {
-          index: 0,
-          message: { role: "assistant", content: `Hello from ${this.options.region}.`, refusal: null },
-          finish_reason: "stop",
-          logprobs: null,
-          content_filter_results: contentFilterResults(),
-        },
-      ],
-      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
-    };
+      region: this.options.region,
+      promptTokens: this.admissions.get(res)?.promptTokens ?? 9,
+      completionTokens: this.completionFor(res),
+    });
   }
 
   /** A JSON answer whose connection dies halfway through the body. */
@@ -481,140 +355,16 @@ export class AzureOpenAISimulator {
   ): void {
     this.servedCount++;
     const admission = this.admissions.get(res);
-    res.writeHead(200, {
-      ...this.azureHeaders(),
-      ...(admission?.headers ?? this.reported.get(res)),
-      "content-type": "text/event-stream",
-      "cache-control": "no-cache",
-    });
-    const id = `chatcmpl-${randomUUID()}`;
-    const total = this.options.streamChunks ?? 5;
-    const delay = this.options.streamChunkDelayMs ?? 20;
-    // With include_usage every chunk carries `usage: null` until the last, which carries the usage.
-    const usageField = includeUsage ? { usage: null } : {};
-    // Azure's first chunk: no choices, the prompt's filter results, and empty identity fields.
-    res.write(
-      `data: ${JSON.stringify({ choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: promptFilterResults(), ...usageField })}\n\n`,
-    );
-    let sent = 0;
-    const next = (): void => {
-      if (res.destroyed) return;
-      if (sent === fault?.events) {
-        if (fault.kind === "breakAfter") res.socket?.destroy();
-        else if (fault.kind === "endEarly") res.end();
-        else {
-          const error = { error: { code: "server_error", message: "The server had an error while processing your request." } };
-          res.end(`data: ${JSON.stringify(error)}\n\ndata: [DONE]\n\n`);
-        }
-        return;
-      }
-      if (sent === total) {
-        res.write(`data: ${JSON.stringify({ ...this.chunk(id, model, {}, "stop"), ...usageField })}\n\n`);
-        // Azure's content filter runs behind the stream: its results come after finish_reason.
-        const filtered = { ...this.chunk(id, model, {}, null), ...usageField };
-        (filtered as { choices: Record<string, unknown>[] }).choices[0] = {
-          index: 0,
-          finish_reason: null,
-          delta: {},
-          content_filter_results: contentFilterResults(),
-        };
-        res.write(`data: ${JSON.stringify(filtered)}\n\n`);
-        // As Azure does with stream_options.include_usage: one more chunk, no choices, the usage.
-        if (includeUsage) {
-          const prompt = admission?.promptTokens ?? 9;
-          const usage = { prompt_tokens: prompt, completion_tokens: total, total_tokens: prompt + total };
-          res.write(
-            `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model, choices: [], usage })}\n\n`,
-          );
-        }
-        res.end("data: [DONE]\n\n");
-        admission?.settle(total);
-        return;
-      }
-      const delta = sent === 0 ? { role: "assistant", content: "", refusal: null } : { content: `${this.options.region}-${sent} ` };
-      res.write(`data: ${JSON.stringify({ ...this.chunk(id, model, delta, null), ...usageField })}\n\n`);
-      sent++;
-      setTimeout(next, delay);
-    };
-    next();
-  }
-
-  private chunk(id: string, model: string, delta: object, finish: string | null): Record<string, unknown> {
-    return {
-      id,
-      object: "chat.completion.chunk",
-      created: Math.floor(Date.now() / 1000),
+    writeChatStream(res, {
+      headers: { ...this.azureHeaders(), ...(admission?.headers ?? this.reported.get(res)) },
       model,
-      system_fingerprint: "fp_sim",
-      choices: [
-        { index: 0, delta, finish_reason: finish, logprobs: null, content_filter_results: finish === null ? contentFilterResults() : {} },
-      ],
-    };
-  }
-
-  private embeddings(model: string, input: unknown, encoding: string | undefined): unknown {
-    const inputs = Array.isArray(input) ? input : [input];
-    const data = inputs.map((_, index) => {
-      const vector = Float32Array.from({ length: 8 }, (_, i) => (i + 1) / 10);
-      const embedding = encoding === "base64" ? Buffer.from(vector.buffer).toString("base64") : Array.from(vector);
-      return { object: "embedding", index, embedding };
+      fault,
+      includeUsage,
+      region: this.options.region,
+      chunks: this.options.streamChunks ?? 5,
+      delayMs: this.options.streamChunkDelayMs ?? 20,
+      promptTokens: admission?.promptTokens ?? 9,
+      settle: (completion) => admission?.settle(completion),
     });
-    return { object: "list", data, model, usage: { prompt_tokens: 4, total_tokens: 4 } };
-  }
-}
-
-/** A models-list entry as Azure describes one: its creation, owner, what it can do, and its lifecycle. */
-function modelEntry(id: string, kind: ModelKind): Record<string, unknown> {
-  return {
-    id,
-    object: "model",
-    created: 1_715_558_400,
-    owned_by: "system",
-    status: "succeeded",
-    lifecycle_status: "generally-available",
-    capabilities: {
-      chat_completion: kind === "chat",
-      completion: false,
-      embeddings: kind === "embeddings",
-      fine_tune: false,
-      inference: true,
-    },
-    deprecation: { inference: 1_767_225_600 },
-  };
-}
-
-/** Azure's content filter verdict on a text that passed: each category, not filtered, safe. */
-function contentFilterResults(): Record<string, unknown> {
-  const safe = { filtered: false, severity: "safe" };
-  return { hate: safe, self_harm: safe, sexual: safe, violence: safe };
-}
-
-/** The prompt's filter results, as Azure puts them on chat answers and the first stream chunk. */
-function promptFilterResults(): Record<string, unknown>[] {
-  return [{ prompt_index: 0, content_filter_results: { ...contentFilterResults(), jailbreak: { filtered: false, detected: false } } }];
-}
-
-/** A JSON object body, or an empty object when the body is not one. */
-function jsonOf(body: Buffer): Record<string, unknown> {
-  try {
-    const parsed: unknown = body.length > 0 ? JSON.parse(body.toString("utf8")) : {};
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/** The deployment a v1 call names: `model` of a JSON body, or of a multipart form. */
-function modelOf(req: IncomingMessage, body: Buffer): string | undefined {
-  const type = req.headers["content-type"] ?? "";
-  if (body.length === 0) return undefined;
-  if (type.startsWith("multipart/form-data")) {
-    return /name="model"\r\n\r\n([^\r]*)\r\n/.exec(body.toString("latin1"))?.[1];
-  }
-  try {
-    const model: unknown = JSON.parse(body.toString("utf8")).model;
-    return typeof model === "string" ? model : undefined;
-  } catch {
-    return undefined;
   }
 }

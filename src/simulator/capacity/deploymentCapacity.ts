@@ -42,6 +42,13 @@ function maxTokensOf(json: Record<string, unknown>): number {
 /** What a deployment without a configured quota reports: a standard quota it counts against but never enforces. */
 const reportedQuota: StandardCapacity = { tokensPerMinute: 1_000_000, requestsPerMinute: 6_000 };
 
+/** What admission reads of a call: its body, and whether it writes nothing (embeddings) or reports -1 for tokens (Responses). */
+export interface CapacityCall {
+  json: Record<string, unknown>;
+  embeddings: boolean;
+  responses: boolean;
+}
+
 export class DeploymentCapacities {
   private readonly provisioned = new Map<string, ProvisionedBucket>();
   private readonly standard = new Map<string, StandardQuota>();
@@ -81,8 +88,26 @@ export class DeploymentCapacities {
     };
   }
 
+  /**
+   * Azure's spillover: a call `from` refused is served by the deployment `to` of the same resource
+   * (which says so in `x-ms-spillover-from-<from>`), or not, with the reason in `x-ms-spillover-error`.
+   */
+  spill(
+    where: { from: string; to: string | undefined; known: readonly string[] | undefined },
+    call: CapacityCall,
+    now: number,
+  ): { served: boolean; headers: Record<string, string> } {
+    const { from, to, known } = where;
+    if (to === undefined) return { served: false, headers: {} };
+    if (to === from || (known && !known.includes(to)))
+      return { served: false, headers: { "x-ms-spillover-error": "SpilloverDeploymentNotFound" } };
+    const admission = this.admit(to, call, now);
+    if (admission && !admission.admitted) return { served: false, headers: { "x-ms-spillover-error": "SpilloverDeploymentThrottled" } };
+    return { served: true, headers: { [`x-ms-spillover-from-${from}`]: "true", ...this.reportedHeaders(to, call, now) } };
+  }
+
   /** Admission of a call to `deployment` (`undefined`: the deployment has no capacity model). */
-  admit(deployment: string, call: { json: Record<string, unknown>; embeddings: boolean }, now: number): CapacityAnswer | undefined {
+  admit(deployment: string, call: Omit<CapacityCall, "responses">, now: number): CapacityAnswer | undefined {
     const bucket = this.provisioned.get(deployment);
     const quota = this.standard.get(deployment);
     if (!bucket && !quota) return undefined;
