@@ -20,7 +20,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseRouterConfig } from "../src/core/config";
+import { parseRouterConfig } from "../src/core/config/config";
 import { writeZip, zipEntries } from "./zipFolder";
 
 interface Options {

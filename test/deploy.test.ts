@@ -91,7 +91,7 @@ describe("preflight", () => {
 describe("the app package", () => {
   it("leaves out what .funcignore names and keeps dist/src, host.json and package.json", () => {
     const patterns = readFileSync(join(root, ".funcignore"), "utf8").split("\n").filter(Boolean);
-    expect(ignoredBy(patterns, "src/core/router.ts")).toBe(true);
+    expect(ignoredBy(patterns, "src/core/routing/router.ts")).toBe(true);
     expect(ignoredBy(patterns, "dist/test/deploy.test.js")).toBe(true);
     expect(ignoredBy(patterns, "README.md")).toBe(true);
     expect(ignoredBy(patterns, ".gitignore")).toBe(true);

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseRouterConfig } from "../src/core/config";
-import { settingNames } from "../src/core/settings";
+import { parseRouterConfig } from "../src/core/config/config";
+import { settingNames } from "../src/core/config/settings";
 import { flexRejectedSiteConfig } from "./helpers/bicepCheck";
 
 const root = join(__dirname, "..");
@@ -26,7 +26,7 @@ function bicepAppSettings(): string[] {
 /** Every environment variable the router's code reads. */
 function settingsCodeReads(): Set<string> {
   const names = new Set<string>(Object.values(settingNames));
-  for (const file of ["src/core/settings.ts", "src/core/storageSettings.ts", "src/server.ts"]) {
+  for (const file of ["src/core/config/settings.ts", "src/core/config/storageSettings.ts", "src/server.ts"]) {
     for (const m of read(file).matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1] ?? "");
   }
   return names;
@@ -56,7 +56,7 @@ describe("infra/ against the code", () => {
   });
 
   it("the code reads every name in settingNames from the environment (the list cannot outlive the code)", () => {
-    const source = read("src/core/settings.ts") + read("src/core/storageSettings.ts");
+    const source = read("src/core/config/settings.ts") + read("src/core/config/storageSettings.ts");
     for (const key of Object.keys(settingNames)) {
       // Either env[settingNames.key] or a reader called as (env, settingNames.key).
       expect(source, `settings.ts / storageSettings.ts no longer read settingNames.${key}`).toMatch(

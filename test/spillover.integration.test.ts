@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { CallSummary } from "../src/core/events";
-import { spilledFrom } from "../src/core/spillover";
+import { spilledFrom } from "../src/core/routing/spillover";
 import { chatPath, type Harness, startHarness, until } from "./helpers/harness";
 
 let h: Harness | undefined;

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStateStore } from "../src/adapters/memoryStateStore";
 import { TableStateStore } from "../src/adapters/tableStateStore";
+import { findTrip, wholeBackend } from "../src/core/breakers/tripStore";
 import { systemClock } from "../src/core/clock";
-import { findTrip, wholeBackend } from "../src/core/stateStore";
 import { type Azurite, startAzurite } from "./helpers/azurite";
 import { contractMaxTripMs, stateStoreContract, trip } from "./helpers/stateStoreContract";
 

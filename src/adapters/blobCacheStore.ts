@@ -6,7 +6,7 @@
 import { DefaultAzureCredential } from "@azure/identity";
 import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from "@azure/storage-blob";
 import type { CacheStore } from "../core/cache/cacheStore";
-import type { CacheStoreSetting } from "../core/settings";
+import type { CacheStoreSetting } from "../core/config/settings";
 
 export interface BlobCacheStoreOptions {
   location: Exclude<CacheStoreSetting, { kind: "none" }>;

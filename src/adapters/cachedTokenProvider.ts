@@ -3,7 +3,7 @@
 
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import type { Clock } from "../core/clock";
-import { cognitiveServicesScope, type TokenProvider } from "../core/credentials";
+import { cognitiveServicesScope, type TokenProvider } from "../core/routing/credentials";
 
 /** Refresh this long before expiry at the latest. */
 const refreshMarginMs = 5 * 60_000;

@@ -3,7 +3,7 @@
 
 import { ManagedIdentityCredential } from "@azure/identity";
 import type { Clock } from "../core/clock";
-import type { TokenProvider } from "../core/credentials";
+import type { TokenProvider } from "../core/routing/credentials";
 import { CachedTokenProvider } from "./cachedTokenProvider";
 
 export function managedIdentityTokenProvider(clientId: string | undefined, clock: Clock): TokenProvider {

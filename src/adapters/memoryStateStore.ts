@@ -1,11 +1,11 @@
 // Shared state in this process's memory: ROUTER_STATE=memory, and the twin of TableStateStore in
 // tests (one instance can serve several routers, like one table serves several instances).
 
+import { mergeTrip, type SharedTrips, type StateStore, type TripRecord } from "../core/breakers/tripStore";
+import { type BucketUsage, mergeBuckets } from "../core/clients/usageBuckets";
+import type { UsageStore } from "../core/clients/usageSharing";
 import type { Clock } from "../core/clock";
-import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/ownerBook";
-import { mergeTrip, type SharedTrips, type StateStore, type TripRecord } from "../core/stateStore";
-import { type BucketUsage, mergeBuckets } from "../core/usageBuckets";
-import type { UsageStore } from "../core/usageSharing";
+import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/storedObjects/ownerBook";
 
 export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
   readonly description = "memory (this instance only)";

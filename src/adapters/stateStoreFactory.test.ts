@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../core/clock";
-import { readSettings } from "../core/settings";
+import { readSettings } from "../core/config/settings";
 import { MemoryStateStore } from "./memoryStateStore";
 import { createStateStore } from "./stateStoreFactory";
 import { poolKey, TableStateStore } from "./tableStateStore";

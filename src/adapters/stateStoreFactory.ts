@@ -2,8 +2,8 @@
 
 import type { CacheStore } from "../core/cache/cacheStore";
 import type { Clock } from "../core/clock";
-import type { Settings } from "../core/settings";
-import type { SharedStore } from "../core/sharedStore";
+import type { Settings } from "../core/config/settings";
+import type { SharedStore } from "../core/shared/sharedStore";
 import { BlobCacheStore } from "./blobCacheStore";
 import { MemoryStateStore } from "./memoryStateStore";
 import { poolKey, TableStateStore } from "./tableStateStore";

@@ -9,9 +9,9 @@ import { createHash } from "node:crypto";
 import { RestError } from "@azure/core-rest-pipeline";
 import { odata } from "@azure/data-tables";
 import { z } from "zod";
-import { namePattern } from "../core/config";
-import type { OwnerChange, OwnerRecord } from "../core/ownerBook";
-import { isObjectId } from "../core/storedObject";
+import { namePattern } from "../core/config/config";
+import type { OwnerChange, OwnerRecord } from "../core/storedObjects/ownerBook";
+import { isObjectId } from "../core/storedObjects/storedObject";
 import { isTableMissing } from "./tableErrors";
 import type { TableContext } from "./tableUsageRecords";
 

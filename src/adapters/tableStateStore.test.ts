@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { TripRecord } from "../core/stateStore";
-import { decodeTrips } from "../core/tripCodec";
+import { decodeTrips } from "../core/breakers/tripCodec";
+import type { TripRecord } from "../core/breakers/tripStore";
 import { encodeWithin } from "./tableStateStore";
 
 const now = 1_700_000_000_000;

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
-import { type BucketUsage, mergeBuckets } from "../core/usageBuckets";
+import { type BucketUsage, mergeBuckets } from "../core/clients/usageBuckets";
 import { writeIfUnchanged } from "./conditionalWrite";
 
 const usagePartitions = 16;

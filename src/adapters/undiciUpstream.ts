@@ -3,8 +3,8 @@
 
 import type { EventEmitter } from "node:events";
 import { Agent, type Dispatcher } from "undici";
-import type { CallerSignal } from "../core/http";
-import { type Upstream, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "../core/upstream";
+import type { CallerSignal } from "../core/request/exchange";
+import { type Upstream, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "../core/routing/upstream";
 
 export interface UndiciUpstreamOptions {
   /** Longest pause between body chunks before a stream is cut. Default 120 s. */

@@ -1,7 +1,7 @@
 // What the core reports; hosts decide how to log it (pino, the Functions invocation context, the demo view).
 
-import type { FailureReason } from "./breaker";
-import type { CloseEvent, TripEvent } from "./breakerBoard";
+import type { FailureReason } from "./breakers/breaker";
+import type { CloseEvent, TripEvent } from "./breakers/breakerBoard";
 
 export interface AttemptFailed {
   backend: string;

@@ -6,9 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseRouterConfig } from "../core/config";
-import type { Env, Settings } from "../core/settings";
-import { readSettings, settingNames } from "../core/settings";
+import { parseRouterConfig } from "../core/config/config";
+import type { Env, Settings } from "../core/config/settings";
+import { readSettings, settingNames } from "../core/config/settings";
 import { AzureOpenAISimulator } from "../simulator/simulator";
 
 /** Where a running demo tells `npm run demo:load` its URL and key. */

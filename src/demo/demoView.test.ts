@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BreakerBoard } from "../core/breakerBoard";
-import { parseRouterConfig } from "../core/config";
+import { BreakerBoard } from "../core/breakers/breakerBoard";
+import { parseRouterConfig } from "../core/config/config";
 import { demoRows, renderDemoView } from "./demoView";
 
 const now = Date.parse("2026-01-02T10:00:00Z");

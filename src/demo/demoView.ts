@@ -2,9 +2,9 @@
 // — redrawn in place every second, so a newcomer watches the PTU overflow to the priority-2
 // regions and come back, and a throttled deployment move without its neighbours.
 
-import type { BackendView, BreakerView } from "../core/breakerBoard";
+import type { BackendView, BreakerView } from "../core/breakers/breakerBoard";
 import type { DeploymentCapacityView } from "../core/capacity/capacityBoard";
-import type { BackendConfig } from "../core/config";
+import type { BackendConfig } from "../core/config/config";
 
 export interface DemoRow extends BreakerView {
   backend: string;

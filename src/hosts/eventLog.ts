@@ -1,11 +1,11 @@
 // The one mapping from core events to log lines, for every host: which level, which fields, which
 // message. Hosts supply a sink (pino for the Node host, the Functions log for the Functions host).
 
-import type { CloseEvent, TripEvent } from "../core/breakerBoard";
+import type { CloseEvent, TripEvent } from "../core/breakers/breakerBoard";
+import { noDeployment, type TripScope, wholeBackend } from "../core/breakers/tripStore";
+import type { UsageSharingLog } from "../core/clients/usageSharing";
 import type { CallSummary, RouterEvents } from "../core/events";
-import { noDeployment, type TripScope, wholeBackend } from "../core/stateStore";
-import type { StateSyncLog } from "../core/stateSync";
-import type { UsageSharingLog } from "../core/usageSharing";
+import type { StateSyncLog } from "../core/shared/stateSync";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;

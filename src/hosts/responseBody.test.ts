@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CallSummary } from "../core/events";
-import type { BodyEnd, HandledCall } from "../core/http";
+import type { BodyEnd, HandledCall } from "../core/request/exchange";
 import { BodyReporter } from "./responseBody";
 
 function call(contentType: string): { handled: HandledCall; ends: BodyEnd[]; lines: CallSummary[] } {

@@ -3,10 +3,10 @@
 // events an `error` event in the Azure error shape (where the stream is between events) — and then
 // cut the caller's connection, never a clean end that would pass a short answer for a whole one.
 
+import { usageTailBytes } from "../core/clients/tokenUsage";
 import type { CallSummary } from "../core/events";
-import { isEventStream } from "../core/headers";
-import type { BodyEnd, HandledCall } from "../core/http";
-import { usageTailBytes } from "../core/tokenUsage";
+import type { BodyEnd, HandledCall } from "../core/request/exchange";
+import { isEventStream } from "../core/request/headers";
 
 /** The SSE event sent before cutting a broken stream; the official SDKs raise it as an API error. */
 export const brokenStreamEvent = Buffer.from(

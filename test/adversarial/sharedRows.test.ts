@@ -7,9 +7,9 @@ import { TableClient } from "@azure/data-tables";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ownerPartitionKey, poolKey, TableStateStore } from "../../src/adapters/tableStateStore";
 import { usageKey } from "../../src/adapters/tableUsageRecords";
+import { decodeTrips } from "../../src/core/breakers/tripCodec";
 import { systemClock } from "../../src/core/clock";
-import { parseRouterConfig } from "../../src/core/config";
-import { decodeTrips } from "../../src/core/tripCodec";
+import { parseRouterConfig } from "../../src/core/config/config";
 import { type Azurite, startAzurite } from "../helpers/azurite";
 import { type Harness, type Regions, routerEnv, sleep, startHarness, startRegions, until } from "../helpers/harness";
 

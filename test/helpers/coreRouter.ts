@@ -2,20 +2,20 @@
 // the forwarding loop and the judge: no sockets, exact time.
 
 import { MemoryStateStore } from "../../src/adapters/memoryStateStore";
-import { BodyBudget } from "../../src/core/bodyBudget";
-import { BreakerBoard } from "../../src/core/breakerBoard";
+import { BreakerBoard } from "../../src/core/breakers/breakerBoard";
 import { ResponseCache } from "../../src/core/cache/responseCache";
 import { CapacityBoard } from "../../src/core/capacity/capacityBoard";
-import { type Client, createClientIdentifier, operatorsClient } from "../../src/core/clientAuth";
-import { ClientLimiter } from "../../src/core/clientLimiter";
-import { parseRouterConfig, type RouterConfig } from "../../src/core/config";
-import { apiKeyCredential, type BackendCredential } from "../../src/core/credentials";
+import { type Client, createClientIdentifier, operatorsClient } from "../../src/core/clients/clientAuth";
+import { ClientLimiter } from "../../src/core/clients/clientLimiter";
+import { parseRouterConfig, type RouterConfig } from "../../src/core/config/config";
 import type { RouterEvents } from "../../src/core/events";
-import { Forwarder } from "../../src/core/forwarder";
-import { OwnerBook } from "../../src/core/ownerBook";
-import { Pool } from "../../src/core/pool";
-import { Router } from "../../src/core/router";
-import type { Upstream, UpstreamRequest, UpstreamResponse } from "../../src/core/upstream";
+import { BodyBudget } from "../../src/core/request/bodyBudget";
+import { apiKeyCredential, type BackendCredential } from "../../src/core/routing/credentials";
+import { Forwarder } from "../../src/core/routing/forwarder";
+import { Pool } from "../../src/core/routing/pool";
+import { Router } from "../../src/core/routing/router";
+import type { Upstream, UpstreamRequest, UpstreamResponse } from "../../src/core/routing/upstream";
+import { OwnerBook } from "../../src/core/storedObjects/ownerBook";
 import { fakeClock } from "./random";
 
 export const testClientKey = "client";

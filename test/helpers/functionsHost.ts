@@ -2,7 +2,7 @@
 // and InvocationContext from @azure/functions, with the invocation's log lines captured.
 
 import { HttpRequest, type HttpResponseInit, InvocationContext } from "@azure/functions";
-import type { RequestHandler } from "../../src/core/router";
+import type { RequestHandler } from "../../src/core/routing/router";
 import type { LogSink } from "../../src/hosts/eventLog";
 import { handleHttp } from "../../src/hosts/functions/httpAdapter";
 

@@ -3,12 +3,12 @@
 
 import { createServer } from "node:net";
 import OpenAI, { AzureOpenAI } from "openai";
-import type { ClientUsageView } from "../../src/core/clientLimiter";
+import type { ClientUsageView } from "../../src/core/clients/clientLimiter";
+import { readSettings } from "../../src/core/config/settings";
 import type { CallSummary, RouterEvents } from "../../src/core/events";
-import type { OwnerBookStatus } from "../../src/core/ownerBook";
-import { readSettings } from "../../src/core/settings";
-import type { SharedStore } from "../../src/core/sharedStore";
-import type { StateSyncLog } from "../../src/core/stateSync";
+import type { SharedStore } from "../../src/core/shared/sharedStore";
+import type { StateSyncLog } from "../../src/core/shared/stateSync";
+import type { OwnerBookStatus } from "../../src/core/storedObjects/ownerBook";
 import { type NodeServer, startNodeServer } from "../../src/hosts/node/nodeServer";
 import { createRouterApp, type RouterApp } from "../../src/routerApp";
 import { AzureOpenAISimulator, type SimulatorOptions } from "../../src/simulator/simulator";

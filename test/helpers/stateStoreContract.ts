@@ -1,8 +1,8 @@
 // One contract suite for every StateStore implementation (memory and Table Storage on Azurite).
 
 import { describe, expect, it } from "vitest";
-import type { SharedStore } from "../../src/core/sharedStore";
-import { findTrip, type SharedTrips, type TripRecord, wholeBackend } from "../../src/core/stateStore";
+import { findTrip, type SharedTrips, type TripRecord, wholeBackend } from "../../src/core/breakers/tripStore";
+import type { SharedStore } from "../../src/core/shared/sharedStore";
 
 const now = Date.now();
 const signal = () => new AbortController().signal;

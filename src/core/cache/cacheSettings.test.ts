@@ -1,9 +1,9 @@
 // The `cache` section of ROUTER_CONFIG, and where the shared cache's Blob service comes from.
 
 import { describe, expect, it } from "vitest";
-import { parseRouterConfig } from "../config";
-import { readSettings } from "../settings";
-import { derivedCacheStore } from "../storageSettings";
+import { parseRouterConfig } from "../config/config";
+import { readSettings } from "../config/settings";
+import { derivedCacheStore } from "../config/storageSettings";
 
 const backend = { name: "a", url: "https://a.example", auth: { type: "none" } };
 

@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import { answer, coreRouter, fakeUpstream, testClientKey } from "../../../test/helpers/coreRouter";
-import type { Client } from "../clientAuth";
-import type { RouterRequest } from "../http";
+import type { Client } from "../clients/clientAuth";
+import type { RouterRequest } from "../request/exchange";
 
 const embeddingsAnswer = '{"object":"list","data":[{"embedding":[0.5]}],"usage":{"prompt_tokens":7,"total_tokens":7}}';
 const limited: Client = {

@@ -1,8 +1,8 @@
 // The response cache's two places in a call: before the failover loop (a ticket, a lookup, a hit
 // answered as the backend once answered it) and after it (a miss marked, a reusable answer kept).
 
-import type { ForwardResult } from "../forwardCall";
-import { headerValue, type RouterRequest, type RouterResponse } from "../http";
+import { headerValue, type RouterRequest, type RouterResponse } from "../request/exchange";
+import type { ForwardResult } from "../routing/forwardCall";
 import type { CachedAnswer } from "./cachedAnswer";
 import type { CacheTicket, ResponseCache } from "./responseCache";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CacheConfig } from "../configTypes";
+import type { CacheConfig } from "../config/configTypes";
 import { type CallForCache, cacheableCall } from "./cacheableCall";
 
 const config: CacheConfig = { deployments: new Set(["emb", "chat"]), ttlMs: 60_000, maxBytes: 1 << 20, shareAcrossClients: false };

@@ -4,7 +4,7 @@
 // store or create objects, other operations) is never looked up and never stored, and costs the
 // cache nothing but this check.
 
-import type { CacheConfig } from "../configTypes";
+import type { CacheConfig } from "../config/configTypes";
 
 /** What the cache may do for a call: look it up (unless the caller asked for a fresh answer) and store its answer. */
 export interface CacheableCall {

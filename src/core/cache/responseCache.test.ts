@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fakeClock } from "../../../test/helpers/random";
-import type { CacheConfig } from "../configTypes";
-import type { RouterResponse } from "../http";
+import type { CacheConfig } from "../config/configTypes";
+import type { RouterResponse } from "../request/exchange";
 import type { CallForCache } from "./cacheableCall";
 import { encodeCachedAnswer } from "./cachedAnswer";
 import { type CacheStore, MemoryCacheStore } from "./cacheStore";

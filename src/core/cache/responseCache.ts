@@ -4,10 +4,10 @@
 // written to the store after it, off the call's path. A store that fails leaves the cache local
 // for a while: a call never waits on it twice, and never gets an error from it.
 
+import { reportedUsage } from "../clients/tokenUsage";
 import type { Clock } from "../clock";
-import type { CacheConfig } from "../configTypes";
-import type { RouterResponse } from "../http";
-import { reportedUsage } from "../tokenUsage";
+import type { CacheConfig } from "../config/configTypes";
+import type { RouterResponse } from "../request/exchange";
 import { type CacheableCall, type CallForCache, cacheableCall } from "./cacheableCall";
 import { type CachedAnswer, decodeCachedAnswer, encodeCachedAnswer } from "./cachedAnswer";
 import { cacheKey } from "./cacheKey";

@@ -3,9 +3,9 @@
 // The forwarding loop asks it before each attempt and tells it each answer; until some deployment
 // has throttled, it holds nothing and costs a call one boolean test.
 
-import type { CallCost } from "../callCost";
+import type { CallCost } from "../clients/callCost";
 import type { Clock, Random } from "../clock";
-import type { BackendConfig, CapacityConfig } from "../configTypes";
+import type { BackendConfig, CapacityConfig } from "../config/configTypes";
 import { CapacityGate, type CapacityView } from "./capacityGate";
 
 export interface CapacityBoardOptions {

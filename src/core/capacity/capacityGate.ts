@@ -15,7 +15,7 @@
 // the router's own estimate of a call's cost; a constant error in it is learned away with the pace.
 // Pure: time and randomness are given.
 
-import type { CallCost } from "../callCost";
+import type { CallCost } from "../clients/callCost";
 import type { Random } from "../clock";
 
 export interface CapacityGateOptions {

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { answer, coreRouter, fakeUpstream, testClientKey } from "../../../test/helpers/coreRouter";
-import type { RouterRequest } from "../http";
+import type { RouterRequest } from "../request/exchange";
 
 const chat = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 const body = JSON.stringify({ messages: [{ role: "user", content: "hi" }], max_tokens: 100 });

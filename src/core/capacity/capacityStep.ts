@@ -2,17 +2,17 @@
 // deployment expected to admit the call? if not, and another candidate can take it, it is passed
 // over) and after it (what the deployment's answer teaches its gate).
 
-import type { AttemptPlan } from "../attemptPlan";
-import type { Failure } from "../breaker";
-import { type CallCost, estimateCallParts } from "../callCost";
+import type { Failure } from "../breakers/breaker";
+import { type CallCost, estimateCallParts } from "../clients/callCost";
 import type { Clock } from "../clock";
-import type { ForwardCall } from "../forwardCall";
-import type { Candidate, PriorityGroups } from "../selection";
+import type { AttemptPlan } from "../routing/attemptPlan";
+import type { Candidate, PriorityGroups } from "../routing/selection";
 import type { CapacityBoard } from "./capacityBoard";
 
 /** What capacity admission reads and keeps of a call in the loop. */
 export interface CapacityCallState {
-  call: ForwardCall;
+  /** What the cost estimate reads of the call. */
+  call: { method: string; path: string; body: Uint8Array | undefined };
   plan: AttemptPlan;
   /** The call's estimated cost, worked out when a gate first asks for it. */
   cost: CallCost | undefined;

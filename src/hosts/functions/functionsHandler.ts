@@ -4,10 +4,10 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
-import { ConfigError } from "../../core/config";
-import { misconfiguredHandler } from "../../core/misconfigured";
-import type { RequestHandler } from "../../core/router";
-import { type Env, readSettings } from "../../core/settings";
+import { ConfigError } from "../../core/config/config";
+import { type Env, readSettings } from "../../core/config/settings";
+import { misconfiguredHandler } from "../../core/routing/misconfigured";
+import type { RequestHandler } from "../../core/routing/router";
 import { createRouterApp, type RouterAppOptions } from "../../routerApp";
 import { clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "../eventLog";
 

@@ -4,8 +4,8 @@
 import { Readable } from "node:stream";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CallSummary } from "../../core/events";
-import { discardBody, type HandledCall, type IncomingHeaders, type RouterRequest } from "../../core/http";
-import type { RequestHandler } from "../../core/router";
+import { discardBody, type HandledCall, type IncomingHeaders, type RouterRequest } from "../../core/request/exchange";
+import type { RequestHandler } from "../../core/routing/router";
 import { callFields, callLevel, callMessage, type LogSink } from "../eventLog";
 import { BodyReporter, reportWithoutStream } from "../responseBody";
 

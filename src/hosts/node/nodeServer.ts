@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { CallSummary } from "../../core/events";
-import { discardBody, type HandledCall } from "../../core/http";
-import type { RequestHandler } from "../../core/router";
+import { discardBody, type HandledCall } from "../../core/request/exchange";
+import type { RequestHandler } from "../../core/routing/router";
 import { BodyReporter, reportWithoutStream } from "../responseBody";
 
 /** A caller's disconnection as undici understands it (an EventEmitter emitting "abort"), far cheaper than an AbortController. */

@@ -7,7 +7,7 @@
 // writes), never the router's estimate. Seconds to run the whole grid; used by the tests and the
 // benchmark.
 
-import { minPreciseTripMs } from "../../core/breaker";
+import { minPreciseTripMs } from "../../core/breakers/breaker";
 import { CapacityGate, type CapacityGateOptions } from "../../core/capacity/capacityGate";
 import { ProvisionedBucket } from "./provisionedBucket";
 import { StandardQuota } from "./standardQuota";

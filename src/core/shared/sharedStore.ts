@@ -1,0 +1,9 @@
+// The one seam to shared state: breaker trips, owner records, client usage and presence. Its
+// twins are MemoryStateStore (one process, and tests) and TableStateStore (Azure Table Storage);
+// one contract suite (test/helpers/stateStoreContract.ts) runs against both.
+
+import type { StateStore } from "../breakers/tripStore";
+import type { UsageStore } from "../clients/usageSharing";
+import type { OwnerStore } from "../storedObjects/ownerBook";
+
+export type SharedStore = StateStore & OwnerStore & UsageStore;
