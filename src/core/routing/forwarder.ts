@@ -81,24 +81,7 @@ export class Forwarder {
   /** The failover loop: pick a candidate the plan allows, send, act on the judge's decision. */
   async forward(call: ForwardCall): Promise<ForwardResult> {
     const { config, board, clock, random } = this.deps;
-    const size = config.backends.length;
-    const plan = attemptPlan(call.candidates, call.owner, config.retryCount);
-    const state: CallState = {
-      call,
-      plan,
-      started: clock.now(),
-      attempts: 0,
-      tried: new Uint8Array(size),
-      throttled: new Uint8Array(size),
-      missing: plan.notFoundMovesOn ? new Uint8Array(size) : undefined,
-      lastNotFound: undefined,
-      notFoundCount: 0,
-      rewritten: undefined,
-      baseHeaders: upstreamRequestHeaders(call.headers),
-      cost: undefined,
-      skipped: 0,
-      charged: undefined,
-    };
+    const state = this.newCall(call);
     const callName = call.deployment?.name;
     let now = state.started;
     const canTake = (c: Candidate): boolean => state.tried[c.index] === 0 && !board.isOpen(c.index, c.deployment ?? callName, now);
@@ -134,6 +117,29 @@ export class Forwarder {
       return this.result(state, { outcome: "notFound", response: state.lastNotFound });
     }
     return this.exhausted(state);
+  }
+
+  /** A call's progress, before its first attempt. */
+  private newCall(call: ForwardCall): CallState {
+    const { config, clock } = this.deps;
+    const size = config.backends.length;
+    const plan = attemptPlan(call.candidates, call.owner, config.retryCount);
+    return {
+      call,
+      plan,
+      started: clock.now(),
+      attempts: 0,
+      tried: new Uint8Array(size),
+      throttled: new Uint8Array(size),
+      missing: plan.notFoundMovesOn ? new Uint8Array(size) : undefined,
+      lastNotFound: undefined,
+      notFoundCount: 0,
+      rewritten: undefined,
+      baseHeaders: upstreamRequestHeaders(call.headers),
+      cost: undefined,
+      skipped: 0,
+      charged: undefined,
+    };
   }
 
   /** What one attempt's result means: the call's answer, "next" to go on to another candidate, or "stop". */
