@@ -5,7 +5,7 @@
 // `--smoke` runs every scenario for about a second, for CI: it checks the bench still works and
 // that correctness holds (no client errors on overflow, no storage operation per request).
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { request } from "undici";
 import { startAzurite } from "../test/helpers/azurite";
@@ -55,6 +55,12 @@ const v1Body = (bytes: number) =>
  * `dist/`), on the deployment path, interleaved in the same rounds: what a change costs, without
  * the bare proxy in between. Prints the median CPU ratio and the spread of single rounds.
  */
+/** The other checkout's Node host: where this build keeps it, or where builds before it did. */
+function otherEntry(other: string): string {
+  const current = resolve(other, "dist/src/hosts/node/main.js");
+  return existsSync(current) ? current : resolve(other, "dist/src/server.js");
+}
+
 async function abRun(router: Target, other: Target): Promise<void> {
   const result = await compare("a/b", router, other);
   process.stdout.write(
@@ -83,11 +89,7 @@ async function main(): Promise<void> {
   // (1) steady load, one healthy backend: router vs bare proxy, interleaved.
   const router = await startRouter({ backends: [{ name: "steady", url: steadyUrl, auth: none }] });
   const other = option("ab");
-  if (other)
-    return abRun(
-      router,
-      await startRouter({ backends: [{ name: "steady", url: steadyUrl, auth: none }] }, {}, resolve(other, "dist/src/server.js")),
-    );
+  if (other) return abRun(router, await startRouter({ backends: [{ name: "steady", url: steadyUrl, auth: none }] }, {}, otherEntry(other)));
   const bare = await startProcess("bench/bareProxy.js", { BARE_TARGET: steadyUrl ?? "" }, /bare proxy listening on (http:\/\/[\d.:]+)/);
   const steady = await compare("steady", router, bare);
 

@@ -64,7 +64,7 @@ export function startProcess(script: string, env: Record<string, string>, ready:
   });
 }
 
-export function startRouter(config: object, extraEnv: Record<string, string> = {}, entry = "src/server.js") {
+export function startRouter(config: object, extraEnv: Record<string, string> = {}, entry = "src/hosts/node/main.js") {
   return startProcess(
     entry,
     { ROUTER_CONFIG: JSON.stringify(config), ROUTER_CLIENT_KEYS: clientKey, PORT: "0", LOG_LEVEL: "info", ...extraEnv },

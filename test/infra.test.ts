@@ -26,7 +26,7 @@ function bicepAppSettings(): string[] {
 /** Every environment variable the router's code reads. */
 function settingsCodeReads(): Set<string> {
   const names = new Set<string>(Object.values(settingNames));
-  for (const file of ["src/core/config/settings.ts", "src/core/config/storageSettings.ts", "src/server.ts"]) {
+  for (const file of ["src/core/config/settings.ts", "src/core/config/storageSettings.ts", "src/hosts/node/main.ts"]) {
     for (const m of read(file).matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1] ?? "");
   }
   return names;

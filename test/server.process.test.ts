@@ -1,4 +1,4 @@
-// The plain Node host as a user runs it: `node dist/src/server.js` (what `npm start` / `npm run serve` run).
+// The plain Node host as a user runs it: `node dist/src/hosts/node/main.js` (what `npm start` / `npm run serve` run).
 // `npm test` builds first (pretest), so dist/ is current.
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { AzureOpenAI } from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 
-const entry = "dist/src/server.js";
+const entry = "dist/src/hosts/node/main.js";
 let child: ChildProcess | undefined;
 
 afterEach(() => {

@@ -38,7 +38,7 @@ describe("the workflow's scripts", () => {
     const config = join(mkdtempSync(join(tmpdir(), "pool-")), "simulated-pool.json");
     await started(["dist/scripts/simulatedPool.js", "--config", config], {}, /simulated pool ready/);
     const { match } = await started(
-      ["dist/src/server.js"],
+      ["dist/src/hosts/node/main.js"],
       { ROUTER_CONFIG: config, ROUTER_CLIENT_KEYS: "smoke-key", PORT: "0", LOG_LEVEL: "info" },
       /router listening on (http:\/\/127\.0\.0\.1:\d+)/,
     );

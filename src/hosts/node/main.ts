@@ -5,14 +5,14 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import pino from "pino";
-import { ConfigError } from "./core/config/config";
-import { readSettings, type Settings, settingNames } from "./core/config/settings";
-import type { CallSummary } from "./core/events";
-import { type DemoPool, demoInfoFile, startDemoPool } from "./demo/demoPool";
-import { demoRows, startDemoView } from "./demo/demoView";
-import { callFields, callLevel, callMessage, clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "./hosts/eventLog";
-import { type NodeServer, startNodeServer } from "./hosts/node/nodeServer";
-import { createRouterApp } from "./routerApp";
+import { ConfigError } from "../../core/config/config";
+import { readSettings, type Settings, settingNames } from "../../core/config/settings";
+import type { CallSummary } from "../../core/events";
+import { type DemoPool, demoInfoFile, startDemoPool } from "../../demo/demoPool";
+import { demoRows, startDemoView } from "../../demo/demoView";
+import { createRouterApp } from "../../routerApp";
+import { callFields, callLevel, callMessage, clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "../eventLog";
+import { type NodeServer, startNodeServer } from "./nodeServer";
 
 // The demo's live view owns a terminal; logs then default to errors only so they do not scroll it away.
 const demoView = !process.env[settingNames.config]?.trim() && process.stdout.isTTY === true && process.env.ROUTER_DEMO_VIEW !== "false";
