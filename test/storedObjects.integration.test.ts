@@ -9,8 +9,11 @@ import { useSharedTable } from "./helpers/sharedTable";
 
 const shared = useSharedTable("owners");
 
+/** Azure's eventual consistency, on: a response created by a streamed call is not found for this long. */
+const consistencyMs = 300;
+
 async function twoInstances(): Promise<[Harness, Harness]> {
-  return (await shared.routers([{}, {}, {}])) as [Harness, Harness];
+  return (await shared.routers([{ consistencyMs }, { consistencyMs }, { consistencyMs }])) as [Harness, Harness];
 }
 
 const sims = () => shared.regions.sims.filter((s) => s !== undefined);
@@ -86,6 +89,8 @@ describe("stored objects follow their owner (two instances on Azurite, three equ
     expect(text).toContain("turn 1");
     if (!id) throw new Error("no response.created event");
     await ownersWritten(a);
+    // A streamed create becomes visible at Azure a moment later.
+    await new Promise((resolve) => setTimeout(resolve, consistencyMs));
     const before = requestsAt();
     // The Azure path of the Responses API needs 2025-03-01-preview or later, as Azure's does.
     const next = await b
@@ -181,7 +186,6 @@ describe("owner routing while Azure is still making a streamed response visible 
   const lagging = useSharedTable("lagging");
 
   it("a follow-up too soon gets Azure's own answer (not found), and once visible goes to the owner alone", async () => {
-    const consistencyMs = 400;
     const [a, b] = (await lagging.routers([{ consistencyMs }, { consistencyMs }, { consistencyMs }])) as [Harness, Harness];
     const stream = await a.v1().responses.create({ model: "gpt-4o", input: "stream it", stream: true });
     let id: string | undefined;
