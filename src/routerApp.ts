@@ -12,6 +12,7 @@ import type { StateStore } from "./core/breakers/tripStore";
 import type { CacheStore } from "./core/cache/cacheStore";
 import { ResponseCache } from "./core/cache/responseCache";
 import { CapacityBoard } from "./core/capacity/capacityBoard";
+import { CapacitySharing } from "./core/capacity/capacitySharing";
 import { createClientIdentifier, operatorsClient } from "./core/clients/clientAuth";
 import { ClientLimiter } from "./core/clients/clientLimiter";
 import { UsageSharing, type UsageSharingLog } from "./core/clients/usageSharing";
@@ -90,12 +91,17 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     log: options.limiterLog,
     presenceWanted: () => capacity.active,
   });
+  const capacitySharing = new CapacitySharing(store, capacity, { clock, random, instance, instances: () => limiter.sharing.instances });
   const sync = new StateSync(store, board, {
     refreshMs: settings.stateRefreshMs,
     clock,
     random,
     log: syncLog,
-    alsoOnRefresh: () => usageSharing.share(),
+    // Client usage, then what throttling deployments admit: each on the same loop, handling its own failures.
+    alsoOnRefresh: async () => {
+      await usageSharing.share();
+      await capacitySharing.share();
+    },
   });
   const pool = new Pool(config.backends);
   // A failing store is reported by StateSync's lost/restored too: the same outage, seen from the owners' writes.
@@ -136,7 +142,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     bodyBudget: new BodyBudget(settings.bodyMemoryBytes ?? defaultBodyMemoryBytes(instanceMemory(), config.maxRequestBytes)),
     frontDoorId: settings.frontDoorId,
     instance,
-    sharedState: () => ({ ...sync.status(), owners: owners.status() }),
+    sharedState: () => ({ ...sync.status(), owners: owners.status(), capacity: capacitySharing.status() }),
     clientLimits: () => usageSharing.status(),
     capacity: () => capacity.view(),
   });

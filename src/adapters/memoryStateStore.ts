@@ -2,18 +2,20 @@
 // tests (one instance can serve several routers, like one table serves several instances).
 
 import { mergeTrip, type SharedTrips, type StateStore, type TripRecord } from "../core/breakers/tripStore";
+import { type CapacityStore, mergePace, type SharedPace } from "../core/capacity/sharedPaces";
 import { type BucketUsage, mergeBuckets } from "../core/clients/usageBuckets";
 import type { UsageStore } from "../core/clients/usageSharing";
 import type { Clock } from "../core/clock";
 import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/storedObjects/ownerBook";
 
-export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
+export class MemoryStateStore implements StateStore, OwnerStore, UsageStore, CapacityStore {
   readonly description = "memory (this instance only)";
   private trips: SharedTrips = [];
   private readonly owners = new Map<string, OwnerRecord>();
   private readonly created = new Map<string, Set<string>>();
   private readonly usage = new Map<string, readonly BucketUsage[]>();
   private readonly presence = new Map<number, Set<string>>();
+  private paces: SharedPace[] = [];
   /** Operations served, for tests that count store traffic. */
   readonly counts = { reads: 0, writes: 0 };
 
@@ -76,6 +78,16 @@ export class MemoryStateStore implements StateStore, OwnerStore, UsageStore {
   async readOwner(id: string): Promise<OwnerRecord | undefined> {
     this.counts.reads++;
     return this.owners.get(id);
+  }
+
+  async readPaces(): Promise<readonly SharedPace[]> {
+    this.counts.reads++;
+    return this.paces;
+  }
+
+  async writePace(pace: SharedPace): Promise<void> {
+    this.counts.writes++;
+    this.paces = mergePace(this.paces, pace);
   }
 
   async writeTrip(trip: TripRecord): Promise<void> {

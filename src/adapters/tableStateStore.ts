@@ -10,12 +10,14 @@ import { TableClient, type TableServiceClientOptions } from "@azure/data-tables"
 import { DefaultAzureCredential } from "@azure/identity";
 import { decodeTrips, encodeTrips } from "../core/breakers/tripCodec";
 import { findTrip, mergeTrip, type SharedTrips, type StateStore, type TripRecord, tripEnd } from "../core/breakers/tripStore";
+import type { CapacityStore, SharedPace } from "../core/capacity/sharedPaces";
 import type { BucketUsage } from "../core/clients/usageBuckets";
 import type { UsageStore } from "../core/clients/usageSharing";
 import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config/config";
 import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/storedObjects/ownerBook";
 import { writeIfUnchanged } from "./conditionalWrite";
+import { TableCapacityRecords } from "./tableCapacityRecords";
 import { errorCodeOf, isTableMissing } from "./tableErrors";
 import { TableOwnerRecords } from "./tableOwnerRecords";
 import { type TableContext, TableUsageRecords } from "./tableUsageRecords";
@@ -72,7 +74,7 @@ export function poolKey(backends: readonly Pick<BackendConfig, "name" | "origin"
 /** An entity as read, before its schema is checked. */
 type StoredRow = Record<string, unknown> & { etag?: string };
 
-export class TableStateStore implements StateStore, OwnerStore, UsageStore {
+export class TableStateStore implements StateStore, OwnerStore, UsageStore, CapacityStore {
   readonly description: string;
   /** HTTP requests sent to Table Storage, and 412 conflicts settled, for tests and the benchmark. */
   readonly counts = { requests: 0, reads: 0, writes: 0, conflicts: 0 };
@@ -84,6 +86,8 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
   private readonly usage: TableUsageRecords;
   /** Owner records and creator indexes, the records of their own file. */
   private readonly owners: TableOwnerRecords;
+  /** Shared paces of throttling deployments, the records of their own file. */
+  private readonly paces: TableCapacityRecords;
   /** ETag of the last row reported bad, so a bad row is logged once, not on every refresh. */
   private reportedEtag: string | undefined;
 
@@ -125,6 +129,7 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     };
     this.usage = new TableUsageRecords(context);
     this.owners = new TableOwnerRecords(context);
+    this.paces = new TableCapacityRecords(context);
   }
 
   async readTrips(signal: AbortSignal): Promise<SharedTrips> {
@@ -180,6 +185,14 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
 
   readUsage(client: string, signal: AbortSignal): Promise<readonly BucketUsage[]> {
     return this.usage.readUsage(client, signal);
+  }
+
+  readPaces(signal: AbortSignal): Promise<readonly SharedPace[]> {
+    return this.paces.readPaces(signal);
+  }
+
+  writePace(pace: SharedPace, signal: AbortSignal): Promise<void> {
+    return this.paces.writePace(pace, signal);
   }
 
   checkIn(instance: string, slot: number, signal: AbortSignal): Promise<void> {
@@ -239,6 +252,7 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore {
     }
     this.tableReady = true;
     this.usage.forget();
+    this.paces.forget();
   }
 
   // A storage account recreated, the table deleted (or Azurite restarted) loses the table: create it again next time.

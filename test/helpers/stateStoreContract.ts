@@ -99,6 +99,21 @@ export function stateStoreContract(name: string, make: () => Promise<[SharedStor
       expect([...(await b.readCreated(client, signal()))].sort()).toEqual(["batch_2", "file-1", "file-3"]);
     });
 
+    it("shares paces of throttling deployments: one per backend and deployment, the later replacing the earlier, both clients' kept", async () => {
+      const [a, b] = await make();
+      expect(await a.readPaces(signal())).toEqual([]);
+      const pace = { backend: "eastus", deployment: "gpt-4o-ptu", tokensPerMinute: 300_000, at: now, instance: "i-1" };
+      await a.writePace(pace, signal());
+      await b.writePace({ ...pace, deployment: "", tokensPerMinute: 90_000, instance: "i-2" }, signal());
+      // A writes from the version it last saw: B's entry must survive it.
+      await a.writePace({ ...pace, tokensPerMinute: 280_000, at: now + 1 }, signal());
+      const shared = await b.readPaces(signal());
+      expect(shared.map((p) => [p.deployment, p.tokensPerMinute, p.instance]).sort()).toEqual([
+        ["", 90_000, "i-2"],
+        ["gpt-4o-ptu", 280_000, "i-1"],
+      ]);
+    });
+
     it("reads no trips from an empty store", async () => {
       const [a] = await make();
       expect(await a.readTrips(signal())).toEqual([]);

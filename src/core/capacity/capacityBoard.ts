@@ -57,6 +57,25 @@ export class CapacityBoard {
     gate?.refused(call.charged ?? gate.tokensFor(call.cost), call.delayMs, this.options.clock.now());
   }
 
+  /**
+   * A pace other instances learned (this instance's share of it): a gate that has none yet takes it,
+   * and one is made where there is none. `false` when the backend is unknown or the gate has a pace.
+   */
+  seed(backend: string, deployment: string | undefined, tokensPerMinute: number): boolean {
+    const index = this.options.backends.findIndex((b) => b.name === backend);
+    if (index === -1 || !Number.isFinite(tokensPerMinute) || tokensPerMinute <= 0) return false;
+    const gate = this.gates[index]?.get(deployment ?? noDeployment);
+    if (gate) return gate.seed(tokensPerMinute);
+    return this.make(index, deployment, { tokensPerMinute, waitUpToMs: this.waitOf(index, deployment) }) !== undefined;
+  }
+
+  /** `capacity.waitUpTo` of a deployment (or its backend). */
+  private waitOf(index: number, deployment: string | undefined): number | undefined {
+    const backend = this.options.backends[index];
+    for (const d of backend?.deployments?.values() ?? []) if (d.name === deployment) return d.capacity?.waitUpToMs;
+    return backend?.capacity?.waitUpToMs;
+  }
+
   /** Per backend and deployment with a gate, for /status. */
   view(): DeploymentCapacityView[] {
     const now = this.options.clock.now();

@@ -94,6 +94,13 @@ export class CapacityGate {
     this.cut = options.cut ?? 0.02;
   }
 
+  /** A pace from other instances, taken only while this gate has none of its own. */
+  seed(tokensPerMinute: number): boolean {
+    if (this.perMs !== undefined) return false;
+    this.perMs = tokensPerMinute / 60_000;
+    return true;
+  }
+
   /**
    * What the deployment charges a call when it admits it, as Azure does: its prompt (the router's
    * estimate, scaled to the deployment's own count as learned) plus the most it may write.

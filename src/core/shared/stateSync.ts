@@ -18,6 +18,8 @@ export interface SharedStateStatus {
   writes: number;
   /** Owner records of stored objects (added by the composition root). */
   owners?: OwnerBookStatus;
+  /** Paces of throttling deployments shared between instances (added by the composition root). */
+  capacity?: { reads: number; writes: number; failures: number; seeded: number };
 }
 
 export interface StateSyncLog {
