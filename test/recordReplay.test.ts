@@ -2,7 +2,8 @@
 // account is at hand) keeps what it answered without secrets; a simulator replays a fixture with its
 // statuses, headers, bodies and stream chunks; and the router in front of replayed Azure answers
 // behaves as it must (a PTU's 429 with retry-after-ms fails over; a stream in Azure's framing passes
-// through and ends clean; usage is read from a recorded answer).
+// through and ends clean; usage is read from a recorded answer; a 429 with no delay header benches
+// for tripDuration; a Responses follow-up during Azure's consistency delay gets Azure's answer).
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -85,6 +86,40 @@ describe("record and replay", () => {
       await until(() => calls.length > 0, 2_000);
       // Usage read from the recorded answer.
       expect(calls[0]).toMatchObject({ totalTokens: 20, backend: "region-1" });
+    });
+
+    it("a recorded 429 with no delay header fails over and benches the deployment for tripDuration (no delay to honour)", async () => {
+      h = await startHarness({
+        regions: [
+          { priority: 1, replay: fixture("chat-throttled-no-delay"), replaySpeed: 0 },
+          { priority: 2, replay: fixture("chat-completion"), replaySpeed: 0 },
+        ],
+      });
+      const started = Date.now();
+      const answer = await h.post(chatPath, { messages: [{ role: "user", content: "Hi" }] });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get("x-served-by")).toBe("region-1");
+      const ptu = (await h.status()).backends[0];
+      expect(ptu?.state).toBe("open");
+      const benchedMs = Date.parse(ptu?.openUntil ?? "") - started;
+      // The configured tripDuration (default PT1M): there is no delay to honour.
+      expect(benchedMs).toBeGreaterThanOrEqual(59_000);
+      expect(benchedMs).toBeLessThan(61_000);
+    });
+
+    it("a Responses follow-up during Azure's consistency delay gets Azure's answer, then the owner's once visible", async () => {
+      h = await startHarness({ regions: [{ replay: fixture("responses-follow-up-during-consistency-delay"), replaySpeed: 0 }] });
+      const previous = "resp_68a1b2c3d4e5f60718293a4b5c6d7e8f";
+      h.app.owners.learn(previous, "region-0", "default");
+      const follow = () => h?.post("/openai/v1/responses", { model: "gpt-4o", input: "And then?", previous_response_id: previous });
+      const early = await follow();
+      expect(early?.status).toBe(400);
+      expect(((await early?.json()) as { error: { code: string } }).error.code).toBe("previous_response_not_found");
+      const later = await follow();
+      expect(later?.status).toBe(200);
+      expect(((await later?.json()) as { previous_response_id: string }).previous_response_id).toBe(previous);
+      // Each follow-up was one call at the owner: the early "not found" did not send the router probing elsewhere.
+      expect(h.sims[0]?.requestCount).toBe(2);
     });
 
     it("a stream in Azure's recorded framing passes through whole and ends clean", async () => {
