@@ -258,7 +258,10 @@ async function main(): Promise<void> {
       name: "capacity grid: PTU work ≥ 98% of greedy's and ≤ 1% 429s in every cell (≥ 85% for 4 instances on a 0.1 s burst)",
       ok: gridMet,
     },
-    { name: "capacity over sockets: zero client errors", ok: capacity.sockets.clientErrors === 0 },
+    {
+      name: "capacity over sockets: zero client errors (with and without waitUpTo)",
+      ok: capacity.sockets.clientErrors === 0 && capacity.socketsWaiting.clientErrors === 0,
+    },
     {
       name: "capacity over sockets: PTU work ≥ 95% of greedy's, ≤ 2% of calls pay a 429",
       ok: capacity.sockets.workShare >= 0.95 && capacity.sockets.routerRefusedShare <= 0.02,

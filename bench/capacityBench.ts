@@ -28,6 +28,8 @@ export interface SocketCell {
 export interface CapacityRows {
   grid: GridOutcome[];
   sockets: SocketCell;
+  /** The same cell with `capacity.waitUpTo` on the PTU: calls may wait for its room before going on. */
+  socketsWaiting: SocketCell & { waitUpTo: string };
 }
 
 interface Counts {
@@ -57,7 +59,7 @@ async function post(url: string): Promise<number> {
   return answer.statusCode;
 }
 
-async function socketCell(): Promise<SocketCell> {
+async function socketCell(waitUpTo?: string): Promise<SocketCell> {
   const seconds = smoke ? 2 : 8;
   const perSecond = 60;
   // Two identical estates: one behind the router, one for the greedy sender.
@@ -73,7 +75,7 @@ async function socketCell(): Promise<SocketCell> {
   const none = { type: "none" };
   const config = {
     backends: [
-      { name: "ptu", url: ptuUrl, priority: 1, auth: none },
+      { name: "ptu", url: ptuUrl, priority: 1, auth: none, ...(waitUpTo ? { capacity: { waitUpTo } } : {}) },
       { name: "paygo-a", url: paygoA, priority: 2, auth: none },
       { name: "paygo-b", url: paygoB, priority: 2, auth: none },
     ],
@@ -113,7 +115,8 @@ export async function benchCapacity(): Promise<CapacityRows> {
     { demand: 0.8, burstSeconds: 1, instances: 2 },
     { demand: 2, burstSeconds: 1, instances: 2, kind: "standard" as const },
   ].map((cell) => runGridCell(cell));
-  return { grid, sockets: await socketCell() };
+  const waitUpTo = "PT0.1S";
+  return { grid, sockets: await socketCell(), socketsWaiting: { ...(await socketCell(waitUpTo)), waitUpTo } };
 }
 
 /** The section's lines for the report. */
@@ -129,6 +132,7 @@ export function capacityLines(rows: CapacityRows): string[] {
         `| ${o.cell.demand}× | ${o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${pct(o.workShare)} | ${(o.router.refusedShare * 100).toFixed(2)}% | ${pct(o.greedy.refusedShare)} |`,
     ),
     `over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~3× demand): PTU work ${pct(rows.sockets.workShare)} of greedy's, 429s ${(rows.sockets.routerRefusedShare * 100).toFixed(2)}% (greedy ${pct(rows.sockets.greedyRefusedShare)}), ${rows.sockets.clientErrors} client errors`,
+    `the same with waitUpTo ${rows.socketsWaiting.waitUpTo} on the PTU: PTU work ${pct(rows.socketsWaiting.workShare)} of greedy's, 429s ${(rows.socketsWaiting.routerRefusedShare * 100).toFixed(2)}%, ${rows.socketsWaiting.clientErrors} client errors`,
   ];
   return lines;
 }
