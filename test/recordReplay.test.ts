@@ -108,18 +108,21 @@ describe("record and replay", () => {
     });
 
     it("a Responses follow-up during Azure's consistency delay gets Azure's answer, then the owner's once visible", async () => {
-      h = await startHarness({ regions: [{ replay: fixture("responses-follow-up-during-consistency-delay"), replaySpeed: 0 }] });
+      const harness = await startHarness({
+        regions: [{ replay: fixture("responses-follow-up-during-consistency-delay"), replaySpeed: 0 }],
+      });
+      h = harness;
       const previous = "resp_68a1b2c3d4e5f60718293a4b5c6d7e8f";
-      h.app.owners.learn(previous, "region-0", "default");
-      const follow = () => h?.post("/openai/v1/responses", { model: "gpt-4o", input: "And then?", previous_response_id: previous });
+      harness.app.owners.learn(previous, "region-0", "default");
+      const follow = () => harness.post("/openai/v1/responses", { model: "gpt-4o", input: "And then?", previous_response_id: previous });
       const early = await follow();
-      expect(early?.status).toBe(400);
-      expect(((await early?.json()) as { error: { code: string } }).error.code).toBe("previous_response_not_found");
+      expect(early.status).toBe(400);
+      expect(((await early.json()) as { error: { code: string } }).error.code).toBe("previous_response_not_found");
       const later = await follow();
-      expect(later?.status).toBe(200);
-      expect(((await later?.json()) as { previous_response_id: string }).previous_response_id).toBe(previous);
+      expect(later.status).toBe(200);
+      expect(((await later.json()) as { previous_response_id: string }).previous_response_id).toBe(previous);
       // Each follow-up was one call at the owner: the early "not found" did not send the router probing elsewhere.
-      expect(h.sims[0]?.requestCount).toBe(2);
+      expect(harness.sims[0]?.requestCount).toBe(2);
     });
 
     it("a stream in Azure's recorded framing passes through whole and ends clean", async () => {
