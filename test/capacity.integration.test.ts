@@ -17,6 +17,8 @@ interface CapacityRow {
   backend: string;
   deployment: string | null;
   tokensPerMinute: number | null;
+  utilization: number;
+  spillShare: number;
   sent: number;
   skipped: number;
   refused: number;
@@ -68,6 +70,9 @@ describe("capacity-aware routing (two instances on Azurite, the simulator's PTU)
       const row = (await capacityOf(h)).find((r) => r.backend === "region-0");
       expect(row?.tokensPerMinute).toBeGreaterThan(0);
       expect(row?.skipped).toBeGreaterThan(0);
+      // What it believes the deployment admits, and how much of it is used (the contract's /status row).
+      expect(row?.utilization).toBeGreaterThanOrEqual(0);
+      expect(row?.spillShare).toBeGreaterThan(0);
     }
     expect(calls.some((c) => (c.capacitySkips ?? 0) > 0 && c.attempts === 1 && c.backend !== "region-0")).toBe(true);
   });

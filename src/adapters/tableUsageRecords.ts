@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { odata, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
 import { type BucketUsage, mergeBuckets } from "../core/clients/usageBuckets";
+import { decodeStoredList } from "../core/shared/storedList";
 import { writeIfUnchanged } from "./conditionalWrite";
 
 const usagePartitions = 16;
@@ -39,20 +40,11 @@ export function usageKey(pool: string, client: string): { partitionKey: string; 
 
 /** The buckets a stored `buckets` property holds; entries that fail the schema are left out. */
 export function decodeBuckets(value: unknown): BucketUsage[] {
-  if (typeof value !== "string" || value.length > 64 * 1024) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  const out: BucketUsage[] = [];
-  for (const item of parsed.slice(0, 64)) {
-    const ok = entry.safeParse(item);
-    if (ok.success) out.push({ bucket: ok.data[0], requests: ok.data[1], tokens: ok.data[2] });
-  }
-  return out;
+  return decodeStoredList(value, entry, { maxChars: 64 * 1024, maxEntries: 64 }).entries.map(([bucket, requests, tokens]) => ({
+    bucket,
+    requests,
+    tokens,
+  }));
 }
 
 const encodeBuckets = (buckets: readonly BucketUsage[]): string =>

@@ -1,15 +1,6 @@
-// A seeded PRNG (mulberry32) so draws in tests are the same on every run.
+// Randomness and time for tests: the seeded generator the capacity grid uses, and a clock that moves only when told.
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../src/simulator/seededRandom";
 
 /** A clock that moves only when told; starts at a realistic epoch time, never 0. */
 export function fakeClock(start = 1_700_000_000_000): { now(): number; advance(ms: number): void } {

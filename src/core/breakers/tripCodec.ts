@@ -4,6 +4,7 @@
 
 import { z } from "zod";
 import { namePattern } from "../config/config";
+import { decodeStoredList } from "../shared/storedList";
 import { noDeployment, type SharedTrips, type TripRecord, wholeBackend } from "./tripStore";
 
 /** How far in the future a trip may say it began: clocks of instances differ a little, never by much. */
@@ -35,23 +36,11 @@ export function encodeTrips(trips: SharedTrips): string {
 
 /** The valid trips in `text`; `now` bounds how far ahead a trip may claim to have started. */
 export function decodeTrips(text: string | undefined, now: number): DecodedTrips {
-  if (text === undefined || text === "") return { trips: [], dropped: 0 };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { trips: [], dropped: 1 };
-  }
-  if (!Array.isArray(parsed)) return { trips: [], dropped: 1 };
+  const list = decodeStoredList(text, entrySchema);
   const trips: TripRecord[] = [];
-  let dropped = 0;
-  for (const entry of parsed) {
-    const result = entrySchema.safeParse(entry);
-    if (!result.success) {
-      dropped++;
-      continue;
-    }
-    const [backend, scope, openUntil, trippedAt, reason, lastStatus, instance] = result.data;
+  let dropped = list.dropped;
+  for (const entry of list.entries) {
+    const [backend, scope, openUntil, trippedAt, reason, lastStatus, instance] = entry;
     // A trip that began after it ended, or starts well in the future, would dodge the cap on its length.
     if (trippedAt > openUntil || trippedAt > now + maxClockSkewMs) {
       dropped++;

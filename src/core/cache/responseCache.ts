@@ -4,10 +4,11 @@
 // written to the store after it, off the call's path. A store that fails leaves the cache local
 // for a while: a call never waits on it twice, and never gets an error from it.
 
-import { reportedUsage } from "../clients/tokenUsage";
+import { reportedUsage, usageTailBytes } from "../clients/tokenUsage";
 import type { Clock } from "../clock";
 import type { CacheConfig } from "../config/configTypes";
 import type { RouterResponse } from "../request/exchange";
+import { withinDeadline } from "../shared/deadline";
 import { type CacheableCall, type CallForCache, cacheableCall } from "./cacheableCall";
 import { type CachedAnswer, decodeCachedAnswer, encodeCachedAnswer } from "./cachedAnswer";
 import { cacheKey } from "./cacheKey";
@@ -109,13 +110,15 @@ export class ResponseCache {
 
   private store(key: string, fresh: { bytes: Uint8Array; contentType: string; served: { backend?: string; deployment?: string } }): void {
     const { clock, config } = this.options;
-    const text = Buffer.from(fresh.bytes.buffer, fresh.bytes.byteOffset, fresh.bytes.byteLength).toString("utf8");
+    // `usage` is at the end of an answer: its tail is read, not the whole body.
+    const tail = fresh.bytes.subarray(Math.max(0, fresh.bytes.byteLength - usageTailBytes));
+    const text = Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).toString("utf8");
     const answer: CachedAnswer = {
       body: fresh.bytes,
       contentType: fresh.contentType,
       servedBy: fresh.served.backend,
       servedDeployment: fresh.served.deployment,
-      totalTokens: reportedUsage(text.slice(-8192))?.totalTokens,
+      totalTokens: reportedUsage(text)?.totalTokens,
       expiresAt: clock.now() + config.ttlMs,
     };
     this.local.set(key, answer);
@@ -145,7 +148,7 @@ export class ResponseCache {
     this.counts.sharedLookups++;
     let stored: Uint8Array | undefined;
     try {
-      stored = await withinDeadline((signal) => store.read(key, signal), lookupTimeoutMs);
+      stored = await withinDeadline((signal) => store.read(key, signal), lookupTimeoutMs, "the cache store");
       this.succeeded();
     } catch (error) {
       this.failed(error);
@@ -179,23 +182,6 @@ export class ResponseCache {
 
 function headerText(value: string | string[] | undefined): string {
   return (Array.isArray(value) ? value[0] : value) ?? "";
-}
-
-/** Runs `work` with a signal that aborts after `ms`, and gives up then even if `work` ignores it. */
-async function withinDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** `body` passed through chunk by chunk; once it has ended whole, and if it `fits`, its bytes go to `done`. */

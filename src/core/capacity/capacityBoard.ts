@@ -16,6 +16,9 @@ export interface CapacityBoardOptions {
   instances?: () => number;
 }
 
+/** Gates a backend may grow beyond its configured deployments: far above what one resource holds. */
+const maxLearnedGates = 64;
+
 /** `""` stands for calls that name no deployment. */
 const noDeployment = "";
 
@@ -37,7 +40,7 @@ export class CapacityBoard {
     options.backends.forEach((backend, index) => {
       if (backend.capacity) this.active = true;
       for (const deployment of backend.deployments?.values() ?? []) {
-        if (deployment.capacity) this.make(index, deployment.name, deployment.capacity);
+        if (deployment.capacity) this.make(index, deployment.name, deployment.capacity, true);
       }
     });
   }
@@ -88,9 +91,18 @@ export class CapacityBoard {
     return out;
   }
 
-  private make(index: number, deployment: string | undefined, capacity: CapacityConfig | undefined): CapacityGate | undefined {
+  /**
+   * A new gate. Beyond the configured ones, at most `maxLearnedGates` per backend: names come from
+   * callers (a backend that serves every name) and from the store, and neither may grow memory.
+   */
+  private make(
+    index: number,
+    deployment: string | undefined,
+    capacity: CapacityConfig | undefined,
+    configured = false,
+  ): CapacityGate | undefined {
     const gates = this.gates[index];
-    if (!gates) return undefined;
+    if (!gates || (!configured && gates.size >= maxLearnedGates)) return undefined;
     const { random, instances } = this.options;
     const gate = new CapacityGate({ tokensPerMinute: capacity?.tokensPerMinute, waitUpToMs: capacity?.waitUpToMs, random, instances });
     gates.set(deployment ?? noDeployment, gate);

@@ -31,12 +31,13 @@ function call(url = chat, text = body): RouterRequest {
 
 /** The PTU refuses while `ptuFull`, with a delay to the millisecond; pay-as-you-go takes everything. */
 function setup(config: Record<string, unknown>) {
-  const state = { ptuFull: true, delayMs: "50" };
-  const upstream = fakeUpstream((origin) =>
-    origin.includes("ptu") && state.ptuFull
-      ? answer(429, { "retry-after-ms": state.delayMs })
-      : answer(200, { "content-type": "application/json" }, "{}"),
-  );
+  const state = { ptuFull: true, delayMs: "50", spilled: false };
+  const upstream = fakeUpstream((origin) => {
+    if (origin.includes("ptu") && state.ptuFull) return answer(429, { "retry-after-ms": state.delayMs });
+    // Azure's own spillover: the PTU's resource served the call from its spillover deployment.
+    const spill: Record<string, string> = origin.includes("ptu") && state.spilled ? { "x-ms-spillover-from-gpt-4o-ptu": "true" } : {};
+    return answer(200, { "content-type": "application/json", ...spill }, "{}");
+  });
   return { state, upstream, ...coreRouter(config, upstream) };
 }
 
@@ -113,5 +114,29 @@ describe("capacity admission in the failover loop", () => {
     expect(waited.response.headers["x-served-by"]).toBe("ptu");
     expect(clock.now()).toBeGreaterThan(before);
     expect(upstream.sent.filter((s) => s.origin.includes("paygo"))).toHaveLength(1);
+  });
+
+  it("an answer Azure's own spillover served is not the PTU's work: its charge comes back, the next call may go to the PTU", async () => {
+    const { clock, state, router, upstream } = setup({ backends: [ptu, paygo] });
+    await router.handle(call());
+    state.ptuFull = false;
+    state.spilled = true;
+    clock.advance(60);
+    const spilled = await router.handle(call());
+    expect(spilled.summary).toMatchObject({ backend: "ptu", spilledFrom: "gpt-4o-ptu" });
+    clock.advance(1);
+    // Without the charge taken back, the mirror would still be full for this call's cost.
+    const next = await router.handle(call());
+    expect(next.response.headers["x-served-by"]).toBe("ptu");
+    expect(upstream.sent.at(-1)?.origin).toBe("https://ptu.example");
+  });
+
+  it("grows no more than 64 gates per backend from names callers send (a backend that serves every name)", async () => {
+    const open = { name: "any", url: "https://any.example", auth: { type: "none" }, capacity: { tokensPerMinute: 60_000 } };
+    const { router, capacity } = setup({ backends: [open] });
+    for (let i = 0; i < 200; i++) {
+      await router.handle(call(`/openai/deployments/name-${i}/chat/completions?api-version=2024-10-21`));
+    }
+    expect(capacity.view().length).toBe(64);
   });
 });

@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { namePattern } from "../config/configSchema";
+import { decodeStoredList } from "../shared/storedList";
 
 export interface SharedPace {
   backend: string;
@@ -47,19 +48,13 @@ export function encodePaces(list: readonly SharedPace[]): string {
 
 /** The paces a stored list holds; entries that fail the schema are left out, never trusted. */
 export function decodePaces(value: unknown): SharedPace[] {
-  if (typeof value !== "string" || value.length > 60_000) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  const out: SharedPace[] = [];
-  for (const item of parsed.slice(0, maxEntries)) {
-    const ok = entry.safeParse(item);
-    if (ok.success)
-      out.push({ backend: ok.data[0], deployment: ok.data[1], tokensPerMinute: ok.data[2], at: ok.data[3], instance: ok.data[4] });
-  }
-  return out;
+  return decodeStoredList(value, entry, { maxChars: 60_000, maxEntries }).entries.map(
+    ([backend, deployment, tokensPerMinute, at, instance]) => ({
+      backend,
+      deployment,
+      tokensPerMinute,
+      at,
+      instance,
+    }),
+  );
 }

@@ -7,6 +7,7 @@ import type { BreakerBoard } from "../breakers/breakerBoard";
 import { type StateStore, type TripRecord, tripKey } from "../breakers/tripStore";
 import type { Clock, Random } from "../clock";
 import type { OwnerBookStatus } from "../storedObjects/ownerBook";
+import { withinDeadline } from "./deadline";
 
 /** What /status says about shared state. */
 export interface SharedStateStatus {
@@ -168,21 +169,8 @@ export class StateSync {
     }
   }
 
-  private async withTimeout<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new Error(`state store did not answer within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-    });
-    try {
-      // The race guards against a store that ignores its signal.
-      return await Promise.race([call(controller.signal), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private withTimeout<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withinDeadline(call, this.timeoutMs, "state store");
   }
 
   private succeeded(): void {

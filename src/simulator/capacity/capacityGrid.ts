@@ -9,6 +9,7 @@
 
 import { minPreciseTripMs } from "../../core/breakers/breaker";
 import { CapacityGate, type CapacityGateOptions } from "../../core/capacity/capacityGate";
+import { seededRandom } from "../seededRandom";
 import { ProvisionedBucket } from "./provisionedBucket";
 import { StandardQuota } from "./standardQuota";
 
@@ -34,8 +35,6 @@ export interface GridResult {
   /** Calls that paid a 429 round trip. */
   refusedCalls: number;
   refusedShare: number;
-  /** The pace each instance's gate learned by the end, tokens a minute (`null`: none learned). */
-  paces: (number | null)[];
 }
 
 export interface GridOutcome {
@@ -54,18 +53,6 @@ const minTripMs = minPreciseTripMs;
 const promptTokens = 300;
 const promptEstimate = 375;
 const maxTokens = 200;
-
-/** A small seeded generator (mulberry32): the same cell always gives the same figures. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Events in time order; ties in the order they were added. */
 class EventQueue {
@@ -118,7 +105,7 @@ function swap<T>(items: T[], i: number, j: number): void {
 /** One sender (the router's instances, or greedy ones) against a fresh PTU, on the cell's traffic. */
 function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
   const seconds = cell.seconds ?? 120;
-  const random = seeded(cell.seed ?? 7);
+  const random = seededRandom(cell.seed ?? 7);
   const ptu =
     cell.kind === "standard"
       ? new StandardQuota({ tokensPerMinute })
@@ -171,8 +158,7 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
     });
   }
   for (let event = queue.next(); event; event = queue.next()) event.run();
-  const paces = instances.map((i) => i.gate.view(end).tokensPerMinute);
-  return { calls, ptuWork: ptu.work, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0, paces };
+  return { calls, ptuWork: ptu.work, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0 };
 }
 
 /** The cell for the router and for the greedy sender, and the router's share of greedy's PTU work. */

@@ -1,0 +1,18 @@
+// A store call bounded in time: its signal aborts after `ms`, and the caller gives up then even
+// if the store ignores the signal — every shared-state participant and the cache's lookup use it.
+
+export async function withinDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number, what = "the store"): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`${what} did not answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
