@@ -83,6 +83,35 @@ function fieldRefusal(operation: string, json: Record<string, unknown>): Refusal
   return undefined;
 }
 
+/** Whether the call carries the resource's key (or token); any call when the resource has neither. */
+export function keyAccepted(
+  headers: { "api-key"?: string | string[]; authorization?: string },
+  resource: { apiKey?: string; bearerToken?: string },
+): boolean {
+  const { apiKey, bearerToken } = resource;
+  if (apiKey === undefined && bearerToken === undefined) return true;
+  if (apiKey !== undefined && headers["api-key"] === apiKey) return true;
+  return bearerToken !== undefined && headers.authorization === `Bearer ${bearerToken}`;
+}
+
+/** A key that is not the resource's (or no key), worded as Azure words it. */
+export const unauthorized: Refusal = {
+  status: 401,
+  payload: { error: { code: "401", message: "Access denied due to invalid subscription key or wrong API endpoint." } },
+};
+
+/** A deployment the resource does not have. */
+export const deploymentNotFound: Refusal = {
+  status: 404,
+  payload: {
+    error: {
+      code: "DeploymentNotFound",
+      message:
+        "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
+    },
+  },
+};
+
 /** Azure's refusal of `call`, or `undefined` when Azure would run it. */
 export function azureRefusal(call: RuleCall): Refusal | undefined {
   const { method, path, query, json, deployment } = call;

@@ -3,14 +3,15 @@
 // a hang, a connection reset, and a per-second capacity like a PTU deployment's.
 // Used by the demo, the tests and the benchmark; it is a real HTTP server, not a mock.
 
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { chatAnswer, embeddingsAnswer, jsonOf, modelEntry, modelOf } from "./answers";
+import { azureHeaders, throttleAnswer, writeBrokenJson, writeJson, writeStoredBody } from "./answerWriter";
 import { type CapacityAnswer, type CapacityCall, DeploymentCapacities } from "./capacity/deploymentCapacity";
 import { writeChatStream } from "./chatStream";
+import { PerSecondWindows } from "./perSecondWindows";
 import { type RecordedExchange, ReplayBook, writeRecorded } from "./replay";
-import { azureRefusal, type ModelKind, modelKindOf } from "./requestRules";
+import { azureRefusal, deploymentNotFound, keyAccepted, type ModelKind, modelKindOf, unauthorized } from "./requestRules";
 import type { Fault, RecordedRequest, SimulatorOptions } from "./simulatorOptions";
 import { type StoredAnswer, StoredObjects } from "./storedObjects";
 
@@ -30,7 +31,7 @@ export class AzureOpenAISimulator {
   /** Faults by deployment name; `*` for every request. */
   private readonly faults = new Map<string, Fault>();
   /** Per-second windows of accepted requests: `*` for the resource, else per deployment. */
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly windows = new PerSecondWindows();
   private readonly sockets = new Set<Socket>();
   /** Responses, conversations, files and batches made here: only this resource knows them. */
   private readonly objects = new StoredObjects();
@@ -123,21 +124,10 @@ export class AzureOpenAISimulator {
     // breakAfter answers first, then breaks: handled where the answer is written.
     if (fault?.kind === "error")
       return this.sendJson(res, fault.status, { error: { code: "InternalServerError", message: "The server had an error." } });
-    if (!this.authorized(req)) {
-      return this.sendJson(res, 401, {
-        error: { code: "401", message: "Access denied due to invalid subscription key or wrong API endpoint." },
-      });
-    }
+    if (!keyAccepted(req.headers, this.options)) return this.sendJson(res, unauthorized.status, unauthorized.payload);
     const known = this.options.deployments;
-    if (known && deployment !== undefined && !known.includes(deployment)) {
-      return this.sendJson(res, 404, {
-        error: {
-          code: "DeploymentNotFound",
-          message:
-            "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
-        },
-      });
-    }
+    if (known && deployment !== undefined && !known.includes(deployment))
+      return this.sendJson(res, deploymentNotFound.status, deploymentNotFound.payload);
     if (!this.options.lenient) {
       const query = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
       const kindOf = (name: string) => this.kindOf(name);
@@ -145,8 +135,10 @@ export class AzureOpenAISimulator {
       if (refusal) return this.sendJson(res, refusal.status, refusal.payload);
     }
     const full =
-      this.overCapacity("*", this.options.capacityPerSecond) ??
-      (deployment === undefined ? undefined : this.overCapacity(deployment, this.options.deploymentCapacityPerSecond?.[deployment]));
+      this.windows.take("*", this.options.capacityPerSecond, Date.now()) ??
+      (deployment === undefined
+        ? undefined
+        : this.windows.take(deployment, this.options.deploymentCapacityPerSecond?.[deployment], Date.now()));
     if (full !== undefined) return this.throttle(res, { kind: "throttle", retryAfterMs: full, retryAfterSeconds: Math.ceil(full / 1000) });
     if (deployment !== undefined && req.method === "POST") {
       const call = { json: jsonOf(body), embeddings: path.endsWith("/embeddings"), responses: /\/responses$/.test(path) };
@@ -174,45 +166,9 @@ export class AzureOpenAISimulator {
     return this.options.modelKinds?.[name] ?? modelKindOf(name);
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const { apiKey, bearerToken } = this.options;
-    if (apiKey === undefined && bearerToken === undefined) return true;
-    if (apiKey !== undefined && req.headers["api-key"] === apiKey) return true;
-    return bearerToken !== undefined && req.headers.authorization === `Bearer ${bearerToken}`;
-  }
-
-  /** Takes one request from a per-second window; `undefined` when it fits, else ms until the window turns. */
-  private overCapacity(key: string, capacity: number | undefined): number | undefined {
-    if (capacity === undefined) return undefined;
-    const now = Date.now();
-    let window = this.windows.get(key);
-    if (!window || now - window.start >= 1000) {
-      window = { start: now, count: 0 };
-      this.windows.set(key, window);
-    }
-    window.count++;
-    return window.count <= capacity ? undefined : 1000 - (now - window.start);
-  }
-
   private throttle(res: ServerResponse, fault: Extract<Fault, { kind: "throttle" }>): void {
-    const headers: Record<string, string> = {};
-    if (fault.headers) Object.assign(headers, fault.headers);
-    else if (!fault.noDelay) {
-      if (fault.retryAfterMs !== undefined) headers["retry-after-ms"] = String(Math.round(fault.retryAfterMs));
-      if (fault.retryAfterDate !== undefined) headers["retry-after"] = fault.retryAfterDate.toUTCString();
-      else headers["retry-after"] = String(fault.retryAfterSeconds ?? Math.max(1, Math.ceil((fault.retryAfterMs ?? 1000) / 1000)));
-    }
-    this.sendJson(
-      res,
-      429,
-      {
-        error: {
-          code: "429",
-          message: `Requests to the ChatCompletions_Create Operation have exceeded token rate limit. ${headers["retry-after"] === undefined ? "Please retry later." : `Please retry after ${headers["retry-after"]} seconds.`}`,
-        },
-      },
-      headers,
-    );
+    const { payload, headers } = throttleAnswer(fault);
+    this.sendJson(res, 429, payload, headers);
   }
 
   private route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -265,54 +221,26 @@ export class AzureOpenAISimulator {
     this.sendJson(res, 404, { error: { code: "404", message: "Resource not found" } });
   }
 
-  private azureHeaders(): Record<string, string> {
-    return {
-      "x-ms-region": this.options.region,
-      "apim-request-id": randomUUID(),
-      "x-request-id": randomUUID(),
-      ...this.options.answerHeaders,
-    };
+  private headersFor(res: ServerResponse): Record<string, string> {
+    return { ...azureHeaders(this.options.region, this.options.answerHeaders), ...this.limitHeaders(res) };
+  }
+
+  /** The rate-limit headers of an answer in progress: its admission's, or those reported for its deployment. */
+  private limitHeaders(res: ServerResponse): Record<string, string> | undefined {
+    return this.admissions.get(res)?.headers ?? this.reported.get(res);
   }
 
   private sendJson(res: ServerResponse, status: number, payload: unknown, extra: Record<string, string> = {}): void {
-    const body = Buffer.from(JSON.stringify(payload));
     if (status < 300) this.servedCount++;
-    const admission = this.admissions.get(res);
-    res.writeHead(status, {
-      ...this.azureHeaders(),
-      ...(admission?.headers ?? this.reported.get(res)),
-      ...extra,
-      "content-type": "application/json",
-      "content-length": body.length,
-    });
-    res.end(body);
+    writeJson(res, status, payload, { ...this.headersFor(res), ...extra });
     // The charge becomes what the answer wrote.
-    admission?.settle((payload as { usage?: { completion_tokens?: number } } | undefined)?.usage?.completion_tokens ?? 0);
+    this.admissions.get(res)?.settle((payload as { usage?: { completion_tokens?: number } } | undefined)?.usage?.completion_tokens ?? 0);
   }
 
   private sendStored(res: ServerResponse, answer: StoredAnswer): void {
     if (answer.kind === "json") return this.sendJson(res, answer.status, answer.payload);
-    if (answer.kind === "raw") {
-      if (answer.status < 300) this.servedCount++;
-      res.writeHead(answer.status, { ...this.azureHeaders(), "content-type": answer.contentType, "content-length": answer.body.length });
-      res.end(answer.body);
-      return;
-    }
-    this.servedCount++;
-    res.writeHead(200, { ...this.azureHeaders(), "content-type": "text/event-stream", "cache-control": "no-cache" });
-    const delay = this.options.streamChunkDelayMs ?? 20;
-    let sent = 0;
-    const next = (): void => {
-      if (res.destroyed) return;
-      const event = answer.events[sent++];
-      if (!event) {
-        res.end();
-        return;
-      }
-      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
-      setTimeout(next, delay);
-    };
-    next();
+    if (answer.kind === "events" || answer.status < 300) this.servedCount++;
+    writeStoredBody(res, answer, azureHeaders(this.options.region, this.options.answerHeaders), this.options.streamChunkDelayMs ?? 20);
   }
 
   /** Completion tokens this answer writes: the configured length, at most the call's maximum. */
@@ -331,12 +259,9 @@ export class AzureOpenAISimulator {
     });
   }
 
-  /** A JSON answer whose connection dies halfway through the body. */
   private sendBrokenJson(res: ServerResponse, payload: unknown): void {
-    const body = Buffer.from(JSON.stringify(payload));
     this.servedCount++;
-    res.writeHead(200, { ...this.azureHeaders(), "content-type": "application/json", "content-length": body.length });
-    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+    writeBrokenJson(res, payload, azureHeaders(this.options.region, this.options.answerHeaders));
   }
 
   /** The fault that shapes a 200 answer's body for `model`, if any. */
@@ -356,7 +281,7 @@ export class AzureOpenAISimulator {
     this.servedCount++;
     const admission = this.admissions.get(res);
     writeChatStream(res, {
-      headers: { ...this.azureHeaders(), ...(admission?.headers ?? this.reported.get(res)) },
+      headers: this.headersFor(res),
       model,
       fault,
       includeUsage,
