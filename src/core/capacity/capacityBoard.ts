@@ -4,8 +4,9 @@
 // has throttled, it holds nothing and costs a call one boolean test.
 
 import type { CallCost } from "../clients/callCost";
-import type { Clock, Random } from "../clock";
+import type { Clock } from "../clock";
 import type { BackendConfig, CapacityConfig } from "../config/configTypes";
+import type { Random } from "../random";
 import { CapacityGate, type CapacityView } from "./capacityGate";
 
 export interface CapacityBoardOptions {

@@ -16,7 +16,7 @@
 // Pure: time and randomness are given.
 
 import type { CallCost } from "../clients/callCost";
-import type { Random } from "../clock";
+import type { Random } from "../random";
 
 export interface CapacityGateOptions {
   /** A starting pace, tokens per minute (`capacity.tokensPerMinute`); refined from what the deployment answers. */

@@ -6,7 +6,8 @@
 // by a quarter or old, at most every five minutes, jittered. A store that fails costs nothing but the
 // sharing: each gate goes on learning from its own refusals.
 
-import type { Clock, Random } from "../clock";
+import type { Clock } from "../clock";
+import type { Random } from "../random";
 import type { CapacityBoard } from "./capacityBoard";
 import type { CapacityStore, SharedPace } from "./sharedPaces";
 

@@ -103,11 +103,11 @@ export class Router implements RequestHandler {
    */
   private async forward(request: RouterRequest, path: string): Promise<HandledCall> {
     const badMethod = methodRefusal(request.method);
-    if (badMethod) return this.rejected(request, path, badMethod);
+    if (badMethod) return this.answeredHere(request, path, badMethod);
     const client = this.gate(request, path);
     if (isHandled(client)) return client;
     const unsafe = unsafePathReason(path);
-    if (unsafe) return this.rejected(request, path, errorResponse("BadRequest", unsafe));
+    if (unsafe) return this.answeredHere(request, path, errorResponse("BadRequest", unsafe));
     const hold: BodyHold = { budget: this.deps.bodyBudget, bytes: 0 };
     try {
       const handled = await this.forwardWithin(request, path, hold, client);
@@ -129,26 +129,26 @@ export class Router implements RequestHandler {
   /** The admission steps in order: each answers the call itself, or the call goes on as admitted. */
   private async admit(request: RouterRequest, path: string, hold: BodyHold, client: Client): Promise<HandledCall | Admitted> {
     const body = await readCallBody(request, { maxRequestBytes: this.deps.maxRequestBytes, watch: this.stallWatch, hold });
-    if (!(body instanceof Uint8Array)) return this.rejected(request, path, body.response, { outcome: body.outcome });
+    if (!(body instanceof Uint8Array)) return this.answeredHere(request, path, body.response, { outcome: body.outcome });
     const sent = body.length > 0 || (request.method !== "GET" && request.method !== "HEAD") ? body : undefined;
     const lookup = findCallDeployment(request.url, path, headerValue(request.headers, "content-type"), sent);
-    if (lookup.kind === "ambiguous") return this.rejected(request, path, errorResponse("BadRequest", ambiguous));
+    if (lookup.kind === "ambiguous") return this.answeredHere(request, path, errorResponse("BadRequest", ambiguous));
     const deployment = lookup.kind === "deployment" ? lookup.deployment : undefined;
     const name = deployment?.name;
     // The operators' key may do anything: its calls skip the permission step (and its allocations).
     if (!client.seesAllClients || client.deployments) {
       const family = callFamily(request.method, path);
       const refusal = permissionRefusal(request, client, { family, deployment: name, body: sent, refs: lookup.refs });
-      if (refusal) return this.rejected(request, path, refusal, { deployment: name });
+      if (refusal) return this.answeredHere(request, path, refusal, { deployment: name });
     }
     const candidates = deployment ? this.deps.pool.candidates(deployment.name) : this.deps.pool.anyBackend;
-    if (!candidates) return this.rejected(request, path, errorResponse("DeploymentNotFound", deploymentNotFound), { deployment: name });
+    if (!candidates) return this.answeredHere(request, path, errorResponse("DeploymentNotFound", deploymentNotFound), { deployment: name });
     // Only calls on the stored-object paths get past this check; every other call skips it at once.
     const stored = storedObjectCall(request.method, path, lookup.refs);
     const ownership = stored ? await checkOwnership(this.deps.owners, client, stored) : noOwnership;
-    if ("refused" in ownership) return this.rejected(request, path, ownership.refused, { deployment: name });
+    if ("refused" in ownership) return this.answeredHere(request, path, ownership.refused, { deployment: name });
     const admission = client.limits ? admitToLimits(this.deps.limiter, client, { method: request.method, path, body: sent }) : unlimited;
-    if ("refused" in admission) return this.rejected(request, path, admission.refused, { deployment: name });
+    if ("refused" in admission) return this.answeredHere(request, path, admission.refused, { deployment: name });
     // Capacity admission takes its place here, before the cache and the failover loop.
     const responses = this.deps.cache;
     const cache =
@@ -183,7 +183,7 @@ export class Router implements RequestHandler {
   ): HandledCall {
     const { answer } = hit;
     this.deps.limiter.settle(hit.charge, 0);
-    const handled = this.rejected(request, path, cachedResponse(answer), { outcome: "served", deployment: hit.deployment });
+    const handled = this.answeredHere(request, path, cachedResponse(answer), { outcome: "served", deployment: hit.deployment });
     if (handled.summary) {
       handled.summary.cache = "hit";
       handled.summary.bytes = answer.body.length;
@@ -238,11 +238,14 @@ export class Router implements RequestHandler {
   /** Front Door lock and client key, in that order: the calling client, or the answer that refuses the call. */
   private gate(request: RouterRequest, path: string): HandledCall | Client {
     const client = gateClient(request, this.deps);
-    return "status" in client ? this.rejected(request, path, client) : client;
+    return "status" in client ? this.answeredHere(request, path, client) : client;
   }
 
-  /** An answer the router made itself (a refusal, a cached answer), with its call's summary (no backend tried). */
-  private rejected(
+  /**
+   * A call the router answers itself, with its summary (no backend tried): a refusal (outcome
+   * `rejected`, or `callerGone` when the body never arrived), or a cache hit (`served`).
+   */
+  private answeredHere(
     request: RouterRequest,
     path: string,
     response: RouterResponse,

@@ -1,7 +1,7 @@
 // Which backend takes the next attempt: the lowest priority group with a candidate that can take
 // it, then a weighted draw within that group. Randomness is a parameter so tests fix the draws.
 
-import type { Random } from "../clock";
+import type { Random } from "../random";
 
 export interface Candidate {
   /** Index of the backend in the configuration. */

@@ -5,7 +5,8 @@
 
 import type { BreakerBoard } from "../breakers/breakerBoard";
 import { type StateStore, type TripRecord, tripKey } from "../breakers/tripStore";
-import type { Clock, Random } from "../clock";
+import type { Clock } from "../clock";
+import type { Random } from "../random";
 import type { OwnerBookStatus } from "../storedObjects/ownerBook";
 import { withinDeadline } from "./deadline";
 
