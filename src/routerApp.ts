@@ -8,6 +8,7 @@ import { managedIdentityTokenProvider } from "./adapters/managedIdentity";
 import { createCacheStore, createStateStore } from "./adapters/stateStoreFactory";
 import { UndiciUpstream } from "./adapters/undiciUpstream";
 import { BreakerBoard } from "./core/breakers/breakerBoard";
+import { TripSharing, type TripSharingLog } from "./core/breakers/tripSharing";
 import type { StateStore } from "./core/breakers/tripStore";
 import type { CacheStore } from "./core/cache/cacheStore";
 import { ResponseCache } from "./core/cache/responseCache";
@@ -26,13 +27,14 @@ import { Forwarder } from "./core/routing/forwarder";
 import { Pool } from "./core/routing/pool";
 import { Router } from "./core/routing/router";
 import type { Upstream } from "./core/routing/upstream";
+import { sharedStateStatus } from "./core/shared/sharedStateStatus";
 import type { SharedStore } from "./core/shared/sharedStore";
-import { StateSync, type StateSyncLog } from "./core/shared/stateSync";
+import { SyncLoop } from "./core/shared/syncLoop";
 import { OwnerBook } from "./core/storedObjects/ownerBook";
 
 export interface RouterAppOptions {
   events?: RouterEvents;
-  syncLog?: StateSyncLog;
+  syncLog?: TripSharingLog;
   clock?: Clock;
   random?: Random;
   /** Defaults to undici. */
@@ -55,7 +57,8 @@ export interface RouterApp {
   router: Router;
   board: BreakerBoard;
   pool: Pool;
-  sync: StateSync;
+  sync: SyncLoop;
+  trips: TripSharing;
   store: StateStore;
   owners: OwnerBook;
   limiter: ClientLimiter;
@@ -66,7 +69,7 @@ export interface RouterApp {
   close(): Promise<void>;
 }
 
-const quietSyncLog: StateSyncLog = { lost: () => {}, restored: () => {}, badRow: () => {} };
+const quietSyncLog: TripSharingLog = { lost: () => {}, restored: () => {}, badRow: () => {} };
 
 export function createRouterApp(settings: Settings, options: RouterAppOptions = {}): RouterApp {
   const clock = options.clock ?? systemClock;
@@ -93,20 +96,19 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     presenceWanted: () => capacity.active,
   });
   const capacitySharing = new CapacitySharing(store, capacity, { clock, random, instance, instances: () => limiter.sharing.instances });
-  const sync = new StateSync(store, board, {
-    refreshMs: settings.stateRefreshMs,
-    clock,
-    random,
-    log: syncLog,
-    // Client usage, then what throttling deployments admit: each on the same loop, handling its own failures.
-    alsoOnRefresh: async () => {
-      await usageSharing.share();
-      await capacitySharing.share();
-    },
-  });
+  // One loop for all shared state; each kind joins it with its own round, in this order.
+  const sync = new SyncLoop({ refreshMs: settings.stateRefreshMs, clock, random });
+  const trips = sync.join(new TripSharing(store, board, { clock, log: syncLog, refreshMs: sync.refreshMs, wake: () => sync.wake() }));
+  // A failing store is reported by the trips' lost/restored too: the same outage, seen from the owners' writes.
+  const owners = sync.join(
+    new OwnerBook(store, {
+      log: { writeFailed: (error) => syncLog.lost(error), writeRestored: () => syncLog.restored() },
+      wake: (withinMs) => sync.wake(withinMs),
+    }),
+  );
+  sync.join(usageSharing);
+  sync.join(capacitySharing);
   const pool = new Pool(config.backends);
-  // A failing store is reported by StateSync's lost/restored too: the same outage, seen from the owners' writes.
-  const owners = new OwnerBook(store, { log: { writeFailed: (error) => syncLog.lost(error), writeRestored: () => syncLog.restored() } });
   const forwarder = new Forwarder({
     config,
     board,
@@ -143,7 +145,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     bodyBudget: new BodyBudget(settings.bodyMemoryBytes ?? defaultBodyMemoryBytes(instanceMemory(), config.maxRequestBytes)),
     frontDoorId: settings.frontDoorId,
     instance,
-    sharedState: () => ({ ...sync.status(), owners: owners.status(), capacity: capacitySharing.status() }),
+    sharedState: () => sharedStateStatus(store, sync),
     clientLimits: () => usageSharing.status(),
     capacity: () => capacity.view(),
   });
@@ -153,6 +155,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     board,
     pool,
     sync,
+    trips,
     store,
     owners,
     limiter,
@@ -160,7 +163,7 @@ export function createRouterApp(settings: Settings, options: RouterAppOptions = 
     cache,
     instance,
     close: async () => {
-      await Promise.all([sync.stop(), owners.stop()]);
+      await sync.stop();
       await Promise.all([upstream.close?.(), store.close?.()]);
     },
   };

@@ -100,7 +100,7 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore, Capa
       },
     };
     const clientOptions: TableServiceClientOptions = {
-      // StateSync owns retries and backoff; the SDK's own would hide an outage behind long waits.
+      // The shared-state loop owns retries and backoff; the SDK's own would hide an outage behind long waits.
       retryOptions: { maxRetries: 0 },
       additionalPolicies: [{ policy: counting, position: "perCall" }],
     };

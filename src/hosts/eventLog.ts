@@ -2,10 +2,10 @@
 // message. Hosts supply a sink (pino for the Node host, the Functions log for the Functions host).
 
 import type { CloseEvent, TripEvent } from "../core/breakers/breakerBoard";
+import type { TripSharingLog } from "../core/breakers/tripSharing";
 import { noDeployment, type TripScope, wholeBackend } from "../core/breakers/tripStore";
 import type { UsageSharingLog } from "../core/clients/usageSharing";
 import type { CallSummary, RouterEvents } from "../core/events";
-import type { StateSyncLog } from "../core/shared/stateSync";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
@@ -55,7 +55,7 @@ export function routerEventLog(sink: LogSink): RouterEvents {
   };
 }
 
-export function stateSyncLog(sink: LogSink): StateSyncLog {
+export function sharedStateLog(sink: LogSink): TripSharingLog {
   return {
     lost: (error) =>
       sink.warn(

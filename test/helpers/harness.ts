@@ -3,11 +3,11 @@
 
 import { createServer } from "node:net";
 import OpenAI, { AzureOpenAI } from "openai";
+import type { TripSharingLog } from "../../src/core/breakers/tripSharing";
 import type { ClientUsageView } from "../../src/core/clients/clientLimiter";
 import { readSettings } from "../../src/core/config/settings";
 import type { CallSummary, RouterEvents } from "../../src/core/events";
 import type { SharedStore } from "../../src/core/shared/sharedStore";
-import type { StateSyncLog } from "../../src/core/shared/stateSync";
 import type { OwnerBookStatus } from "../../src/core/storedObjects/ownerBook";
 import { type NodeServer, startNodeServer } from "../../src/hosts/node/nodeServer";
 import { createRouterApp, type RouterApp } from "../../src/routerApp";
@@ -47,7 +47,7 @@ export interface HarnessOptions {
   regions?: RegionSpec[];
   /** Regions already running (shared with another router); not closed with this harness. */
   pool?: Regions;
-  syncLog?: StateSyncLog;
+  syncLog?: TripSharingLog;
   events?: RouterEvents;
   config?: Record<string, unknown>;
   env?: Record<string, string>;

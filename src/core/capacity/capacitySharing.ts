@@ -8,6 +8,7 @@
 
 import type { Clock } from "../clock";
 import type { Random } from "../random";
+import type { RoundOutcome, SyncParticipant } from "../shared/syncLoop";
 import type { CapacityBoard } from "./capacityBoard";
 import type { CapacityStore, SharedPace } from "./sharedPaces";
 
@@ -28,7 +29,8 @@ export interface CapacitySharingOptions {
 /** A pace older than this is not taken, and is written again. */
 const staleMs = 10 * 60_000;
 
-export class CapacitySharing {
+export class CapacitySharing implements SyncParticipant {
+  readonly section = "capacity";
   readonly counts = { reads: 0, writes: 0, failures: 0, seeded: 0 };
   private readAt = Number.NEGATIVE_INFINITY;
   private shared: readonly SharedPace[] = [];
@@ -40,10 +42,15 @@ export class CapacitySharing {
     private readonly options: CapacitySharingOptions,
   ) {}
 
+  round(): Promise<RoundOutcome> {
+    return this.share();
+  }
+
   /** One round: read when due, seed gates that have no pace yet, write paces worth writing. */
-  async share(): Promise<void> {
+  async share(): Promise<RoundOutcome> {
     const { clock, readEveryMs = 10_000, timeoutMs = 2_000 } = this.options;
     const now = clock.now();
+    const before = this.counts.reads + this.counts.writes;
     try {
       if (now - this.readAt >= readEveryMs) {
         this.counts.reads++;
@@ -54,7 +61,9 @@ export class CapacitySharing {
       await this.write(now);
     } catch {
       this.counts.failures++;
+      return "failed";
     }
+    return this.counts.reads + this.counts.writes > before ? "ok" : "idle";
   }
 
   status(): { reads: number; writes: number; failures: number; seeded: number } {

@@ -1,5 +1,5 @@
-// Shares client usage between instances, off the request path: one round per refresh of shared
-// state (StateSync runs it, with its jitter and backoff). Each round, for each client with limits
+// Shares client usage between instances, off the request path: one round per round of the
+// shared-state loop (its jitter and backoff). Each round, for each client with limits
 // and recent traffic, this instance adds what it has not shared yet to the client's record (one
 // conditional write, no read) or, with nothing to add, reads it; the store answers with every
 // instance's usage per bucket. An instance also counts itself present once per 30-second slot and
@@ -8,6 +8,7 @@
 // instances last present), never to "unlimited" and never to "reject everything".
 
 import type { Clock } from "../clock";
+import type { RoundOutcome, SyncParticipant } from "../shared/syncLoop";
 import type { ClientLimiter } from "./clientLimiter";
 import { type BucketUsage, bucketMs, bucketOf, type UsageDimension, windowBuckets } from "./usageBuckets";
 
@@ -51,7 +52,7 @@ const quietMs = windowBuckets * bucketMs + 5_000;
 /** Instances any one record may claim: more is garbage, not a fleet. */
 const maxInstances = 10_000;
 
-export class UsageSharing {
+export class UsageSharing implements SyncParticipant {
   readonly counts = { reads: 0, writes: 0, failures: 0 };
   private readonly timeoutMs: number;
   private readonly startedAt: number;
@@ -72,10 +73,14 @@ export class UsageSharing {
     return { shared: !this.limiter.sharing.degraded, instances: this.limiter.sharing.instances, ...this.counts };
   }
 
+  round(): Promise<RoundOutcome> {
+    return this.share();
+  }
+
   /** One round: presence when due, then each client with limits and recent traffic. */
-  async share(): Promise<void> {
+  async share(): Promise<RoundOutcome> {
     // A router whose clients have no limits, and whose deployments never throttled, shares nothing, presence included.
-    if (!this.limiter.anyLimits && !this.options.presenceWanted?.()) return;
+    if (!this.limiter.anyLimits && !this.options.presenceWanted?.()) return "idle";
     const now = this.options.clock.now();
     try {
       await this.presence(now);
@@ -104,12 +109,13 @@ export class UsageSharing {
       this.counts.failures++;
       if (!this.limiter.sharing.degraded) this.options.log?.degraded(error, this.limiter.sharing.instances);
       this.limiter.sharing.degraded = true;
-      return;
+      return "failed";
     }
     if (this.limiter.sharing.degraded) {
       this.limiter.sharing.degraded = false;
       this.options.log?.restored();
     }
+    return "ok";
   }
 
   /** Checks in once per slot (at once on start, later at a random point of the slot) and reads how many are present. */

@@ -19,7 +19,7 @@ import { discardBody, type HandledCall, headerValue, type RouterRequest, type Ro
 import type { BodyHold } from "../request/requestBody";
 import { pathOf, unsafePathReason } from "../request/requestPath";
 import { StallWatch } from "../request/stallWatch";
-import type { SharedStateStatus } from "../shared/stateSync";
+import type { SharedStateStatus } from "../shared/sharedStateStatus";
 import { isListCall, ownPage } from "../storedObjects/listFilter";
 import type { OwnerBook, OwnerRecord } from "../storedObjects/ownerBook";
 import { checkOwnership, followOwners, type OwnershipCheck } from "../storedObjects/ownership";

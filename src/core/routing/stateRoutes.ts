@@ -8,7 +8,7 @@ import type { Client } from "../clients/clientAuth";
 import type { ClientLimiter } from "../clients/clientLimiter";
 import type { Clock } from "../clock";
 import type { RouterResponse } from "../request/exchange";
-import type { SharedStateStatus } from "../shared/stateSync";
+import type { SharedStateStatus } from "../shared/sharedStateStatus";
 
 export const noStore = { "cache-control": "no-store" };
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OwnerBook, type OwnerChange, type OwnerRecord, type OwnerStore } from "./ownerBook";
 
 class FakeOwnerStore implements OwnerStore {
@@ -39,27 +39,25 @@ class FakeOwnerStore implements OwnerStore {
   }
 }
 
-afterEach(() => {
-  vi.useRealTimers();
-});
-
 describe("OwnerBook", () => {
-  it("knows what it learned at once, and writes it in one batch after the flush interval, not per call", async () => {
-    vi.useFakeTimers();
+  it("knows what it learned at once, asks the loop for a round within the flush interval, and writes one batch then", async () => {
     const store = new FakeOwnerStore();
-    const book = new OwnerBook(store, { flushMs: 500 });
+    const wakes: number[] = [];
+    const book = new OwnerBook(store, { flushMs: 500, wake: (withinMs) => wakes.push(withinMs) });
     book.learn("resp_1", "a");
     book.learn("resp_2", "b");
     book.learn("resp_2", "b");
     expect((await book.find("resp_1"))?.backend).toBe("a");
     expect(store.writes).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(500);
+    expect(wakes).toEqual([500, 500]);
+    expect(await book.round()).toBe("ok");
     expect(store.writes).toEqual([
       [
         { id: "resp_1", backend: "a" },
         { id: "resp_2", backend: "b" },
       ],
     ]);
+    expect(await book.round()).toBe("idle");
     expect(store.reads).toBe(0);
   });
 
@@ -85,22 +83,18 @@ describe("OwnerBook", () => {
   });
 
   it("keeps changes while the store fails, logs the outage once, and writes them when it answers again", async () => {
-    vi.useFakeTimers();
     const store = new FakeOwnerStore();
     const log = { failed: 0, restored: 0 };
-    const book = new OwnerBook(store, {
-      flushMs: 100,
-      log: { writeFailed: () => void log.failed++, writeRestored: () => void log.restored++ },
-    });
+    const book = new OwnerBook(store, { log: { writeFailed: () => void log.failed++, writeRestored: () => void log.restored++ } });
     store.fail = true;
     book.learn("resp_1", "a");
-    await vi.advanceTimersByTimeAsync(100);
+    expect(await book.round()).toBe("failed");
     book.learn("resp_2", "a");
-    await vi.advanceTimersByTimeAsync(800);
+    expect(await book.round()).toBe("failed");
     expect(log).toEqual({ failed: 1, restored: 0 });
     expect(book.status().pending).toBe(2);
     store.fail = false;
-    await vi.advanceTimersByTimeAsync(800);
+    expect(await book.round()).toBe("ok");
     expect(log).toEqual({ failed: 1, restored: 1 });
     expect([...store.rows.keys()].sort()).toEqual(["resp_1", "resp_2"]);
     expect(book.status()).toMatchObject({ pending: 0, failedWrites: 2 });
@@ -139,25 +133,22 @@ describe("OwnerBook", () => {
     expect(book.status().recordedBeforeAnswer).toBe(1);
   });
 
-  it("keeps a record the store could not take for the next flush, and never throws", async () => {
-    vi.useFakeTimers();
+  it("keeps a record the store could not take for the next round, and never throws", async () => {
     const store = new FakeOwnerStore();
-    const book = new OwnerBook(store, { flushMs: 100 });
+    const book = new OwnerBook(store);
     store.fail = true;
     await book.record("file-1", "a", "team");
     expect(await book.find("file-1")).toEqual({ backend: "a", creator: "team" });
     store.fail = false;
-    await vi.advanceTimersByTimeAsync(100);
+    await book.round();
     expect(store.creators.get("file-1")).toBe("team");
   });
 
   it("tells which ids of a list page a client created: memory first, the rest from its index in one read", async () => {
-    vi.useFakeTimers();
     const store = new FakeOwnerStore();
-    const maker = new OwnerBook(store, { flushMs: 100 });
+    const maker = new OwnerBook(store);
     await maker.record("file-1", "a", "team");
     await maker.record("file-2", "a", "other");
-    await vi.advanceTimersByTimeAsync(100);
     expect([...(store.created.get("team") ?? [])]).toEqual(["file-1"]);
     const reader = new OwnerBook(store);
     reader.learn("file-3", "b", "team");

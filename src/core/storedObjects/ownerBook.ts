@@ -4,6 +4,8 @@
 // a call), and asks the store — once per id, with a short timeout — when a follow-up names an id
 // it has not seen. Calls that name no stored object never reach any of this.
 
+import type { RoundOutcome, SyncParticipant } from "../shared/syncLoop";
+
 /** Who holds a stored object, and which client made it (`undefined`: not known, so the operators' only). */
 export interface OwnerRecord {
   backend: string;
@@ -31,6 +33,8 @@ export interface OwnerStore {
 export interface OwnerBookOptions {
   /** Longest wait before learned owners are written. Default 500 ms: other instances know them within ~1 s. */
   flushMs?: number;
+  /** Asks the shared-state loop for a round within the given time (owners to write). */
+  wake?: (withinMs: number) => void;
   /** Longest wait for a store read on a follow-up; past it the owner counts as unknown. Default 1 s. */
   readTimeoutMs?: number;
   /** Owners kept in memory; the oldest learned go first. Default 100,000 (~15 MB). */
@@ -59,7 +63,8 @@ const maxPending = 50_000;
 /** Owners per store write call: Table Storage's batch transaction limit. */
 const writeChunk = 100;
 
-export class OwnerBook {
+export class OwnerBook implements SyncParticipant {
+  readonly section = "owners";
   /** What this instance knows; `gone`: deleted through it (kept so a late call gets the owner's own 404). */
   private readonly known = new Map<string, OwnerRecord & { gone?: boolean }>();
   private pending = new Map<string, OwnerRecord | undefined>();
@@ -70,10 +75,7 @@ export class OwnerBook {
   private readonly flushMs: number;
   private readonly readTimeoutMs: number;
   private readonly maxKnown: number;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
   private failing = false;
-  private stopped = false;
   private readonly counts = { reads: 0, writes: 0, failedWrites: 0, recordedBeforeAnswer: 0 };
   private recordMsTotal = 0;
 
@@ -142,7 +144,7 @@ export class OwnerBook {
       const pending = this.pendingCreated.get(creator) ?? new Set<string>();
       pending.add(id);
       this.pendingCreated.set(creator, pending);
-      this.schedule(this.flushMs);
+      this.options.wake?.(this.flushMs);
     }
   }
 
@@ -213,13 +215,15 @@ export class OwnerBook {
     return { known: this.known.size, pending: this.pending.size, ...this.counts, recordMeanMs: Math.round(recordMeanMs * 100) / 100 };
   }
 
-  /** Writes what is pending and stops writing. */
+  /** One round of the shared-state loop: what is pending, in batches. */
+  async round(): Promise<RoundOutcome> {
+    if (this.pending.size === 0 && this.pendingCreated.size === 0) return "idle";
+    return this.flush();
+  }
+
+  /** The loop stops: what is pending is written. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.flushing;
-    if (this.pending.size > 0 || this.pendingCreated.size > 0) await this.flush();
+    await this.round();
   }
 
   private remember(id: string, record: OwnerRecord): void {
@@ -237,24 +241,10 @@ export class OwnerBook {
       const oldest = this.pending.keys().next().value;
       if (oldest !== undefined) this.pending.delete(oldest);
     }
-    this.schedule(this.flushMs);
+    this.options.wake?.(this.flushMs);
   }
 
-  private schedule(delayMs: number): void {
-    if (this.timer !== undefined || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined;
-        // Failing: try again later, up to 8 s apart; what arrived meanwhile goes in the same write.
-        if (this.pending.size > 0 || this.pendingCreated.size > 0)
-          this.schedule(this.failing ? Math.min(8_000, this.flushMs * 8) : this.flushMs);
-      });
-    }, delayMs);
-    this.timer.unref?.();
-  }
-
-  private async flush(): Promise<void> {
+  private async flush(): Promise<RoundOutcome> {
     const batch = this.pending;
     this.pending = new Map();
     const created = this.pendingCreated;
@@ -276,6 +266,7 @@ export class OwnerBook {
       }
       if (this.failing) this.options.log?.writeRestored();
       this.failing = false;
+      return "ok";
     } catch (error) {
       this.counts.failedWrites++;
       if (!this.failing) this.options.log?.writeFailed(error);
@@ -287,6 +278,7 @@ export class OwnerBook {
         for (const id of ids) index.add(id);
         this.pendingCreated.set(client, index);
       }
+      return "failed";
     }
   }
 }

@@ -9,7 +9,7 @@ import { type Env, readSettings } from "../../core/config/settings";
 import { misconfiguredHandler } from "../../core/routing/misconfigured";
 import type { RequestHandler } from "../../core/routing/router";
 import { createRouterApp, type RouterAppOptions } from "../../routerApp";
-import { clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "../eventLog";
+import { clientLimiterLog, type LogSink, routerEventLog, sharedStateLog } from "../eventLog";
 
 /** A log that takes one line of text per entry: the worker's console, or a test's capture. */
 export interface HostLog {
@@ -52,7 +52,7 @@ export function buildFunctionsHandler(env: Env, log: LogSink = workerLog, option
     });
     const app = createRouterApp(settings, {
       events: routerEventLog(log),
-      syncLog: stateSyncLog(log),
+      syncLog: sharedStateLog(log),
       limiterLog: clientLimiterLog(log),
       ...options,
     });

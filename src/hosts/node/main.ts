@@ -11,7 +11,7 @@ import type { CallSummary } from "../../core/events";
 import { type DemoPool, demoInfoFile, startDemoPool } from "../../demo/demoPool";
 import { demoRows, startDemoView } from "../../demo/demoView";
 import { createRouterApp } from "../../routerApp";
-import { callFields, callLevel, callMessage, clientLimiterLog, type LogSink, routerEventLog, stateSyncLog } from "../eventLog";
+import { callFields, callLevel, callMessage, clientLimiterLog, type LogSink, routerEventLog, sharedStateLog } from "../eventLog";
 import { type NodeServer, startNodeServer } from "./nodeServer";
 
 // The demo's live view owns a terminal; logs then default to errors only so they do not scroll it away.
@@ -65,7 +65,11 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = createRouterApp(settings, { events: routerEventLog(sink), syncLog: stateSyncLog(sink), limiterLog: clientLimiterLog(sink) });
+  const app = createRouterApp(settings, {
+    events: routerEventLog(sink),
+    syncLog: sharedStateLog(sink),
+    limiterLog: clientLimiterLog(sink),
+  });
   // Per-call lines are debug on this host (a line per call costs CPU at load); warnings always show.
   const debug = log.isLevelEnabled("debug");
   const onCall = (s: CallSummary) => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { fakeClock } from "../../../test/helpers/random";
 import { MemoryStateStore } from "../../adapters/memoryStateStore";
-import { BreakerBoard } from "../breakers/breakerBoard";
-import { findTrip, type SharedTrips, type StateStore, type TripRecord, wholeBackend } from "../breakers/tripStore";
 import { parseRouterConfig } from "../config/config";
-import { StateSync } from "./stateSync";
+import { SyncLoop } from "../shared/syncLoop";
+import { BreakerBoard } from "./breakerBoard";
+import { TripSharing, type TripSharingLog } from "./tripSharing";
+import { findTrip, type SharedTrips, type StateStore, type TripRecord, wholeBackend } from "./tripStore";
 
 const config = parseRouterConfig({
   backends: [
@@ -15,15 +16,17 @@ const config = parseRouterConfig({
 const policy = config.circuitBreaker;
 const quiet = { lost: () => {}, restored: () => {}, badRow: () => {} };
 
+/** The shared-state loop with trips as its one participant, stepped by the test. */
+function tripLoop(store: StateStore, board: BreakerBoard, clock: ReturnType<typeof fakeClock>, log: TripSharingLog = quiet) {
+  const sync = new SyncLoop({ clock, random: () => 0.5 });
+  sync.join(new TripSharing(store, board, { clock, log, refreshMs: sync.refreshMs, timeoutMs: 50, wake: () => sync.wake() }));
+  return sync;
+}
+
 function setup(store: StateStore, instance = "me", clock = fakeClock()) {
   const log = { lost: 0, restored: 0 };
   const board = new BreakerBoard(config.backends, policy, instance);
-  const sync = new StateSync(store, board, {
-    clock,
-    random: () => 0.5,
-    timeoutMs: 50,
-    log: { ...quiet, lost: () => void log.lost++, restored: () => void log.restored++ },
-  });
+  const sync = tripLoop(store, board, clock, { ...quiet, lost: () => void log.lost++, restored: () => void log.restored++ });
   return { clock, board, sync, log };
 }
 
@@ -52,14 +55,14 @@ class FlakyStore implements StateStore {
   }
 }
 
-describe("StateSync", () => {
+describe("TripSharing on the shared-state loop", () => {
   it("adopts a trip another instance stored, marked as shared", async () => {
     const clock = fakeClock();
     const store = new MemoryStateStore(clock, policy.maxTripDurationMs);
     const { board, sync } = setup(store, "me", clock);
     await store.writeTrip(tripByOther(clock.now(), 30_000));
     expect(board.isOpen(0, "gpt-4o", clock.now())).toBe(false);
-    await sync.syncOnce();
+    await sync.runRound();
     expect(board.isOpen(0, "gpt-4o", clock.now())).toBe(true);
     expect(board.view(clock.now())[0]?.backendWide).toMatchObject({
       state: "open",
@@ -76,7 +79,7 @@ describe("StateSync", () => {
     const store = new MemoryStateStore(clock, 86_400_000);
     const { board, sync } = setup(store, "me", clock);
     await store.writeTrip(tripByOther(clock.now(), 86_400_000));
-    await sync.syncOnce();
+    await sync.runRound();
     expect(Date.parse(board.view(clock.now())[0]?.openUntil ?? "")).toBe(clock.now() + policy.maxTripDurationMs);
   });
 
@@ -90,11 +93,11 @@ describe("StateSync", () => {
     await store.writeTrip(tripByOther(start, 40_000));
     const capped = parseRouterConfig({ ...rawConfig(), circuitBreaker: { maxTripDuration: "PT5S" } }).circuitBreaker;
     const short = new BreakerBoard(config.backends, capped, "me");
-    const shortSync = new StateSync(store, short, { clock, random: () => 0.5, timeoutMs: 50, log: quiet });
+    const shortSync = tripLoop(store, short, clock);
     const ends: number[] = [];
     for (let i = 0; i < 10; i++) {
-      await shortSync.syncOnce();
-      await sync.syncOnce();
+      await shortSync.runRound();
+      await sync.runRound();
       ends.push(short.openUntil(0, undefined, clock.now()));
       clock.advance(1_000);
     }
@@ -111,11 +114,11 @@ describe("StateSync", () => {
     const { board, sync } = setup(store, "me", clock);
     board.recordFailure(0, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 40, retryAfterPrecise: true }, clock.now());
     expect(board.isOpen(0, "gpt-4o", clock.now())).toBe(true);
-    await sync.syncOnce();
+    await sync.runRound();
     expect(store.counts.writes).toBe(0);
     // Exactly one refresh long is long enough to be worth sharing.
     board.recordFailure(1, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 1_000, retryAfterPrecise: true }, clock.now());
-    await sync.syncOnce();
+    await sync.runRound();
     expect(store.counts.writes).toBe(1);
   });
 
@@ -124,13 +127,13 @@ describe("StateSync", () => {
     const store = new MemoryStateStore(clock, policy.maxTripDurationMs);
     const { board, sync } = setup(store, "me", clock);
     board.recordSuccess(1, "gpt-4o", 200);
-    await sync.syncOnce();
+    await sync.runRound();
     expect(store.counts.writes).toBe(0);
     board.recordFailure(0, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 10_000 }, clock.now());
-    await sync.syncOnce();
+    await sync.runRound();
     expect(store.counts.writes).toBe(1);
     expect(findTrip(await store.readTrips(), "eastus", "gpt-4o")).toMatchObject({ openUntil: clock.now() + 10_000, instance: "me" });
-    await sync.syncOnce();
+    await sync.runRound();
     expect(store.counts.writes).toBe(1);
   });
 
@@ -140,12 +143,12 @@ describe("StateSync", () => {
     const { board, sync, log } = setup(store, "me", clock);
     store.mode = "fail";
     board.recordFailure(0, "gpt-4o", { reason: "serverError", status: 500 }, clock.now());
-    await sync.syncOnce();
-    await sync.syncOnce();
+    await sync.runRound();
+    await sync.runRound();
     expect(log).toEqual({ lost: 1, restored: 0 });
     expect(sync.status().connected).toBe(false);
     store.mode = "ok";
-    await sync.syncOnce();
+    await sync.runRound();
     expect(log).toEqual({ lost: 1, restored: 1 });
     expect(findTrip(await store.inner.readTrips(), "eastus", "gpt-4o")?.reason).toBe("serverError");
   });
@@ -155,8 +158,8 @@ describe("StateSync", () => {
     const { sync, log } = setup(store);
     store.mode = "hang";
     const started = Date.now();
-    await sync.syncOnce();
-    await sync.syncOnce();
+    await sync.runRound();
+    await sync.runRound();
     expect(Date.now() - started).toBeLessThan(1000);
     expect(log.lost).toBe(1);
   });
@@ -168,8 +171,8 @@ describe("StateSync", () => {
     const { board, sync } = setup(store, "me", clock);
     board.onTrip((e) => opened.push(e.source));
     board.recordFailure(0, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 5_000 }, clock.now());
-    await sync.syncOnce();
-    await sync.syncOnce();
+    await sync.runRound();
+    await sync.runRound();
     expect(opened).toEqual(["local"]);
   });
 
@@ -181,28 +184,30 @@ describe("StateSync", () => {
     board.onClose((e) => closed.push(`${e.backend}/${e.scope}@${e.at}`));
     const at = clock.now() + 5_000;
     board.recordFailure(0, "gpt-4o", { reason: "throttled", status: 429, retryAfterMs: 5_000 }, clock.now());
-    await sync.syncOnce();
+    await sync.runRound();
     expect(closed).toEqual([]);
     clock.advance(5_000);
-    await sync.syncOnce();
-    await sync.syncOnce();
+    await sync.runRound();
+    await sync.runRound();
     expect(closed).toEqual([`eastus/gpt-4o@${at}`]);
   });
 
-  it("runs the other shared state's refresh (client usage) on every tick, also while the store fails", async () => {
-    const store = new FlakyStore(new MemoryStateStore(fakeClock(), policy.maxTripDurationMs));
-    let refreshes = 0;
-    const sync = new StateSync(store, new BreakerBoard(config.backends, policy, "me"), {
-      clock: fakeClock(),
-      random: () => 0.5,
-      timeoutMs: 50,
-      log: quiet,
-      alsoOnRefresh: async () => void refreshes++,
+  it("runs every participant's round, also while the store fails the trips'", async () => {
+    const clock = fakeClock();
+    const store = new FlakyStore(new MemoryStateStore(clock, policy.maxTripDurationMs));
+    const sync = tripLoop(store, new BreakerBoard(config.backends, policy, "me"), clock);
+    let rounds = 0;
+    sync.join({
+      round: async () => {
+        rounds++;
+        return "idle";
+      },
     });
-    await sync.syncOnce();
+    await sync.runRound();
     store.mode = "fail";
-    await sync.syncOnce();
-    expect(refreshes).toBe(2);
+    await sync.runRound();
+    expect(rounds).toBe(2);
+    expect(sync.status().connected).toBe(false);
   });
 });
 
