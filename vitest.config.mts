@@ -2,7 +2,11 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Unit tests (beside the code) need nothing; the integration tests share one Azurite for the run.
+    projects: [
+      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"] } },
+      { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], globalSetup: ["./test/helpers/globalAzurite.ts"] } },
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

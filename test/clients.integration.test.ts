@@ -8,7 +8,7 @@ import type { CallSummary } from "../src/core/events";
 import { chatPath, clientKey, type Harness, sleep, until } from "./helpers/harness";
 import { useSharedTable } from "./helpers/sharedTable";
 
-const shared = useSharedTable("clients");
+const shared = useSharedTable("clients", { outages: true });
 const chatKey = "chat-app-key";
 const batchKey = "batch-key";
 const clients = (limits: Record<string, number>) => [

@@ -4,7 +4,7 @@
 
 import { NotFoundError } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Azurite, startAzurite } from "./helpers/azurite";
+import { type Azurite, sharedAzurite } from "./helpers/azurite";
 import { type Harness, type RegionSpec, type Regions, startHarness, startRegions, until } from "./helpers/harness";
 
 let h: Harness | undefined;
@@ -169,11 +169,8 @@ describe("shared per-deployment trips between two instances (Azurite)", () => {
   let azurite: Azurite;
   let regions: Regions;
   let other: Harness | undefined;
-  beforeAll(async () => {
-    azurite = await startAzurite();
-  });
-  afterAll(async () => {
-    await azurite?.stop();
+  beforeAll(() => {
+    azurite = sharedAzurite();
   });
   afterEach(async () => {
     await other?.close();

@@ -6,7 +6,7 @@ import type { TableStateStore } from "../src/adapters/tableStateStore";
 import { chatPath, type Harness, sleep, until } from "./helpers/harness";
 import { useSharedTable } from "./helpers/sharedTable";
 
-const shared = useSharedTable("state");
+const shared = useSharedTable("state", { outages: true });
 
 const messages = [{ role: "user", content: "hi" }];
 

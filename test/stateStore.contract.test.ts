@@ -4,15 +4,12 @@ import { MemoryStateStore } from "../src/adapters/memoryStateStore";
 import { TableStateStore } from "../src/adapters/tableStateStore";
 import { findTrip, wholeBackend } from "../src/core/breakers/tripStore";
 import { systemClock } from "../src/core/clock";
-import { type Azurite, startAzurite } from "./helpers/azurite";
+import { type Azurite, sharedAzurite } from "./helpers/azurite";
 import { contractMaxTripMs, stateStoreContract, trip } from "./helpers/stateStoreContract";
 
 let azurite: Azurite;
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
+beforeAll(() => {
+  azurite = sharedAzurite();
 });
 
 function tableStores(): [TableStateStore, TableStateStore] {

@@ -10,17 +10,14 @@ import { usageKey } from "../../src/adapters/tableUsageRecords";
 import { decodeTrips } from "../../src/core/breakers/tripCodec";
 import { systemClock } from "../../src/core/clock";
 import { parseRouterConfig } from "../../src/core/config/config";
-import { type Azurite, startAzurite } from "../helpers/azurite";
+import { type Azurite, sharedAzurite } from "../helpers/azurite";
 import { type Harness, type Regions, routerEnv, sleep, startHarness, startRegions, until } from "../helpers/harness";
 
 let azurite: Azurite;
 let regions: Regions | undefined;
 let h: Harness | undefined;
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
+beforeAll(() => {
+  azurite = sharedAzurite();
 });
 afterEach(async () => {
   await h?.close();
@@ -31,7 +28,7 @@ afterEach(async () => {
 
 describe("garbage in the shared state row (Azurite)", () => {
   it("drops usage entries that fail the schema (negative, fractional, huge, not numbers) and keeps the sound ones", async () => {
-    const table = `usage${Date.now() % 100000}`;
+    const table = `advusage${Date.now() % 100000}`;
     const pool = "pool-garbage";
     const bucket = 345_600_200;
     const client = TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true });
@@ -54,7 +51,7 @@ describe("garbage in the shared state row (Azurite)", () => {
   });
 
   it("reads an owner record that fails the schema as no record (the router then asks the backends)", async () => {
-    const table = `owners${Date.now() % 100000}`;
+    const table = `advowners${Date.now() % 100000}`;
     const pool = "pool-garbage";
     const client = TableClient.fromConnectionString(azurite.connectionString, table, { allowInsecureConnection: true });
     await client.createTable();
@@ -95,7 +92,7 @@ describe("garbage in the shared state row (Azurite)", () => {
       { region: "toString", priority: 2 },
       { region: "hasOwnProperty", priority: 2 },
     ]);
-    const table = `garbage${Date.now() % 100000}`;
+    const table = `advgarbage${Date.now() % 100000}`;
     const config = { circuitBreaker: { maxTripDuration: "PT2S" } };
     const settingsEnv = routerEnv(regions, { config });
     const backends = parseRouterConfig(JSON.parse(settingsEnv.ROUTER_CONFIG ?? "{}")).backends;

@@ -1,10 +1,11 @@
 // Router instances sharing one Azurite table, in front of the same simulated regions: the setup
-// of every test about state shared between instances. Azurite starts once per file; each test
-// gets a fresh table, and its routers and regions are closed after it (Azurite restarted when the
-// test played an outage).
+// of every test about state shared between instances. The run's Azurite serves every file; each
+// test gets a fresh table (and container), and its routers and regions are closed after it. A file
+// that plays outages (`outages: true`) starts an Azurite of its own, restarted after each test
+// that stopped it.
 
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { type Azurite, startAzurite } from "./azurite";
+import { type Azurite, sharedAzurite, startAzurite } from "./azurite";
 import { type Harness, type HarnessOptions, type RegionSpec, type Regions, startHarness, startRegions, until } from "./harness";
 
 export interface SharedTable {
@@ -28,8 +29,11 @@ export interface SharedTable {
   outage(): Promise<void>;
 }
 
-/** `blob`: Blob Storage too (the shared response cache), a fresh container per test. */
-export function useSharedTable(prefix: string, options: { blob?: boolean } = {}): SharedTable {
+/**
+ * `blob`: Blob Storage too (the shared response cache), a fresh container per test. `outages`:
+ * the file stops Azurite (`outage()`), so it gets one of its own.
+ */
+export function useSharedTable(prefix: string, options: { blob?: boolean; outages?: boolean } = {}): SharedTable {
   let azurite: Azurite | undefined;
   let regions: Regions | undefined;
   let routers: Harness[] = [];
@@ -38,10 +42,10 @@ export function useSharedTable(prefix: string, options: { blob?: boolean } = {})
   let stopped = false;
 
   beforeAll(async () => {
-    azurite = await startAzurite(options);
+    azurite = options.outages ? await startAzurite(options) : sharedAzurite();
   });
   afterAll(async () => {
-    await azurite?.stop();
+    if (options.outages) await azurite?.stop();
   });
   afterEach(async () => {
     await Promise.all(routers.map((r) => r.close()));
@@ -93,6 +97,7 @@ export function useSharedTable(prefix: string, options: { blob?: boolean } = {})
       return connected(h);
     },
     async outage() {
+      if (!options.outages) throw new Error("useSharedTable(…, { outages: true }) for a file that stops Azurite");
       stopped = true;
       await started().stop();
     },
