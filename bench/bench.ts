@@ -32,6 +32,7 @@ import {
   timeToFirstChunk,
 } from "./measure";
 import { type BenchTarget, printTable } from "./report";
+import { perCallFigures, perCallReport } from "./perCall";
 import { benchResponses } from "./responsesBench";
 
 const v1Path = "/openai/v1/chat/completions";
@@ -73,6 +74,9 @@ async function abRun(router: Target, other: Target): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   progress(`${smoke ? "smoke run" : "full run"}: ${rounds} round(s) of ${seconds} s per target, ${connections} connections`);
+  // (0) the core's own work per call, in this process, before any load starts: no noise from sockets.
+  const perCall = await perCallFigures(smoke ? 2_000 : 20_000, smoke ? 1 : rounds);
+  process.stdout.write(perCallReport(perCall));
   const sims = await startSimulators([
     { region: "steady" },
     { region: "ptu", capacityPerSecond: smoke ? 200 : 400 },
@@ -202,6 +206,7 @@ async function main(): Promise<void> {
 
   const results = {
     machine: { cpus: (await import("node:os")).cpus().length, node: process.version, smoke, seconds, rounds, connections },
+    perCall,
     // Ratios within each round, then the median: drift between rounds cancels out.
     steady,
     withClients,

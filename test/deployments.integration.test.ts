@@ -4,8 +4,9 @@
 
 import { NotFoundError } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Azurite, sharedAzurite } from "./helpers/azurite";
+import type { Azurite } from "./helpers/azurite";
 import { type Harness, type RegionSpec, type Regions, startHarness, startRegions, until } from "./helpers/harness";
+import { sharedAzurite } from "./helpers/sharedAzurite";
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -4,7 +4,8 @@ import { MemoryStateStore } from "../src/adapters/memoryStateStore";
 import { TableStateStore } from "../src/adapters/tableStateStore";
 import { findTrip, wholeBackend } from "../src/core/breakers/tripStore";
 import { systemClock } from "../src/core/clock";
-import { type Azurite, sharedAzurite } from "./helpers/azurite";
+import type { Azurite } from "./helpers/azurite";
+import { sharedAzurite } from "./helpers/sharedAzurite";
 import { contractMaxTripMs, stateStoreContract, trip } from "./helpers/stateStoreContract";
 
 let azurite: Azurite;

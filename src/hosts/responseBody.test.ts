@@ -29,6 +29,22 @@ function call(contentType: string): { handled: HandledCall; ends: BodyEnd[]; lin
 }
 
 describe("BodyReporter", () => {
+  it("hands over the answer's tail (where its usage is) only when someone needs the call's tokens", () => {
+    const usage = Buffer.from('{"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}');
+    const tails = (tokensLogged: boolean, needsUsage: boolean) => {
+      const { handled, ends } = call("application/json");
+      handled.needsUsage = needsUsage;
+      const reporter = new BodyReporter(handled, undefined, tokensLogged);
+      reporter.chunk(usage);
+      reporter.ended();
+      return ends[0]?.tail;
+    };
+    // Nobody needs them (no charge, no gate, no line with tokens): no tail is decoded, nothing parsed.
+    expect(tails(false, false)).toBeUndefined();
+    expect(tails(false, true)).toBe(usage.toString());
+    expect(tails(true, false)).toBe(usage.toString());
+  });
+
   it("reports a body's end exactly once, whatever follows (a close after a cut, a caller gone after an end)", () => {
     const { handled, ends } = call("text/event-stream");
     const lines: CallSummary[] = [];

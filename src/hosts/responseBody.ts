@@ -84,8 +84,9 @@ export class BodyMeter {
     return (this.tail & 0xffff) === 0x0a0a || this.tail === 0x0d0a0d0a;
   }
 
-  end(error: unknown, callerGone: boolean): BodyEnd {
-    const end: BodyEnd = { bytes: this.bytes, error, callerGone, tail: this.tailText(), events: this.events };
+  /** How the body ended; with its tail only when `withTail` (someone needs the call's tokens). */
+  end(error: unknown, callerGone: boolean, withTail: boolean): BodyEnd {
+    const end: BodyEnd = { bytes: this.bytes, error, callerGone, tail: withTail ? this.tailText() : undefined, events: this.events };
     if (this.sse) {
       end.sse = true;
       end.streamError = this.sawError;
@@ -105,9 +106,11 @@ export class BodyReporter {
   private readonly meter: BodyMeter;
   private reported = false;
 
+  /** `tokensLogged`: the host's call line shows the call's tokens, so they are read even when the core needs none. */
   constructor(
     private readonly handled: HandledCall,
     private readonly onCall: ((summary: CallSummary) => void) | undefined,
+    private readonly tokensLogged = true,
   ) {
     this.sse = isEventStream(handled.response.headers);
     this.meter = new BodyMeter(this.sse);
@@ -142,7 +145,8 @@ export class BodyReporter {
   private report(error: unknown, callerGone: boolean): void {
     if (this.reported) return;
     this.reported = true;
-    const final = this.handled.bodyDone?.(this.meter.end(error, callerGone)) ?? this.handled.summary;
+    const withTail = this.tokensLogged || this.handled.needsUsage === true;
+    const final = this.handled.bodyDone?.(this.meter.end(error, callerGone, withTail)) ?? this.handled.summary;
     if (this.onCall && final) this.onCall(final);
   }
 }

@@ -10,8 +10,9 @@ import { usageKey } from "../../src/adapters/tableUsageRecords";
 import { decodeTrips } from "../../src/core/breakers/tripCodec";
 import { systemClock } from "../../src/core/clock";
 import { parseRouterConfig } from "../../src/core/config/config";
-import { type Azurite, sharedAzurite } from "../helpers/azurite";
+import type { Azurite } from "../helpers/azurite";
 import { type Harness, type Regions, routerEnv, sleep, startHarness, startRegions, until } from "../helpers/harness";
+import { sharedAzurite } from "../helpers/sharedAzurite";
 
 let azurite: Azurite;
 let regions: Regions | undefined;

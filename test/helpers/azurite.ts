@@ -7,7 +7,6 @@ import { mkdtempSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { inject } from "vitest";
 import { refusedPort, sleep } from "./harness";
 
 const accountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -20,18 +19,6 @@ export interface Azurite {
   blobPort: number | undefined;
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-/**
- * The run's Azurite (Table and Blob), started once by the global setup. It cannot be stopped: a
- * test that plays an outage starts its own with `startAzurite`.
- */
-export function sharedAzurite(): Azurite {
-  const { connectionString, port, blobPort } = inject("azurite");
-  const refuse = async () => {
-    throw new Error("the run's Azurite is shared by every file: start one of your own to play an outage");
-  };
-  return { connectionString, port, blobPort, stop: refuse, start: refuse };
 }
 
 export async function startAzurite(options: { blob?: boolean } = {}): Promise<Azurite> {

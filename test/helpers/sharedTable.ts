@@ -5,8 +5,9 @@
 // that stopped it.
 
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { type Azurite, sharedAzurite, startAzurite } from "./azurite";
+import { type Azurite, startAzurite } from "./azurite";
 import { type Harness, type HarnessOptions, type RegionSpec, type Regions, startHarness, startRegions, until } from "./harness";
+import { sharedAzurite } from "./sharedAzurite";
 
 export interface SharedTable {
   readonly azurite: Azurite;

@@ -44,7 +44,10 @@ export interface BodyEnd {
   error: unknown;
   /** The caller went away first: not the backend's fault. */
   callerGone: boolean;
-  /** The last bytes of the body as text (up to `usageTailBytes`), where a backend reports `usage`. */
+  /**
+   * The last bytes of the body as text (up to `usageTailBytes`), where a backend reports `usage`;
+   * absent when nobody needs the call's tokens (no client charge, no capacity gate, no log line with them).
+   */
   tail?: string;
   /** Server-sent events seen (`data:` lines), for an estimate when a stream reports no usage. */
   events?: number;
@@ -66,6 +69,8 @@ export interface HandledCall {
    * and logs the summary it returns. A body that broke counts against the backend that sent it.
    */
   bodyDone?(end: BodyEnd): CallSummary;
+  /** The core needs the answer's usage: a client's charge settles to it, or a deployment's gate learns from it. */
+  needsUsage?: boolean;
 }
 
 /** First value of a header that may repeat. */

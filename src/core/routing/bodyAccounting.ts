@@ -29,12 +29,17 @@ export function withBodyAccounting(
   return {
     response,
     summary,
+    needsUsage: call.charge !== undefined || served.capacity !== undefined,
     // The summary is this call's own: completed in place, not copied (a copy per call showed in the profile).
     bodyDone: (end: BodyEnd): CallSummary => {
       summary.bytes = end.bytes;
       // Server-sent events or not, as the host decided while it metered the body.
       const sse = end.sse === true;
-      const usage = (end.tail && reportedUsage(end.tail)) || (sse ? estimatedUsage(call.requestBytes, end.events ?? 0) : undefined);
+      // No tail: nobody needs this call's tokens (no charge, no gate, no log line with them), so none are read.
+      const usage =
+        end.tail === undefined
+          ? undefined
+          : reportedUsage(end.tail) || (sse ? estimatedUsage(call.requestBytes, end.events ?? 0) : undefined);
       if (usage) {
         summary.promptTokens = usage.promptTokens;
         summary.completionTokens = usage.completionTokens;

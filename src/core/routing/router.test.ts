@@ -24,6 +24,23 @@ async function* bytes(text: string): AsyncIterable<Uint8Array> {
 }
 
 describe("Router", () => {
+  it("asks for an answer's usage only when a client's charge or a deployment's capacity gate needs it", async () => {
+    const chat = (key: string): RouterRequest => ({
+      method: "POST",
+      url: "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+      headers: { "api-key": key, "content-type": "application/json" },
+      body: bytes('{"messages":[{"role":"user","content":"hi"}]}'),
+      signal: undefined,
+    });
+    const served = () => fakeUpstream(() => answer(200, { "content-type": "application/json" }, '{"usage":{"total_tokens":3}}'));
+    const limited = { name: "app", deployments: undefined, limits: { tokensPerMinute: 1_000, requestsPerMinute: undefined }, seesAllClients: false };
+    const plain = coreRouter(oneBackend, served(), { clients: [{ client: limited, keys: ["app-key"] }] });
+    expect((await plain.router.handle(chat(testClientKey))).needsUsage).toBe(false);
+    expect((await plain.router.handle(chat("app-key"))).needsUsage).toBe(true);
+    const gated = coreRouter({ backends: [{ name: "a", url: "https://a.example", capacity: { tokensPerMinute: 60_000 } }] }, served());
+    expect((await gated.router.handle(chat(testClientKey))).needsUsage).toBe(true);
+  });
+
   it("turns an unexpected error into an opaque 500 and keeps serving", async () => {
     let calls = 0;
     // A response whose status getter throws: a bug outside every try/catch of the forwarding loop.

@@ -79,7 +79,8 @@ async function main(): Promise<void> {
   };
   let server: NodeServer;
   try {
-    server = await startNodeServer(app.router, { ...listen, onCall });
+    // Tokens are read from an answer only for a call whose line is written, or whose client or deployment needs them.
+    server = await startNodeServer(app.router, { ...listen, onCall, tokensLogged: debug });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =

@@ -29,7 +29,12 @@ export interface NodeServer {
 /** Called with each call's summary once its body is done, for a per-call log line. */
 export type CallLogger = (summary: CallSummary) => void;
 
-export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger): (req: IncomingMessage, res: ServerResponse) => void {
+/** `tokensLogged`: `onCall` writes each call's tokens (default), so they are read from every answer. */
+export function nodeRequestListener(
+  handler: RequestHandler,
+  onCall?: CallLogger,
+  tokensLogged = true,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const gone = new CallerGone();
     let afterClose: (() => void) | undefined;
@@ -49,7 +54,7 @@ export function nodeRequestListener(handler: RequestHandler, onCall?: CallLogger
         signal: gone,
       })
       .then((handled) => {
-        afterClose = writeResponse(res, handled, method, onCall);
+        afterClose = writeResponse(res, handled, method, { onCall, tokensLogged });
       })
       .catch(() => res.destroy());
   };
@@ -60,8 +65,9 @@ function writeResponse(
   res: ServerResponse,
   handled: HandledCall,
   method: string,
-  onCall: CallLogger | undefined,
+  log: { onCall: CallLogger | undefined; tokensLogged: boolean },
 ): (() => void) | undefined {
+  const { onCall } = log;
   const { response } = handled;
   const body = response.body;
   if (res.destroyed || body === undefined || method === "HEAD" || body instanceof Uint8Array) {
@@ -75,7 +81,7 @@ function writeResponse(
     return undefined;
   }
   res.writeHead(response.status, response.headers);
-  return pipeBody(body instanceof Readable ? body : Readable.from(body), res, handled, onCall);
+  return pipeBody(body instanceof Readable ? body : Readable.from(body), res, handled, log);
 }
 
 // Chunk by chunk as the backend sends them, with backpressure. Readable.pipe rather than
@@ -83,8 +89,13 @@ function writeResponse(
 // benchmark showed as ~8% of the router's CPU. A break mid-stream cuts the caller's connection
 // (after an SSE error event where the stream is between events); a caller that leaves stops the
 // upstream body, and the router books it as the caller's doing (its signal says so).
-function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onCall: CallLogger | undefined): () => void {
-  const reporter = new BodyReporter(handled, onCall);
+function pipeBody(
+  body: Readable,
+  res: ServerResponse,
+  handled: HandledCall,
+  log: { onCall: CallLogger | undefined; tokensLogged: boolean },
+): () => void {
+  const reporter = new BodyReporter(handled, log.onCall, log.tokensLogged);
   const cut = () => {
     const event = reporter.breakEvent();
     if (event && !res.destroyed) res.write(event, () => res.destroy());
@@ -119,9 +130,9 @@ function pipeBody(body: Readable, res: ServerResponse, handled: HandledCall, onC
 
 export async function startNodeServer(
   handler: RequestHandler,
-  options: { host: string; port: number; onCall?: CallLogger },
+  options: { host: string; port: number; onCall?: CallLogger; tokensLogged?: boolean },
 ): Promise<NodeServer> {
-  const server = createServer({ keepAliveTimeout: 65_000 }, nodeRequestListener(handler, options.onCall));
+  const server = createServer({ keepAliveTimeout: 65_000 }, nodeRequestListener(handler, options.onCall, options.tokensLogged));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
