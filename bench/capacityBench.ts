@@ -14,7 +14,7 @@ const body = JSON.stringify({ messages: [{ role: "user", content: "Say hello." }
 // One token per ms, half a second of burst; the calls cost ~47 tokens each in the end.
 const ptu = { provisioned: { "gpt-4o": { tokensPerMinute: 60_000, burstSeconds: 0.5 } }, completionTokens: 20 };
 
-export interface SocketCell {
+export interface SocketPhase {
   /** PTU work (tokens it counted) through the router, and by the greedy sender. */
   routerWork: number;
   greedyWork: number;
@@ -22,6 +22,16 @@ export interface SocketCell {
   /** Share of calls that paid a 429 round trip at the PTU. */
   routerRefusedShare: number;
   greedyRefusedShare: number;
+}
+
+/**
+ * The cell once the gates have learned (after the first seconds, while the load goes on), and the
+ * whole run with the start-up in it (each instance learns its pace from its first refusals).
+ */
+export interface SocketCell extends SocketPhase {
+  whole: SocketPhase;
+  warmUpSeconds: number;
+  seconds: number;
   clientErrors: number;
 }
 
@@ -39,14 +49,21 @@ interface Counts {
   work: number;
 }
 
-/** Calls at `perSecond` for `seconds`, each sent by `send`; the statuses. */
-async function steady(perSecond: number, seconds: number, send: (i: number) => Promise<number>): Promise<number[]> {
+/** Calls at `perSecond` for `seconds`, each sent by `send`, with `mark` run (not awaited) at `markAt` calls; the statuses. */
+async function steady(
+  perSecond: number,
+  seconds: number,
+  send: (i: number) => Promise<number>,
+  mark: { at: number; run: () => Promise<Counts[]> },
+): Promise<{ statuses: number[]; marked: Promise<Counts[]> }> {
   const pending: Promise<number>[] = [];
+  let marked: Promise<Counts[]> = Promise.resolve([]);
   for (let i = 0; i < perSecond * seconds; i++) {
+    if (i === mark.at) marked = mark.run();
     pending.push(send(i));
     await new Promise((resolve) => setTimeout(resolve, 1000 / perSecond));
   }
-  return Promise.all(pending);
+  return { statuses: await Promise.all(pending), marked };
 }
 
 async function post(url: string): Promise<number> {
@@ -59,8 +76,26 @@ async function post(url: string): Promise<number> {
   return answer.statusCode;
 }
 
+/** The PTU's work and refusals between two readings of the simulators' counts, beside greedy's. */
+function phase(from: Counts[], to: Counts[], calls: { router: number; greedy: number }): SocketPhase {
+  const of = (counts: Counts[], region: string) => counts.find((c) => c.region === region) ?? { region, requests: 0, served: 0, work: 0 };
+  const delta = (region: string) => {
+    const [a, b] = [of(from, region), of(to, region)];
+    return { work: b.work - a.work, refused: b.requests - b.served - (a.requests - a.served) };
+  };
+  const [p, g] = [delta("ptu"), delta("greedy-ptu")];
+  return {
+    routerWork: p.work,
+    greedyWork: g.work,
+    workShare: g.work > 0 ? p.work / g.work : 1,
+    routerRefusedShare: p.refused / calls.router,
+    greedyRefusedShare: g.refused / calls.greedy,
+  };
+}
+
 async function socketCell(waitUpTo?: string): Promise<SocketCell> {
-  const seconds = smoke ? 2 : 8;
+  const warmUpSeconds = smoke ? 1 : 4;
+  const seconds = smoke ? 3 : 16;
   const perSecond = 60;
   // Two identical estates: one behind the router, one for the greedy sender.
   const sims = await startSimulators([
@@ -83,24 +118,35 @@ async function socketCell(waitUpTo?: string): Promise<SocketCell> {
   const env = { ROUTER_STATE: azurite.connectionString, ROUTER_STATE_REFRESH: "PT1S" };
   const routers = [await startRouter(config, env), await startRouter(config, env)];
   try {
-    const viaRouter = await steady(perSecond, seconds, (i) => post(routers[i % 2]?.url ?? ""));
-    const greedy = await steady(perSecond, seconds, async () => {
-      const status = await post(greedyPtu ?? "");
-      return status === 429 ? post(greedyPaygo ?? "") : status;
-    });
-    const counts = (await sims.call("counts")) as Counts[];
-    const of = (region: string) => counts.find((c) => c.region === region) ?? { region, requests: 0, served: 0, work: 0 };
-    const [p, g] = [of("ptu"), of("greedy-ptu")];
+    const counts = () => sims.call("counts") as Promise<Counts[]>;
+    const mark = { at: warmUpSeconds * perSecond, run: counts };
+    const viaRouter = await steady(perSecond, seconds, (i) => post(routers[i % 2]?.url ?? ""), mark);
+    const greedy = await steady(
+      perSecond,
+      seconds,
+      async () => {
+        const status = await post(greedyPtu ?? "");
+        return status === 429 ? post(greedyPaygo ?? "") : status;
+      },
+      mark,
+    );
+    const end = await counts();
+    // The router's mark has the greedy estate's counts before it started, and the greedy's mark the router's after it ended.
+    const [routerMark, greedyMark] = [await viaRouter.marked, await greedy.marked];
+    const afterWarmUp = [
+      ...routerMark.filter((c) => !c.region.startsWith("greedy")),
+      ...greedyMark.filter((c) => c.region.startsWith("greedy")),
+    ];
+    const measured = (seconds - warmUpSeconds) * perSecond;
     const cell: SocketCell = {
-      routerWork: p.work,
-      greedyWork: g.work,
-      workShare: g.work > 0 ? p.work / g.work : 1,
-      routerRefusedShare: (p.requests - p.served) / viaRouter.length,
-      greedyRefusedShare: (g.requests - g.served) / greedy.length,
-      clientErrors: [...viaRouter, ...greedy].filter((s) => s !== 200).length,
+      ...phase(afterWarmUp, end, { router: measured, greedy: measured }),
+      whole: phase([], end, { router: viaRouter.statuses.length, greedy: greedy.statuses.length }),
+      warmUpSeconds,
+      seconds,
+      clientErrors: [...viaRouter.statuses, ...greedy.statuses].filter((s) => s !== 200).length,
     };
     progress(
-      `capacity over sockets: PTU work ${(cell.workShare * 100).toFixed(1)}% of greedy's, 429s ${(cell.routerRefusedShare * 100).toFixed(2)}% (greedy ${(cell.greedyRefusedShare * 100).toFixed(1)}%)`,
+      `capacity over sockets${waitUpTo ? ` (waitUpTo ${waitUpTo})` : ""}: after ${warmUpSeconds} s PTU work ${(cell.workShare * 100).toFixed(1)}% of greedy's, 429s ${(cell.routerRefusedShare * 100).toFixed(2)}% (greedy ${(cell.greedyRefusedShare * 100).toFixed(1)}%); whole run ${(cell.whole.workShare * 100).toFixed(1)}%, ${(cell.whole.routerRefusedShare * 100).toFixed(2)}%`,
     );
     return cell;
   } finally {
@@ -131,8 +177,14 @@ export function capacityLines(rows: CapacityRows): string[] {
       (o) =>
         `| ${o.cell.demand}× | ${o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${pct(o.workShare)} | ${(o.router.refusedShare * 100).toFixed(2)}% | ${pct(o.greedy.refusedShare)} |`,
     ),
-    `over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~3× demand): PTU work ${pct(rows.sockets.workShare)} of greedy's, 429s ${(rows.sockets.routerRefusedShare * 100).toFixed(2)}% (greedy ${pct(rows.sockets.greedyRefusedShare)}), ${rows.sockets.clientErrors} client errors`,
-    `the same with waitUpTo ${rows.socketsWaiting.waitUpTo} on the PTU: PTU work ${pct(rows.socketsWaiting.workShare)} of greedy's, 429s ${(rows.socketsWaiting.routerRefusedShare * 100).toFixed(2)}%, ${rows.socketsWaiting.clientErrors} client errors`,
+    socketLine("over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~3× demand)", rows.sockets),
+    socketLine(`the same with waitUpTo ${rows.socketsWaiting.waitUpTo} on the PTU`, rows.socketsWaiting),
   ];
   return lines;
+}
+
+function socketLine(title: string, cell: SocketCell): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const share = (x: number) => `${(x * 100).toFixed(2)}%`;
+  return `${title}, ${cell.seconds} s: after the first ${cell.warmUpSeconds} s PTU work ${pct(cell.workShare)} of greedy's, 429s ${share(cell.routerRefusedShare)} (greedy ${pct(cell.greedyRefusedShare)}); the whole run, start-up included, ${pct(cell.whole.workShare)} and ${share(cell.whole.routerRefusedShare)}; ${cell.clientErrors} client errors`;
 }

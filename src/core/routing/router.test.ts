@@ -33,7 +33,12 @@ describe("Router", () => {
       signal: undefined,
     });
     const served = () => fakeUpstream(() => answer(200, { "content-type": "application/json" }, '{"usage":{"total_tokens":3}}'));
-    const limited = { name: "app", deployments: undefined, limits: { tokensPerMinute: 1_000, requestsPerMinute: undefined }, seesAllClients: false };
+    const limited = {
+      name: "app",
+      deployments: undefined,
+      limits: { tokensPerMinute: 1_000, requestsPerMinute: undefined },
+      seesAllClients: false,
+    };
     const plain = coreRouter(oneBackend, served(), { clients: [{ client: limited, keys: ["app-key"] }] });
     expect((await plain.router.handle(chat(testClientKey))).needsUsage).toBe(false);
     expect((await plain.router.handle(chat("app-key"))).needsUsage).toBe(true);
