@@ -3,7 +3,7 @@
 // regions that each hold only some deployments, under their own names.
 
 import { NotFoundError } from "openai";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Azurite } from "./helpers/azurite";
 import { type Harness, type RegionSpec, type Regions, startHarness, startRegions, until } from "./helpers/harness";
 import { sharedAzurite } from "./helpers/sharedAzurite";

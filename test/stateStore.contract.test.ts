@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { MemoryStateStore } from "../src/adapters/memoryStateStore";
 import { TableStateStore } from "../src/adapters/tableStateStore";
 import { findTrip, wholeBackend } from "../src/core/breakers/tripStore";

@@ -4,7 +4,7 @@
 // past maxTripDuration counted from the trip's start, and repair the row on its next write.
 
 import { TableClient } from "@azure/data-tables";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ownerPartitionKey, poolKey, TableStateStore } from "../../src/adapters/tableStateStore";
 import { usageKey } from "../../src/adapters/tableUsageRecords";
 import { decodeTrips } from "../../src/core/breakers/tripCodec";
