@@ -11,46 +11,26 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { Language, type Node, Parser } from "web-tree-sitter";
+import { type AzureType, type Property, scalarProblems, type TypeRef } from "./azureTypes";
+import {
+  bodyObject,
+  descendants,
+  firstError,
+  isLiteral,
+  line,
+  literalObjects,
+  objectKeys,
+  propertyValue,
+  propertyValueNode,
+  unquote,
+} from "./bicepTree";
+import { flexRejectedAppSettings, flexRejectedSiteConfig } from "./flexConsumptionRules";
 
-interface TypeRef {
-  $ref: string;
-}
-interface Property {
-  type: TypeRef;
-  flags?: number;
-}
-type AzureType = { $type: string } & Record<string, unknown>;
+export { flexRejectedAppSettings, flexRejectedSiteConfig } from "./flexConsumptionRules";
 
 const required = 1;
 const readOnly = 2;
 
-/** siteConfig properties Flex Consumption rejects (its deprecations table; ARM error 51021). */
-export const flexRejectedSiteConfig = [
-  "ftpsState",
-  "alwaysOn",
-  "linuxFxVersion",
-  "use32BitWorkerProcess",
-  "javaVersion",
-  "netFrameworkVersion",
-  "powerShellVersion",
-  "functionAppScaleLimit",
-  "preWarmedInstanceCount",
-];
-/** App settings Flex Consumption rejects or replaces with functionAppConfig. */
-export const flexRejectedAppSettings = [
-  "FUNCTIONS_EXTENSION_VERSION",
-  "FUNCTIONS_WORKER_RUNTIME",
-  "FUNCTIONS_WORKER_RUNTIME_VERSION",
-  "WEBSITE_NODE_DEFAULT_VERSION",
-  "WEBSITE_RUN_FROM_PACKAGE",
-  "WEBSITE_CONTENTSHARE",
-  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
-  "SCM_DO_BUILD_DURING_DEPLOYMENT",
-  "ENABLE_ORYX_BUILD",
-  "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
-];
-
-/** Bicep's own keys on a resource body, not properties of the resource type. */
 const bicepKeys = new Set(["parent", "scope", "dependsOn"]);
 
 export interface BicepReport {
@@ -183,7 +163,7 @@ export class BicepChecker {
     if (typeName.startsWith("Microsoft.Web/sites@")) this.flexRules(body, typeName, ctx);
     if (typeName.startsWith("Microsoft.Web/sites/config@")) {
       const settings = propertyValue(body, "properties");
-      const keys = settings ? literalObjects(settings, ctx).flatMap((o) => objectKeys(o).map(([k]) => k)) : [];
+      const keys = settings ? literalObjects(settings).flatMap((o) => objectKeys(o).map(([k]) => k)) : [];
       for (const key of keys)
         if (flexRejectedAppSettings.includes(key))
           ctx.report.errors.push(`${ctx.file}:${line(body)}: app setting ${key} is rejected on Flex Consumption`);
@@ -277,44 +257,8 @@ export class BicepChecker {
   }
 
   private checkScalar(value: Node, type: AzureType, path: string, ctx: Context): void {
-    const text = value.type === "string" ? unquote(value.text) : value.text;
-    const at = `${ctx.file}:${line(value)}: ${path}`;
-    switch (type.$type) {
-      case "StringLiteralType":
-        if (value.type !== "string" || text !== type.value)
-          ctx.report.errors.push(`${at} must be '${String(type.value)}', not ${value.text}`);
-        return;
-      case "UnionType": {
-        const members = (type.elements as TypeRef[]).map((r) => this.resolve(r));
-        if (members.some((m) => m.$type !== "StringLiteralType")) return; // an open union (string or literals): anything fits
-        const allowed = members.map((m) => m.value as string);
-        if (value.type !== "string" || !allowed.includes(text))
-          ctx.report.errors.push(`${at} is ${value.text}; allowed: ${allowed.join(", ")}`);
-        return;
-      }
-      case "StringType": {
-        if (value.type !== "string") return this.mismatch(value, path, "a string", ctx);
-        if (typeof type.pattern === "string" && !new RegExp(type.pattern).test(text))
-          ctx.report.errors.push(`${at} '${text}' does not match ${type.pattern}`);
-        if (typeof type.minLength === "number" && text.length < type.minLength)
-          ctx.report.errors.push(`${at} is shorter than ${type.minLength}`);
-        if (typeof type.maxLength === "number" && text.length > type.maxLength)
-          ctx.report.errors.push(`${at} is longer than ${type.maxLength}`);
-        return;
-      }
-      case "IntegerType": {
-        if (value.type !== "number") return this.mismatch(value, path, "an integer", ctx);
-        const n = Number(text);
-        if (typeof type.minValue === "number" && n < type.minValue) ctx.report.errors.push(`${at} ${n} is below ${type.minValue}`);
-        if (typeof type.maxValue === "number" && n > type.maxValue) ctx.report.errors.push(`${at} ${n} is above ${type.maxValue}`);
-        return;
-      }
-      case "BooleanType":
-        if (value.type !== "boolean") this.mismatch(value, path, "true or false", ctx);
-        return;
-      default:
-        return;
-    }
+    for (const problem of scalarProblems(value, type, (r) => this.resolve(r)))
+      ctx.report.errors.push(`${ctx.file}:${line(value)}: ${path} ${problem}`);
   }
 
   private mismatch(node: Node, path: string, wanted: string, ctx: Context): void {
@@ -332,68 +276,4 @@ export class BicepChecker {
     }
     return isLiteral(node) ? node : undefined;
   }
-}
-
-function isLiteral(node: Node): boolean {
-  if (node.type === "string") return !node.namedChildren.some((c) => c?.type === "interpolation");
-  return node.type === "number" || node.type === "boolean" || node.type === "object" || node.type === "array" || node.type === "null";
-}
-
-function bodyObject(decl: Node): Node | undefined {
-  const last = decl.namedChildren.at(-1);
-  if (!last) return undefined;
-  if (last.type === "object") return last;
-  // `= [for … : { … }]`, `= if (…) { … }`: the object inside.
-  return descendants(last, "object")[0];
-}
-
-/** The keys of an object literal (identifiers or quoted strings), each with its property node. */
-function objectKeys(object: Node): [string, Node][] {
-  return object.namedChildren
-    .filter((c): c is Node => c?.type === "object_property")
-    .map((p) => [unquote(p.namedChildren[0]?.text ?? ""), p]);
-}
-
-function propertyValue(object: Node, key: string): Node | undefined {
-  const found = objectKeys(object).find(([k]) => k === key)?.[1];
-  return found ? propertyValueNode(found) : undefined;
-}
-
-function propertyValueNode(property: Node): Node {
-  return property.namedChildren.at(-1) as Node;
-}
-
-/** The object literals a value is made of: itself, or the object arguments of union(). */
-function literalObjects(value: Node, _ctx: Context): Node[] {
-  if (value.type === "object") return [value];
-  if (value.type === "call_expression" && value.namedChildren[0]?.text === "union") {
-    return (value.namedChildren[1]?.namedChildren ?? []).filter((a): a is Node => a?.type === "object");
-  }
-  return [];
-}
-
-function descendants(node: Node, type: string): Node[] {
-  const out: Node[] = [];
-  const walk = (n: Node) => {
-    for (const c of n.namedChildren) {
-      if (!c) continue;
-      if (c.type === type) out.push(c);
-      walk(c);
-    }
-  };
-  walk(node);
-  return out;
-}
-
-function unquote(text: string): string {
-  return text.startsWith("'") && text.endsWith("'") ? text.slice(1, -1).replace(/\\'/g, "'").replace(/\\\\/g, "\\") : text;
-}
-
-function line(node: Node): number {
-  return node.startPosition.row + 1;
-}
-
-function firstError(root: Node): string {
-  const error = descendants(root, "ERROR")[0];
-  return error ? `line ${line(error)}: ${error.text.slice(0, 40)}` : "a missing token";
 }

@@ -130,8 +130,7 @@ export class ResponseCache {
     const { store, maxPendingWrites = 16 } = this.options;
     if (!store || this.isLocalOnly(this.options.clock.now()) || this.pendingWrites >= maxPendingWrites) return;
     this.pendingWrites++;
-    store
-      .write(key, encodeCachedAnswer(key, answer), AbortSignal.timeout(5_000))
+    withinDeadline((signal) => store.write(key, encodeCachedAnswer(key, answer), signal), 5_000, "the cache store")
       .then(
         () => {
           this.counts.sharedWrites++;

@@ -8,6 +8,7 @@
 
 import type { Clock } from "../clock";
 import type { Random } from "../random";
+import { withinDeadline } from "../shared/deadline";
 import type { RoundOutcome, SyncParticipant } from "../shared/syncLoop";
 import type { CapacityBoard } from "./capacityBoard";
 import type { CapacityStore, SharedPace } from "./sharedPaces";
@@ -54,7 +55,7 @@ export class CapacitySharing implements SyncParticipant {
     try {
       if (now - this.readAt >= readEveryMs) {
         this.counts.reads++;
-        this.shared = await this.store.readPaces(AbortSignal.timeout(timeoutMs));
+        this.shared = await withinDeadline((signal) => this.store.readPaces(signal), timeoutMs, "state store");
         this.readAt = now;
         this.seed(now);
       }
@@ -93,7 +94,7 @@ export class CapacitySharing implements SyncParticipant {
       if (!off || now - last < writeEveryMs * (0.5 + random())) continue;
       const pace: SharedPace = { backend: view.backend, deployment, tokensPerMinute: Math.round(estimate), at: now, instance };
       this.counts.writes++;
-      await this.store.writePace(pace, AbortSignal.timeout(timeoutMs));
+      await withinDeadline((signal) => this.store.writePace(pace, signal), timeoutMs, "state store");
       this.writtenAt.set(key, now);
       this.shared = [...this.shared.filter((p) => p !== stored), pace];
     }

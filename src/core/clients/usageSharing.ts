@@ -8,6 +8,7 @@
 // instances last present), never to "unlimited" and never to "reject everything".
 
 import type { Clock } from "../clock";
+import { withinDeadline } from "../shared/deadline";
 import type { RoundOutcome, SyncParticipant } from "../shared/syncLoop";
 import type { ClientLimiter } from "./clientLimiter";
 import { type BucketUsage, bucketMs, bucketOf, type UsageDimension, windowBuckets } from "./usageBuckets";
@@ -88,14 +89,14 @@ export class UsageSharing implements SyncParticipant {
         if (!usage.client.limits) continue;
         const pending = usage.unshared.entries(now);
         if (pending.length === 0 && now - usage.lastCallAt > quietMs) continue;
-        const signal = AbortSignal.timeout(this.timeoutMs);
+        const name = usage.client.name;
         let answer: readonly BucketUsage[];
         if (pending.length === 0) {
           this.counts.reads++;
-          answer = await this.store.readUsage(usage.client.name, signal);
+          answer = await this.bounded((signal) => this.store.readUsage(name, signal));
         } else {
           this.counts.writes++;
-          answer = await this.store.addUsage(usage.client.name, pending, signal);
+          answer = await this.bounded((signal) => this.store.addUsage(name, pending, signal));
           // What arrived during the write stays unshared for the next round.
           for (const b of pending) usage.unshared.add(b.bucket, -b.requests, -b.tokens, now);
         }
@@ -118,13 +119,17 @@ export class UsageSharing implements SyncParticipant {
     return "ok";
   }
 
+  private bounded<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withinDeadline(call, this.timeoutMs, "state store");
+  }
+
   /** Checks in once per slot (at once on start, later at a random point of the slot) and reads how many are present. */
   private async presence(now: number): Promise<void> {
     const slot = Math.floor(now / presenceSlotMs);
     if (this.checkedInSlot !== slot) {
       if (this.checkedInSlot === -1 || now >= this.checkInAt) {
         this.counts.writes++;
-        await this.store.checkIn(this.options.instance, slot, AbortSignal.timeout(this.timeoutMs));
+        await this.bounded((signal) => this.store.checkIn(this.options.instance, slot, signal));
         this.checkedInSlot = slot;
         const random = this.options.random ?? Math.random;
         this.checkInAt = (slot + 1) * presenceSlotMs + Math.floor(random() * presenceSlotMs * 0.6);
@@ -134,7 +139,7 @@ export class UsageSharing implements SyncParticipant {
     const young = now - this.startedAt < presenceSlotMs;
     if (!young && now - this.presenceReadAt < presenceReadMs) return;
     this.counts.reads++;
-    const present = await this.store.readPresence(slot, AbortSignal.timeout(this.timeoutMs));
+    const present = await this.bounded((signal) => this.store.readPresence(slot, signal));
     this.presenceReadAt = now;
     const counted = Math.max(present.current, present.previous);
     this.limiter.sharing.instances = Math.min(maxInstances, Math.max(1, Number.isFinite(counted) ? counted : 1));

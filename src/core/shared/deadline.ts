@@ -1,5 +1,6 @@
 // A store call bounded in time: its signal aborts after `ms`, and the caller gives up then even
-// if the store ignores the signal — every shared-state participant and the cache's lookup use it.
+// if the store ignores the signal. Every store call goes through it: the shared-state participants'
+// rounds, the owner book's reads and writes on a call's path, the cache's lookups and writes.
 
 export async function withinDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number, what = "the store"): Promise<T> {
   const controller = new AbortController();

@@ -4,6 +4,7 @@
 // a call), and asks the store — once per id, with a short timeout — when a follow-up names an id
 // it has not seen. Calls that name no stored object never reach any of this.
 
+import { withinDeadline } from "../shared/deadline";
 import type { RoundOutcome, SyncParticipant } from "../shared/syncLoop";
 
 /** Who holds a stored object, and which client made it (`undefined`: not known, so the operators' only). */
@@ -128,12 +129,11 @@ export class OwnerBook implements SyncParticipant {
     this.counts.recordedBeforeAnswer++;
     const clock = this.options.clock ?? Date;
     const started = clock.now();
-    const signal = AbortSignal.timeout(this.readTimeoutMs);
     // The record (whose it is, where) and the creator's index (what its list calls are filtered by),
     // side by side: one round trip before the id goes on.
     const [owner, index] = await Promise.allSettled([
-      this.store.writeOwners([{ id, ...record }], signal),
-      this.store.writeCreated(creator, [id], signal),
+      withinDeadline((signal) => this.store.writeOwners([{ id, ...record }], signal), this.readTimeoutMs, "state store"),
+      withinDeadline((signal) => this.store.writeCreated(creator, [id], signal), this.readTimeoutMs, "state store"),
     ]);
     this.recordMsTotal += clock.now() - started;
     if (owner.status === "rejected") {
@@ -169,7 +169,8 @@ export class OwnerBook implements SyncParticipant {
     if (!index || clock.now() - index.at > 2_000) {
       this.counts.reads++;
       try {
-        index = { at: clock.now(), ids: await this.store.readCreated(client, AbortSignal.timeout(this.readTimeoutMs)) };
+        const ids = await withinDeadline((signal) => this.store.readCreated(client, signal), this.readTimeoutMs, "state store");
+        index = { at: clock.now(), ids };
         this.createdRead.set(client, index);
       } catch {
         index = { at: 0, ids: new Set() };
@@ -187,7 +188,7 @@ export class OwnerBook implements SyncParticipant {
   private async read(id: string): Promise<OwnerRecord | undefined> {
     this.counts.reads++;
     try {
-      const record = await this.store.readOwner(id, AbortSignal.timeout(this.readTimeoutMs));
+      const record = await withinDeadline((signal) => this.store.readOwner(id, signal), this.readTimeoutMs, "state store");
       if (record !== undefined) this.remember(id, record);
       return record;
     } catch {
@@ -250,20 +251,26 @@ export class OwnerBook implements SyncParticipant {
     const created = this.pendingCreated;
     this.pendingCreated = new Map();
     const changes = [...batch].map(([id, record]) => ({ id, backend: record?.backend, creator: record?.creator }));
-    const signal = AbortSignal.timeout(5_000);
     try {
-      for (let i = 0; i < changes.length; i += writeChunk) {
-        this.counts.writes++;
-        await this.store.writeOwners(changes.slice(i, i + writeChunk), signal);
-      }
-      for (const [client, ids] of created) {
-        const list = [...ids];
-        for (let i = 0; i < list.length; i += writeChunk) {
-          this.counts.writes++;
-          await this.store.writeCreated(client, list.slice(i, i + writeChunk), signal);
-        }
-        created.delete(client);
-      }
+      // The whole batch within 5 s: a slow store leaves the rest for the next round.
+      await withinDeadline(
+        async (signal) => {
+          for (let i = 0; i < changes.length; i += writeChunk) {
+            this.counts.writes++;
+            await this.store.writeOwners(changes.slice(i, i + writeChunk), signal);
+          }
+          for (const [client, ids] of created) {
+            const list = [...ids];
+            for (let i = 0; i < list.length; i += writeChunk) {
+              this.counts.writes++;
+              await this.store.writeCreated(client, list.slice(i, i + writeChunk), signal);
+            }
+            created.delete(client);
+          }
+        },
+        5_000,
+        "state store",
+      );
       if (this.failing) this.options.log?.writeRestored();
       this.failing = false;
       return "ok";
