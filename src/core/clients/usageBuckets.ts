@@ -22,10 +22,17 @@ export interface BucketUsage {
 
 export type UsageDimension = "requests" | "tokens";
 
-/** Usage per bucket of one client (one instance's, or everyone's), the counted buckets only. */
+/**
+ * Usage per bucket of one client (one instance's, or everyone's), the counted buckets only. The
+ * window's totals are kept as buckets are added to, and counted again only when the window moves
+ * (once per bucket): a call reads them several times (its admission, its headers), never summing.
+ */
 export class BucketRing {
   private readonly ids = new Float64Array(windowBuckets).fill(-1);
   private readonly counts = { requests: new Float64Array(windowBuckets), tokens: new Float64Array(windowBuckets) };
+  /** The window's totals (each bucket at least 0) as of the window ending with bucket `totalsAt`; -1: to count. */
+  private totalsAt = -1;
+  private readonly totals = { requests: 0, tokens: 0 };
 
   /** Adds to `bucket` (negative amounts correct an estimate); a bucket out of the window is ignored. */
   add(bucket: number, requests: number, tokens: number, now: number): void {
@@ -37,8 +44,9 @@ export class BucketRing {
       this.counts.requests[slot] = 0;
       this.counts.tokens[slot] = 0;
     }
-    this.counts.requests[slot] = (this.counts.requests[slot] as number) + requests;
-    this.counts.tokens[slot] = (this.counts.tokens[slot] as number) + tokens;
+    const inTotals = this.totalsAt !== -1 && bucket <= this.totalsAt && bucket > this.totalsAt - windowBuckets;
+    this.addTo("requests", slot, requests, inTotals);
+    this.addTo("tokens", slot, tokens, inTotals);
   }
 
   /** `bucket`'s usage of `what` (0 when not held). */
@@ -50,9 +58,26 @@ export class BucketRing {
   /** Usage of `what` in the counted buckets. */
   total(what: UsageDimension, now: number): number {
     const current = bucketOf(now);
-    let sum = 0;
-    for (let b = current - windowBuckets + 1; b <= current; b++) sum += this.at(b, what);
-    return sum;
+    if (current !== this.totalsAt) this.count(current);
+    return this.totals[what];
+  }
+
+  private addTo(what: UsageDimension, slot: number, amount: number, inTotals: boolean): void {
+    const before = this.counts[what][slot] as number;
+    const after = before + amount;
+    this.counts[what][slot] = after;
+    // A bucket counts at least 0: a correction larger than the estimate takes nothing from the others.
+    if (inTotals) this.totals[what] += Math.max(0, after) - Math.max(0, before);
+  }
+
+  private count(current: number): void {
+    this.totalsAt = current;
+    this.totals.requests = 0;
+    this.totals.tokens = 0;
+    for (let b = current - windowBuckets + 1; b <= current; b++) {
+      this.totals.requests += this.at(b, "requests");
+      this.totals.tokens += this.at(b, "tokens");
+    }
   }
 
   /** The counted buckets that hold anything, oldest first, as held (a correction may leave one below zero). */
@@ -72,6 +97,7 @@ export class BucketRing {
   /** Replaces everything with `buckets` (what the store answered). */
   replace(buckets: readonly BucketUsage[], now: number): void {
     this.ids.fill(-1);
+    this.totalsAt = -1;
     for (const b of buckets) this.add(b.bucket, b.requests, b.tokens, now);
   }
 }
