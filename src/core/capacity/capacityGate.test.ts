@@ -19,6 +19,22 @@ function bootstrapped(gate: CapacityGate): void {
 }
 
 describe("CapacityGate", () => {
+  it("starts a configured rate as this instance's share of the deployment's, until a refusal teaches its own", () => {
+    let present = 3;
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, instances: () => present });
+    gate.take(1, 0);
+    expect(gate.view(0).tokensPerMinute).toBe(20_000);
+    present = 2;
+    gate.take(1, 1);
+    expect(gate.view(1).tokensPerMinute).toBe(30_000);
+    gate.refused(1, 5, 2);
+    present = 4;
+    gate.take(1, 3);
+    // From the first refusal on, the pace is the gate's own (cut once for the congestion), not the share.
+    expect(gate.view(3).tokensPerMinute).toBeLessThan(30_000);
+    expect(gate.view(3).tokensPerMinute).toBeGreaterThan(15_000);
+  });
+
   it("holds nothing back until it has learned (or been given) a pace", () => {
     const gate = new CapacityGate({ random: noJitter });
     for (let at = 0; at < 100; at++) expect(gate.take(1_000, at)).toBe(true);

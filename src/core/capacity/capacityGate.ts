@@ -19,7 +19,10 @@ import type { CallCost } from "../clients/callCost";
 import type { Random } from "../random";
 
 export interface CapacityGateOptions {
-  /** A starting pace, tokens per minute (`capacity.tokensPerMinute`); refined from what the deployment answers. */
+  /**
+   * The deployment's rate as configured, tokens per minute (`capacity.tokensPerMinute`): this
+   * instance starts at its share of it (÷ the instances present) until a refusal refines the pace.
+   */
   tokensPerMinute?: number;
   random: Random;
   /** Growth of the pace per second while calls wait on it, right after a refusal. Default 0.1%. */
@@ -66,6 +69,9 @@ const clamp = (value: number, low: number, high: number) => Math.min(high, Math.
 export class CapacityGate {
   /** Tokens per ms; `undefined` until learned (or configured). */
   private perMs: number | undefined;
+  /** The configured rate of the whole deployment, tokens per ms: shared out until the first refusal teaches the pace. */
+  private readonly configuredPerMs: number | undefined;
+  private taught = false;
   /** The mirror of the deployment's bucket, at `at`. */
   private level = 0;
   private at = 0;
@@ -89,7 +95,8 @@ export class CapacityGate {
   private promptScale = 1;
 
   constructor(private readonly options: CapacityGateOptions) {
-    this.perMs = options.tokensPerMinute === undefined ? undefined : options.tokensPerMinute / 60_000;
+    this.configuredPerMs = options.tokensPerMinute === undefined ? undefined : options.tokensPerMinute / 60_000;
+    this.perMs = this.configuredPerMs;
     this.growth = options.growthPerSecond ?? 0.001;
     this.cut = options.cut ?? 0.02;
   }
@@ -118,6 +125,8 @@ export class CapacityGate {
 
   /** Whether a call costing `tokens` is expected to be admitted now; if so it is charged (sent). */
   take(tokens: number, now: number): boolean {
+    // A configured rate is the whole deployment's: this instance's share, as many as are present now.
+    if (!this.taught && this.configuredPerMs !== undefined) this.perMs = this.configuredPerMs / this.sharers();
     if (this.perMs !== undefined && this.drained(now) > this.holds) {
       this.grow(now);
       this.counts.skipped++;
@@ -160,6 +169,7 @@ export class CapacityGate {
   refused(tokens: number, delayMs: number, now: number): void {
     this.release(tokens);
     this.counts.refused++;
+    this.taught = true;
     if (this.perMs === undefined) this.bootstrap(delayMs, now);
     else this.learn(delayMs, now, tokens);
     if (this.lastRefusal === undefined || now - this.lastRefusal.at >= minSampleMs) {
