@@ -30,26 +30,14 @@ import {
   summarize,
   type Target,
   timeToFirstChunk,
+  v1Body,
+  v1Path,
 } from "./measure";
 import { perCallFigures, perCallReport } from "./perCall";
 import { type BenchTarget, printTable } from "./report";
 import { benchResponses } from "./responsesBench";
 
-const v1Path = "/openai/v1/chat/completions";
 const responsesPath = "/openai/v1/responses";
-// Prose as a long conversation or a RAG context carries it: newlines and quotes, escaped in JSON.
-const paragraph =
-  'The quarterly report shows revenue of $4.2M, up 12% year over year.\nCustomers said the "new onboarding" flow was clearer than before.\n\nNext steps: review the pricing page, update the FAQ, and schedule interviews with five accounts.\n';
-/** A v1 chat body of about `bytes`, with `model` last: the router must read past everything to find it. */
-const v1Body = (bytes: number) =>
-  JSON.stringify({
-    messages: [
-      { role: "system", content: "You answer briefly." },
-      { role: "user", content: paragraph.repeat(Math.ceil(bytes / paragraph.length)).slice(0, bytes) },
-    ],
-    max_tokens: 16,
-    model: "gpt-4o",
-  });
 
 /**
  * `npm run bench -- --ab <other checkout>`: this build's router against another build's (its

@@ -18,16 +18,13 @@ import { callLevel } from "../src/hosts/eventLog";
 import { BodyReporter } from "../src/hosts/responseBody";
 import { createRouterApp } from "../src/routerApp";
 import { chatAnswer } from "../src/simulator/answers";
+import { chatBody, chatPath, clientKey, median, option, v1Body, v1Path } from "./measure";
 
 const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  const value = Number(option(name));
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
-const clientKey = "bench-client-key";
-const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-const chatBody = Buffer.from(JSON.stringify({ messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 16 }));
 const answerBody = Buffer.from(JSON.stringify(chatAnswer({ model: "gpt-4o", region: "bench", promptTokens: 9, completionTokens: 4 })));
 const answerHeaders = { "content-type": "application/json", "content-length": String(answerBody.length), "x-ms-region": "bench" };
 const streamChunks = [0, 1, 2, 3, 4].map((i) => Buffer.from(`data: {"choices":[{"index":0,"delta":{"content":"w${i}"}}]}\n\n`));
@@ -42,14 +39,11 @@ interface Scenario {
   stream?: boolean;
 }
 
-function v1Body(bytes: number): Buffer {
-  const content = "x".repeat(Math.max(0, bytes - 80));
-  return Buffer.from(JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content }], max_tokens: 16 }));
-}
-
+/** The bench's chat body, as bytes once. */
+const chat = Buffer.from(chatBody);
 const backend = { name: "steady", url: "http://127.0.0.1:9", auth: { type: "none" } };
 const scenarios: Scenario[] = [
-  { name: "chat, deployment path, no clients", config: { backends: [backend] }, path: chatPath, body: chatBody },
+  { name: "chat, deployment path, no clients", config: { backends: [backend] }, path: chatPath, body: chat },
   {
     name: "chat, a client with limits",
     config: {
@@ -58,15 +52,15 @@ const scenarios: Scenario[] = [
     },
     env: { ROUTER_CLIENT_KEYS: "", BENCH_APP_KEYS: clientKey },
     path: chatPath,
-    body: chatBody,
+    body: chat,
   },
   {
     name: "v1 2 KB, model renamed (body rewritten)",
     config: { backends: [{ ...backend, deployments: { "gpt-4o": "gpt-4o-bench" } }] },
-    path: "/openai/v1/chat/completions",
-    body: v1Body(2_000),
+    path: v1Path,
+    body: Buffer.from(v1Body(2_000)),
   },
-  { name: "chat streamed (5 chunks)", config: { backends: [backend] }, path: chatPath, body: chatBody, stream: true },
+  { name: "chat streamed (5 chunks)", config: { backends: [backend] }, path: chatPath, body: chat, stream: true },
 ];
 
 /** The backend's answer, made the way undici hands one over: status, headers, a body read once. */
@@ -199,12 +193,6 @@ function harnessOnly(scenario: Scenario): Handler {
   };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
 export interface PerCallFigure {
   name: string;
   /** The core's own CPU per call, µs: the median round less the harness's. */
@@ -216,8 +204,8 @@ export interface PerCallFigure {
 export async function perCallFigures(calls = arg("calls", 20_000), rounds = arg("rounds", 7)): Promise<PerCallFigure[]> {
   const figures: PerCallFigure[] = [];
   const sink = { calls: 0 };
-  const only = process.argv.indexOf("--only");
-  const chosen = only >= 0 ? scenarios.filter((s) => s.name.startsWith(process.argv[only + 1] ?? "")) : scenarios;
+  const only = option("only");
+  const chosen = only === undefined ? scenarios : scenarios.filter((s) => s.name.startsWith(only));
   for (const scenario of chosen) {
     const settings = readSettings(
       { ROUTER_CONFIG: JSON.stringify(scenario.config), ROUTER_CLIENT_KEYS: clientKey, ...scenario.env },
