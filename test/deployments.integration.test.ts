@@ -5,7 +5,7 @@
 import { NotFoundError } from "openai";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Azurite } from "./helpers/azurite";
-import { type Harness, type RegionSpec, type Regions, startHarness, startRegions, until } from "./helpers/harness";
+import { type Harness, type RegionSpec, type Regions, simulatorOf, startHarness, startRegions, until } from "./helpers/harness";
 import { sharedAzurite } from "./helpers/sharedAzurite";
 
 let h: Harness | undefined;
@@ -31,11 +31,7 @@ const mixedEstate: RegionSpec[] = [
   },
 ];
 
-function sim(harness: Harness, i: number) {
-  const s = harness.sims[i];
-  if (!s) throw new Error(`no simulator ${i}`);
-  return s;
-}
+const sim = simulatorOf;
 
 describe("deployments per backend (AzureOpenAI, deployment paths)", () => {
   it("sends the caller's name to each backend under that backend's own name, and says which served", async () => {

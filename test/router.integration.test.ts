@@ -1,7 +1,7 @@
 // The contract, end to end over real HTTP on loopback: the official SDK -> router (Node host) -> simulated regions.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { chatPath, clientKey, type Harness, sleep, startHarness } from "./helpers/harness";
+import { chatPath, clientKey, type Harness, simulatorOf, sleep, startHarness } from "./helpers/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -10,11 +10,7 @@ afterEach(async () => {
 
 const messages = [{ role: "user" as const, content: "Hello" }];
 
-function sim(i: number) {
-  const s = h.sims[i];
-  if (!s) throw new Error(`no simulator ${i}`);
-  return s;
-}
+const sim = (i: number) => simulatorOf(h, i);
 
 describe("forwarding with the official SDK", () => {
   it("answers a chat completion and says who served it", async () => {

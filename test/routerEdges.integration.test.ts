@@ -3,7 +3,7 @@
 // router's own answers, and a burst of load on an overflowing PTU.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { chatPath, clientKey, type Harness, sleep, startHarness } from "./helpers/harness";
+import { chatPath, clientKey, type Harness, simulatorOf, sleep, startHarness } from "./helpers/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -12,11 +12,7 @@ afterEach(async () => {
 
 const messages = [{ role: "user" as const, content: "Hello" }];
 
-function sim(i: number) {
-  const s = h.sims[i];
-  if (!s) throw new Error(`no simulator ${i}`);
-  return s;
-}
+const sim = (i: number) => simulatorOf(h, i);
 
 describe("a caller who goes away", () => {
   it("cancels the upstream call while waiting for the backend", async () => {

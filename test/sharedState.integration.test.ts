@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { TableStateStore } from "../src/adapters/tableStateStore";
-import { chatPath, type Harness, sleep, until } from "./helpers/harness";
+import { chatPath, type Harness, simulatorOf, sleep, until } from "./helpers/harness";
 import { useSharedTable } from "./helpers/sharedTable";
 
 const shared = useSharedTable("state", { outages: true });
@@ -18,11 +18,7 @@ async function twoInstances(logs?: { lost: number; restored: number }[]): Promis
   return routers as [Harness, Harness];
 }
 
-const sim = (i: number) => {
-  const s = shared.regions.sims[i];
-  if (!s) throw new Error("no simulator");
-  return s;
-};
+const sim = (i: number) => simulatorOf(shared.regions, i);
 
 describe("shared breaker state on Azure Table Storage (Azurite)", () => {
   it("a 429 with Retry-After seen by A keeps B's traffic off that backend within 2.5 s, without B sending it a request", async () => {

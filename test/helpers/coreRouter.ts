@@ -10,6 +10,7 @@ import { ClientLimiter } from "../../src/core/clients/clientLimiter";
 import { parseRouterConfig, type RouterConfig } from "../../src/core/config/config";
 import type { RouterEvents } from "../../src/core/events";
 import { BodyBudget } from "../../src/core/request/bodyBudget";
+import type { RouterRequest } from "../../src/core/request/exchange";
 import { apiKeyCredential, type BackendCredential } from "../../src/core/routing/credentials";
 import { Forwarder } from "../../src/core/routing/forwarder";
 import { Pool } from "../../src/core/routing/pool";
@@ -33,6 +34,19 @@ export function fakeUpstream(
       sent.push({ origin, request });
       return answer(origin, request);
     },
+  };
+}
+
+/** A JSON POST to `url` carrying `text` as its body, with the operators' key unless another is given. */
+export function jsonCall(url: string, text: string, key = testClientKey): RouterRequest {
+  return {
+    method: "POST",
+    url,
+    headers: { "api-key": key, "content-type": "application/json" },
+    body: (async function* () {
+      yield Buffer.from(text);
+    })(),
+    signal: undefined,
   };
 }
 

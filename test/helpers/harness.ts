@@ -112,6 +112,12 @@ export function routerEnv(pool: Regions, options: Pick<HarnessOptions, "config" 
   return env;
 }
 
+/** The `i`-th simulated region of a harness or a set of regions (a test naming one that is not there fails at once). */
+export function simulatorOf(h: { sims: AzureOpenAISimulator[] }, i: number): AzureOpenAISimulator {
+  const s = h.sims[i];
+  if (!s) throw new Error(`no simulator ${i}`);
+  return s;
+}
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const ownRegions = !options.pool;
   const pool = options.pool ?? (await startRegions(options.regions ?? []));

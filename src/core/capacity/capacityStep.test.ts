@@ -3,8 +3,7 @@
 // the last candidate and owner-bound calls are always sent.
 
 import { describe, expect, it } from "vitest";
-import { answer, coreRouter, fakeUpstream, testClientKey } from "../../../test/helpers/coreRouter";
-import type { RouterRequest } from "../request/exchange";
+import { answer, coreRouter, fakeUpstream, jsonCall } from "../../../test/helpers/coreRouter";
 
 const chat = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 const body = JSON.stringify({ messages: [{ role: "user", content: "hi" }], max_tokens: 100 });
@@ -17,17 +16,7 @@ const ptu = {
 };
 const paygo = { name: "paygo", url: "https://paygo.example", priority: 2, auth: { type: "none" } };
 
-function call(url = chat, text = body): RouterRequest {
-  return {
-    method: "POST",
-    url,
-    headers: { "api-key": testClientKey, "content-type": "application/json" },
-    body: (async function* () {
-      yield Buffer.from(text);
-    })(),
-    signal: undefined,
-  };
-}
+const call = (url = chat, text = body) => jsonCall(url, text);
 
 /** The PTU refuses while `ptuFull`, with a delay to the millisecond; pay-as-you-go takes everything. */
 function setup(config: Record<string, unknown>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answer, coreRouter, fakeUpstream, testClientKey } from "../../../test/helpers/coreRouter";
+import { answer, coreRouter, fakeUpstream, jsonCall, testClientKey } from "../../../test/helpers/coreRouter";
 import { parseRouterConfig } from "../config/config";
 import type { RouterRequest } from "../request/exchange";
 import { judgeAttempt } from "./attemptOutcome";
@@ -68,16 +68,6 @@ const chat = (deployment = "gpt-4o"): RouterRequest => ({
   url: `/openai/deployments/${deployment}/chat/completions`,
   headers: { "api-key": testClientKey },
   body: undefined,
-  signal: undefined,
-});
-/** A JSON call to `url` carrying `text` as its body. */
-const jsonCall = (url: string, text: string): RouterRequest => ({
-  method: "POST",
-  url,
-  headers: { "api-key": testClientKey, "content-type": "application/json" },
-  body: (async function* () {
-    yield Buffer.from(text);
-  })(),
   signal: undefined,
 });
 const failing: BackendCredential = {

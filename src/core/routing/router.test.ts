@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answer, coreRouter, fakeUpstream, testClientKey } from "../../../test/helpers/coreRouter";
+import { answer, coreRouter, fakeUpstream, jsonCall, testClientKey } from "../../../test/helpers/coreRouter";
 import { BodyBudget } from "../request/bodyBudget";
 import type { RouterRequest } from "../request/exchange";
 import { misconfiguredHandler } from "./misconfigured";
@@ -25,13 +25,8 @@ async function* bytes(text: string): AsyncIterable<Uint8Array> {
 
 describe("Router", () => {
   it("asks for an answer's usage only when a client's charge or a deployment's capacity gate needs it", async () => {
-    const chat = (key: string): RouterRequest => ({
-      method: "POST",
-      url: "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
-      headers: { "api-key": key, "content-type": "application/json" },
-      body: bytes('{"messages":[{"role":"user","content":"hi"}]}'),
-      signal: undefined,
-    });
+    const chat = (key: string) =>
+      jsonCall("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", '{"messages":[{"role":"user","content":"hi"}]}', key);
     const served = () => fakeUpstream(() => answer(200, { "content-type": "application/json" }, '{"usage":{"total_tokens":3}}'));
     const limited = {
       name: "app",
