@@ -32,22 +32,15 @@ const notForwardedDownstream = new Set([
   "upgrade",
 ]);
 
-/** Caller headers to send to every backend, without credentials or hop-by-hop headers. Built once per call. */
 /** Whether a response is server-sent events (a stream: its usage, if any, is in its last events). */
 export function isEventStream(headers: OutgoingHeaders): boolean {
   const type = headers["content-type"];
   return typeof type === "string" && type.startsWith("text/event-stream");
 }
 
+/** Caller headers to send to every backend, without credentials or hop-by-hop headers. Built once per call. */
 export function upstreamRequestHeaders(incoming: IncomingHeaders): OutgoingHeaders {
-  const out: OutgoingHeaders = {};
-  for (const name in incoming) {
-    const value = incoming[name];
-    if (value === undefined || notForwardedUpstream.has(name)) continue;
-    out[name] = value;
-  }
-  dropConnectionListed(incoming, out);
-  return out;
+  return forwardable(incoming, notForwardedUpstream);
 }
 
 /** The backend's response headers, plus which backend (and deployment there) served and after how many attempts. */
@@ -57,17 +50,23 @@ export function downstreamResponseHeaders(
   servedDeployment: string | undefined,
   attempts: number,
 ): OutgoingHeaders {
-  const out: OutgoingHeaders = {};
-  for (const name in upstream) {
-    const value = upstream[name];
-    if (value === undefined || notForwardedDownstream.has(name)) continue;
-    out[name] = value;
-  }
-  dropConnectionListed(upstream, out);
+  const out = forwardable(upstream, notForwardedDownstream);
   out["x-served-by"] = backend;
   if (servedDeployment !== undefined) out["x-served-deployment"] = servedDeployment;
   else delete out["x-served-deployment"];
   out["x-router-attempts"] = String(attempts);
+  return out;
+}
+
+/** A copy of `from` without the `dropped` names and those its Connection header lists. */
+function forwardable(from: IncomingHeaders, dropped: ReadonlySet<string>): OutgoingHeaders {
+  const out: OutgoingHeaders = {};
+  for (const name in from) {
+    const value = from[name];
+    if (value === undefined || dropped.has(name)) continue;
+    out[name] = value;
+  }
+  dropConnectionListed(from, out);
   return out;
 }
 
