@@ -64,7 +64,7 @@ export class TripSharing implements SyncParticipant {
     this.board.sweep(this.options.clock.now());
     try {
       await this.flushWrites();
-      const trips = await withinDeadline((signal) => this.store.readTrips(signal), this.timeoutMs, "state store");
+      const trips = await withinDeadline((signal) => this.store.readTrips(signal), this.timeoutMs);
       this.board.applySharedTrips(trips, this.options.clock.now());
       if (this.connected === false) this.options.log.restored();
       this.connected = true;
@@ -83,7 +83,7 @@ export class TripSharing implements SyncParticipant {
         this.pending.delete(key);
         continue;
       }
-      await withinDeadline((signal) => this.store.writeTrip(trip, signal), this.timeoutMs, "state store");
+      await withinDeadline((signal) => this.store.writeTrip(trip, signal), this.timeoutMs);
       // A longer trip may have been queued while this one was written.
       if (this.pending.get(key) === trip) this.pending.delete(key);
     }

@@ -71,7 +71,6 @@ export class CapacityGate {
   private perMs: number | undefined;
   /** The configured rate of the whole deployment, tokens per ms: shared out until the first refusal teaches the pace. */
   private readonly configuredPerMs: number | undefined;
-  private taught = false;
   /** The mirror of the deployment's bucket, at `at`. */
   private level = 0;
   private at = 0;
@@ -126,7 +125,7 @@ export class CapacityGate {
   /** Whether a call costing `tokens` is expected to be admitted now; if so it is charged (sent). */
   take(tokens: number, now: number): boolean {
     // A configured rate is the whole deployment's: this instance's share, as many as are present now.
-    if (!this.taught && this.configuredPerMs !== undefined) this.perMs = this.configuredPerMs / this.sharers();
+    if (this.counts.refused === 0 && this.configuredPerMs !== undefined) this.perMs = this.configuredPerMs / this.sharers();
     if (this.perMs !== undefined && this.drained(now) > this.holds) {
       this.grow(now);
       this.counts.skipped++;
@@ -169,7 +168,6 @@ export class CapacityGate {
   refused(tokens: number, delayMs: number, now: number): void {
     this.release(tokens);
     this.counts.refused++;
-    this.taught = true;
     if (this.perMs === undefined) this.bootstrap(delayMs, now);
     else this.learn(delayMs, now, tokens);
     if (this.lastRefusal === undefined || now - this.lastRefusal.at >= minSampleMs) {

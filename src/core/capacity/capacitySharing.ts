@@ -55,7 +55,7 @@ export class CapacitySharing implements SyncParticipant {
     try {
       if (now - this.readAt >= readEveryMs) {
         this.counts.reads++;
-        this.shared = await withinDeadline((signal) => this.store.readPaces(signal), timeoutMs, "state store");
+        this.shared = await withinDeadline((signal) => this.store.readPaces(signal), timeoutMs);
         this.readAt = now;
         this.seed(now);
       }
@@ -94,7 +94,7 @@ export class CapacitySharing implements SyncParticipant {
       if (!off || now - last < writeEveryMs * (0.5 + random())) continue;
       const pace: SharedPace = { backend: view.backend, deployment, tokensPerMinute: Math.round(estimate), at: now, instance };
       this.counts.writes++;
-      await withinDeadline((signal) => this.store.writePace(pace, signal), timeoutMs, "state store");
+      await withinDeadline((signal) => this.store.writePace(pace, signal), timeoutMs);
       this.writtenAt.set(key, now);
       this.shared = [...this.shared.filter((p) => p !== stored), pace];
     }

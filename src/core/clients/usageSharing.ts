@@ -120,7 +120,7 @@ export class UsageSharing implements SyncParticipant {
   }
 
   private bounded<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return withinDeadline(call, this.timeoutMs, "state store");
+    return withinDeadline(call, this.timeoutMs);
   }
 
   /** Checks in once per slot (at once on start, later at a random point of the slot) and reads how many are present. */

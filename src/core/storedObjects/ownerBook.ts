@@ -132,8 +132,8 @@ export class OwnerBook implements SyncParticipant {
     // The record (whose it is, where) and the creator's index (what its list calls are filtered by),
     // side by side: one round trip before the id goes on.
     const [owner, index] = await Promise.allSettled([
-      withinDeadline((signal) => this.store.writeOwners([{ id, ...record }], signal), this.readTimeoutMs, "state store"),
-      withinDeadline((signal) => this.store.writeCreated(creator, [id], signal), this.readTimeoutMs, "state store"),
+      withinDeadline((signal) => this.store.writeOwners([{ id, ...record }], signal), this.readTimeoutMs),
+      withinDeadline((signal) => this.store.writeCreated(creator, [id], signal), this.readTimeoutMs),
     ]);
     this.recordMsTotal += clock.now() - started;
     if (owner.status === "rejected") {
@@ -169,7 +169,7 @@ export class OwnerBook implements SyncParticipant {
     if (!index || clock.now() - index.at > 2_000) {
       this.counts.reads++;
       try {
-        const ids = await withinDeadline((signal) => this.store.readCreated(client, signal), this.readTimeoutMs, "state store");
+        const ids = await withinDeadline((signal) => this.store.readCreated(client, signal), this.readTimeoutMs);
         index = { at: clock.now(), ids };
         this.createdRead.set(client, index);
       } catch {
@@ -188,7 +188,7 @@ export class OwnerBook implements SyncParticipant {
   private async read(id: string): Promise<OwnerRecord | undefined> {
     this.counts.reads++;
     try {
-      const record = await withinDeadline((signal) => this.store.readOwner(id, signal), this.readTimeoutMs, "state store");
+      const record = await withinDeadline((signal) => this.store.readOwner(id, signal), this.readTimeoutMs);
       if (record !== undefined) this.remember(id, record);
       return record;
     } catch {
@@ -245,6 +245,22 @@ export class OwnerBook implements SyncParticipant {
     this.options.wake?.(this.flushMs);
   }
 
+  /** Owner records, then each creator's new ids, in chunks; a creator's ids leave `created` once written. */
+  private async write(changes: readonly OwnerChange[], created: Map<string, Set<string>>, signal: AbortSignal): Promise<void> {
+    for (let i = 0; i < changes.length; i += writeChunk) {
+      this.counts.writes++;
+      await this.store.writeOwners(changes.slice(i, i + writeChunk), signal);
+    }
+    for (const [client, ids] of created) {
+      const list = [...ids];
+      for (let i = 0; i < list.length; i += writeChunk) {
+        this.counts.writes++;
+        await this.store.writeCreated(client, list.slice(i, i + writeChunk), signal);
+      }
+      created.delete(client);
+    }
+  }
+
   private async flush(): Promise<RoundOutcome> {
     const batch = this.pending;
     this.pending = new Map();
@@ -253,24 +269,7 @@ export class OwnerBook implements SyncParticipant {
     const changes = [...batch].map(([id, record]) => ({ id, backend: record?.backend, creator: record?.creator }));
     try {
       // The whole batch within 5 s: a slow store leaves the rest for the next round.
-      await withinDeadline(
-        async (signal) => {
-          for (let i = 0; i < changes.length; i += writeChunk) {
-            this.counts.writes++;
-            await this.store.writeOwners(changes.slice(i, i + writeChunk), signal);
-          }
-          for (const [client, ids] of created) {
-            const list = [...ids];
-            for (let i = 0; i < list.length; i += writeChunk) {
-              this.counts.writes++;
-              await this.store.writeCreated(client, list.slice(i, i + writeChunk), signal);
-            }
-            created.delete(client);
-          }
-        },
-        5_000,
-        "state store",
-      );
+      await withinDeadline((signal) => this.write(changes, created, signal), 5_000);
       if (this.failing) this.options.log?.writeRestored();
       this.failing = false;
       return "ok";
