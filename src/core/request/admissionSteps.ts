@@ -2,7 +2,7 @@
 // key), reading the body, the client's permission, and its limits. Each answers the call itself (the refusal) or lets it go on
 // with what it found; the router runs them in order (see docs/architecture.md).
 
-import { estimateCallCost } from "../clients/callCost";
+import { type CallCost, estimateCallParts } from "../clients/callCost";
 import type { Client, ClientIdentifier } from "../clients/clientAuth";
 import type { Charge, ClientLimiter } from "../clients/clientLimiter";
 import type { CallFamily } from "./callFamily";
@@ -90,16 +90,16 @@ export function permissionRefusal(
 
 /**
  * The client's limits: the call admitted and charged its estimated cost (only a client with a
- * token limit pays for the estimate), or the 429.
+ * token limit pays for the estimate, which then goes on with the call for capacity admission), or the 429.
  */
 export function admitToLimits(
   limiter: ClientLimiter,
   client: Client,
   call: { method: string; path: string; body: Uint8Array | undefined },
-): { charge: Charge | undefined } | { refused: RouterResponse } {
-  const cost = client.limits?.tokensPerMinute === undefined ? 0 : estimateCallCost(call.method, call.path, call.body);
-  const admission = limiter.admit(client, cost);
-  if (admission.admitted) return { charge: admission.charge };
+): { charge: Charge | undefined; cost?: CallCost } | { refused: RouterResponse } {
+  const cost = client.limits?.tokensPerMinute === undefined ? undefined : estimateCallParts(call.method, call.path, call.body);
+  const admission = limiter.admit(client, cost ? cost.prompt + cost.maxOutput : 0);
+  if (admission.admitted) return { charge: admission.charge, cost };
   const seconds = admission.retryAfterSeconds;
   const what = admission.limit === "requests" ? "requests" : "tokens";
   return {

@@ -29,6 +29,8 @@ export interface ForwardCall {
    * answer "not found"; such an answer is no breaker failure.
    */
   owner?: { index: number | undefined; thenProbe?: boolean };
+  /** The call's estimated cost, when admission already worked it out (a client with a token limit). */
+  cost?: CallCost;
 }
 
 /** The answer, and the call's record for the host's log line beside it. */

@@ -137,7 +137,7 @@ export class Forwarder {
       notFoundCount: 0,
       rewritten: undefined,
       baseHeaders: upstreamRequestHeaders(call.headers),
-      cost: undefined,
+      cost: call.cost,
       skipped: 0,
       charged: undefined,
     };

@@ -5,6 +5,7 @@ import type { BreakerBoard } from "../breakers/breakerBoard";
 import type { CachedAnswer } from "../cache/cachedAnswer";
 import { cachedResponse, cacheTicketFor, keepForCache } from "../cache/cacheSteps";
 import type { CacheTicket, ResponseCache } from "../cache/responseCache";
+import type { CallCost } from "../clients/callCost";
 import type { Client, ClientIdentifier } from "../clients/clientAuth";
 import type { Charge, ClientLimiter } from "../clients/clientLimiter";
 import type { Clock } from "../clock";
@@ -149,7 +150,6 @@ export class Router implements RequestHandler {
     if ("refused" in ownership) return this.answeredHere(request, path, ownership.refused, { deployment: name });
     const admission = client.limits ? admitToLimits(this.deps.limiter, client, { method: request.method, path, body: sent }) : unlimited;
     if ("refused" in admission) return this.answeredHere(request, path, admission.refused, { deployment: name });
-    // Capacity admission takes its place here, before the cache and the failover loop.
     const responses = this.deps.cache;
     const cache =
       responses && name !== undefined
@@ -171,6 +171,8 @@ export class Router implements RequestHandler {
       deployment,
       candidates,
       owner: stored?.ref === undefined ? undefined : this.ownerOf(stored.ref, ownership.record),
+      // Estimated once: capacity admission in the failover loop takes the estimate client limits charged.
+      cost: admission.cost,
     };
     return { call, stored, record: ownership.record, charge: admission.charge, listing, cache };
   }
@@ -270,7 +272,7 @@ export class Router implements RequestHandler {
 }
 
 const noOwnership: OwnershipCheck = { record: undefined };
-const unlimited: { charge: Charge | undefined } = { charge: undefined };
+const unlimited: { charge: Charge | undefined; cost?: CallCost } = { charge: undefined };
 // Messages only: an answer is built per call, as its headers are written to afterwards (budget headers).
 const ambiguous = "The request names the model more than once, or its body is ambiguous.";
 const deploymentNotFound = "The API deployment for this resource does not exist.";
