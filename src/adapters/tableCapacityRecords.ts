@@ -5,11 +5,10 @@
 // at most every five minutes); reads come every ten seconds per instance.
 
 import { decodePaces, encodePaces, mergePace, type SharedPace } from "../core/capacity/sharedPaces";
-import { writeIfUnchanged } from "./conditionalWrite";
+import { writeMerged } from "./conditionalWrite";
 import type { TableContext } from "./tableUsageRecords";
 
 const rowKey = "capacity.v1";
-const maxWriteTries = 5;
 
 interface Seen {
   paces: readonly SharedPace[];
@@ -33,24 +32,23 @@ export class TableCapacityRecords {
   async writePace(pace: SharedPace, signal: AbortSignal): Promise<void> {
     const { table } = this;
     await table.ensureTable(signal);
-    let seen = this.seen ?? (await this.read(signal));
-    for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
-      const paces = mergePace(seen.paces, pace);
-      table.counts.writes++;
-      const entity = { partitionKey: table.pool, rowKey, paces: encodePaces(paces) };
-      const written = await writeIfUnchanged(table.client, entity, { etag: seen.etag, signal }).catch((error: unknown) => {
+    const written = await writeMerged({
+      client: table.client,
+      seen: this.seen ?? (await this.read(signal)),
+      merge: (seen) => {
+        const paces = mergePace(seen.paces, pace);
+        return { entity: { partitionKey: table.pool, rowKey, paces: encodePaces(paces) }, holds: paces };
+      },
+      reread: () => this.read(signal),
+      counts: table.counts,
+      failed: (error) => {
         this.seen = undefined;
         table.lost(error);
-        throw error;
-      });
-      if (written !== "conflict") {
-        this.seen = { paces, etag: written.etag };
-        return;
-      }
-      table.counts.conflicts++;
-      seen = await this.read(signal);
-    }
+      },
+      signal,
+    });
     // Still contended: another instance's pace stands; this one is written on a later round.
+    if (typeof written === "object") this.seen = { paces: written.holds, etag: written.etag };
   }
 
   private async read(signal: AbortSignal): Promise<Seen> {

@@ -16,7 +16,7 @@ import type { UsageStore } from "../core/clients/usageSharing";
 import type { Clock } from "../core/clock";
 import type { BackendConfig } from "../core/config/config";
 import type { OwnerChange, OwnerRecord, OwnerStore } from "../core/storedObjects/ownerBook";
-import { writeIfUnchanged } from "./conditionalWrite";
+import { maxWriteTries, writeMerged } from "./conditionalWrite";
 import { TableCapacityRecords } from "./tableCapacityRecords";
 import { errorCodeOf, isTableMissing } from "./tableErrors";
 import { TableOwnerRecords } from "./tableOwnerRecords";
@@ -46,7 +46,6 @@ type PoolEntity = { partitionKey: string; rowKey: string; updatedBy: string } & 
 // per deployment): during a rolling upgrade old and new instances do not see each other's trips,
 // rather than misread them.
 const rowKey = "breakers.v2";
-const maxWriteTries = 5;
 /** A string property holds 64 KiB of UTF-16, 32K characters; the encoding is ASCII. */
 const charsPerProperty = 30_000;
 /** At most this many properties: 15 × 60 KB stays under the entity's 1 MiB. */
@@ -140,25 +139,25 @@ export class TableStateStore implements StateStore, OwnerStore, UsageStore, Capa
   async writeTrip(trip: TripRecord, signal: AbortSignal): Promise<void> {
     await this.ensureTable(signal);
     const { clock, maxTripMs } = this.options;
-    let seen = this.lastSeen ?? (await this.read(signal));
-    for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
-      // Another instance already stored this trip or a longer one, and the row is sound: nothing to write.
-      const stored = findTrip(seen.trips, trip.backend, trip.scope);
-      if (stored && tripEnd(stored, maxTripMs) >= tripEnd(trip, maxTripMs) && !seen.needsRepair) return;
-      const merged = mergeTrip(seen.trips, trip, clock.now(), maxTripMs);
-      const entity = this.entity(merged, trip.instance);
-      this.counts.writes++;
-      const written = await writeIfUnchanged(this.client, entity, { etag: seen.etag, signal }).catch((error: unknown) => {
-        this.forgetOnTableLoss(error);
-        throw error;
-      });
-      if (written !== "conflict") {
-        this.lastSeen = { etag: written.etag, trips: merged, needsRepair: false };
-        return;
-      }
-      // Someone wrote since we read: re-read, merge, try again.
-      this.counts.conflicts++;
-      seen = await this.read(signal);
+    const written = await writeMerged({
+      client: this.client,
+      seen: this.lastSeen ?? (await this.read(signal)),
+      merge: (seen) => {
+        // Another instance already stored this trip or a longer one, and the row is sound: nothing to write.
+        const stored = findTrip(seen.trips, trip.backend, trip.scope);
+        if (stored && tripEnd(stored, maxTripMs) >= tripEnd(trip, maxTripMs) && !seen.needsRepair) return undefined;
+        const merged = mergeTrip(seen.trips, trip, clock.now(), maxTripMs);
+        return { entity: this.entity(merged, trip.instance), holds: merged };
+      },
+      reread: () => this.read(signal),
+      counts: this.counts,
+      failed: (error) => this.forgetOnTableLoss(error),
+      signal,
+    });
+    if (written === "unchanged") return;
+    if (written !== "contended") {
+      this.lastSeen = { etag: written.etag, trips: written.holds, needsRepair: false };
+      return;
     }
     throw new Error(`state store: gave up writing a trip of ${trip.backend} after ${maxWriteTries} conflicting writes`);
   }

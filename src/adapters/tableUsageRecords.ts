@@ -17,11 +17,10 @@ import { odata, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
 import { type BucketUsage, mergeBuckets } from "../core/clients/usageBuckets";
 import { decodeStoredList } from "../core/shared/storedList";
-import { writeIfUnchanged } from "./conditionalWrite";
+import { maxWriteTries, writeMerged } from "./conditionalWrite";
 
 const usagePartitions = 16;
 const presenceRows = 8;
-const maxWriteTries = 5;
 /** More than this in one bucket is garbage, not usage. */
 const maxCount = 1e12;
 
@@ -80,22 +79,24 @@ export class TableUsageRecords {
     const { table } = this;
     await table.ensureTable(signal);
     const key = usageKey(table.pool, client);
-    let seen = this.seen.get(key.rowKey) ?? (await this.read(key, signal));
-    for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
-      const buckets = mergeBuckets(seen.buckets, delta);
-      const entity = { ...key, buckets: encodeBuckets(buckets) };
-      table.counts.writes++;
-      const written = await writeIfUnchanged(table.client, entity, { etag: seen.etag, signal }).catch((error: unknown) => {
+    const written = await writeMerged({
+      client: table.client,
+      seen: this.seen.get(key.rowKey) ?? (await this.read(key, signal)),
+      merge: (seen) => {
+        const buckets = mergeBuckets(seen.buckets, delta);
+        return { entity: { ...key, buckets: encodeBuckets(buckets) }, holds: buckets };
+      },
+      reread: () => this.read(key, signal),
+      counts: table.counts,
+      failed: (error) => {
         this.seen.delete(key.rowKey);
         table.lost(error);
-        throw error;
-      });
-      if (written !== "conflict") {
-        this.seen.set(key.rowKey, { buckets, etag: written.etag });
-        return buckets;
-      }
-      table.counts.conflicts++;
-      seen = await this.read(key, signal);
+      },
+      signal,
+    });
+    if (typeof written === "object") {
+      this.seen.set(key.rowKey, { buckets: written.holds, etag: written.etag });
+      return written.holds;
     }
     throw new Error(`state store: gave up adding usage of ${client} after ${maxWriteTries} conflicting writes`);
   }
@@ -112,22 +113,26 @@ export class TableUsageRecords {
       partitionKey: `${table.pool}.presence`,
       rowKey: `p${createHash("sha256").update(instance).digest().readUInt8(0) % presenceRows}`,
     };
-    for (let attempt = 1; attempt <= maxWriteTries; attempt++) {
+    const readRow = async () => {
       const row = await table.getRow(key.partitionKey, key.rowKey, signal);
       const stored = presenceRowSchema.safeParse(row);
-      const was = stored.success ? stored.data : undefined;
-      const next =
-        was?.slot === slot
-          ? { slot, count: was.count + 1, previous: was.previous }
-          : { slot, count: 1, previous: was?.slot === slot - 1 ? was.count : 0 };
-      table.counts.writes++;
-      const written = await writeIfUnchanged(table.client, { ...key, ...next }, { etag: row?.etag, signal }).catch((error: unknown) => {
-        table.lost(error);
-        throw error;
-      });
-      if (written !== "conflict") return;
-      table.counts.conflicts++;
-    }
+      return { was: stored.success ? stored.data : undefined, etag: row?.etag };
+    };
+    await writeMerged({
+      client: table.client,
+      seen: await readRow(),
+      merge: ({ was }) => {
+        const next =
+          was?.slot === slot
+            ? { slot, count: was.count + 1, previous: was.previous }
+            : { slot, count: 1, previous: was?.slot === slot - 1 ? was.count : 0 };
+        return { entity: { ...key, ...next }, holds: next };
+      },
+      reread: readRow,
+      counts: table.counts,
+      failed: (error) => table.lost(error),
+      signal,
+    });
     // Still contended after every try: this slot's count goes without this instance (presence is a
     // share's divisor, not a limit): never an outage of the limits for it.
   }
