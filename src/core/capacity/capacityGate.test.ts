@@ -44,6 +44,32 @@ describe("CapacityGate", () => {
     expect(gate.take(1_000, 101)).toBe(true);
   });
 
+  it("before it has a pace, backs off refusals in a row, doubling up to a second, until a call is kept", () => {
+    const gate = new CapacityGate({ random: noJitter });
+    // Others keep the deployment full: every call this instance sends is refused, 5 ms to wait each time.
+    const heldFor = (at: number) => {
+      let until = at;
+      while (!gate.take(100, until)) until++;
+      gate.refused(100, 5, until);
+      return until;
+    };
+    let at = heldFor(0);
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const next = heldFor(at);
+      waits.push(next - at);
+      at = next;
+    }
+    // The first and second refusals hold nothing back (the breaker holds for the delay); then 25, 50, … ms.
+    expect(waits).toEqual([0, 25, 50, 100, 200, 400, 800, 1_000]);
+    expect(gate.view(at).tokensPerMinute).toBeNull();
+    // A call kept (sent, not refused) ends the row: the next refusal holds nothing back again.
+    gate.send(100, at + 10);
+    refuse(gate, 100, 5, at + 20);
+    expect(gate.view(at + 20).tokensPerMinute).toBeNull();
+    expect(gate.take(100, at + 21)).toBe(true);
+  });
+
   it("learns the pace from two refusals: the tokens sent between them over the time it took to drain them", () => {
     const gate = new CapacityGate({ random: noJitter });
     bootstrapped(gate);
@@ -84,6 +110,7 @@ describe("CapacityGate", () => {
     const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, cut: 0.1, growthPerSecond: 0.01 });
     refuse(gate, 100, 10, 0);
     expect(gate.view(0).tokensPerMinute).toBe(54_000);
+    gate.send(100, 500); // kept: the next refusal is not one in a row
     refuse(gate, 100, 10, 1_000);
     expect(gate.view(1_000).tokensPerMinute).toBe(48_600);
     // A second refusal from the same moment is the same congestion: no second cut.
@@ -93,6 +120,17 @@ describe("CapacityGate", () => {
     for (let at = 1_006; at <= 1_010; at++) gate.take(100_000, at);
     for (let at = 2_000; at <= 2_010; at += 5) gate.take(100_000, at);
     expect(gate.view(2_010).tokensPerMinute ?? 0).toBeGreaterThan(48_600);
+  });
+
+  it("cuts twice as hard for refusals in a row: nothing it sent was kept between them", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, cut: 0.1 });
+    refuse(gate, 100, 10, 0);
+    expect(gate.view(0).tokensPerMinute).toBe(54_000);
+    refuse(gate, 100, 10, 1_000);
+    expect(gate.view(1_000).tokensPerMinute).toBe(43_200);
+    // Still once per congestion: the same moment's second refusal cuts nothing more.
+    refuse(gate, 100, 10, 1_005);
+    expect(gate.view(1_005).tokensPerMinute).toBe(43_200);
   });
 
   it("spreads instances told the same moment (jitter within 10 ms), never before the moment", () => {

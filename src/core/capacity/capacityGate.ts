@@ -9,9 +9,13 @@
 //
 // The pace is learned as TCP learns its window (AIMD): bootstrapped from two refusals (the tokens
 // sent between them over the time the deployment took to drain them), raised slowly while calls
-// wait on it, cut once per refusal. What the bucket holds is learned from each refusal (the mirror's
+// wait on it, cut once per refusal, twice as hard for refusals in a row (nothing this instance
+// sent was kept between them: the pace is far off, not calls that happened to meet). What the bucket holds is learned from each refusal (the mirror's
 // level then, less what the deployment said it still had to drain). Until it has a pace the gate
-// holds nothing back: the breaker's short trip does, for the time the deployment said. Units are
+// holds nothing back but refusals in a row: the breaker's short trip holds calls for the time the
+// deployment said, and past the first refusal in a row the gate backs off, doubling, since a
+// deployment that others keep full refuses each call sent the moment the delay ends and teaches
+// nothing (a pace needs calls it kept). Units are
 // the router's own estimate of a call's cost; a constant error in it is learned away with the pace.
 // Pure: time and randomness are given.
 
@@ -61,6 +65,9 @@ const minSampleMs = 100;
 const maxGrowthPerSecond = 0.1;
 /** The largest cut of a pace on one refusal. */
 const maxCut = 0.2;
+/** Before a pace is known: the back-off after the second refusal in a row, doubling with each more, up to the longest. */
+const firstBackOffMs = 25;
+const longestBackOffMs = 1_000;
 /** How much of a new sample of the pace or the bucket's size is taken. */
 const sampleWeight = 0.3;
 
@@ -86,6 +93,12 @@ export class CapacityGate {
   /** The mirror ran empty since the last refusal: the deployment may have idled, so no pace sample. */
   private ranEmpty = false;
   private lastCutAt = Number.NEGATIVE_INFINITY;
+  /** Tokens sent since the last refusal and not (yet) refused or released: none means refusals in a row. */
+  private keptSinceRefusal = 0;
+  /** Refusals in a row: each with nothing sent and kept since the one before. */
+  private refusalsInRow = 0;
+  /** Before a pace is known: refusals in a row hold calls back until then. */
+  private heldUntil = 0;
   private lastGrowthAt: number | undefined;
   private readonly growth: number;
   private readonly cut: number;
@@ -126,6 +139,10 @@ export class CapacityGate {
   take(tokens: number, now: number): boolean {
     // A configured rate is the whole deployment's: this instance's share, as many as are present now.
     if (this.counts.refused === 0 && this.configuredPerMs !== undefined) this.perMs = this.configuredPerMs / this.sharers();
+    if (this.perMs === undefined && now < this.heldUntil) {
+      this.counts.skipped++;
+      return false;
+    }
     if (this.perMs !== undefined && this.drained(now) > this.holds) {
       this.grow(now);
       this.counts.skipped++;
@@ -154,6 +171,7 @@ export class CapacityGate {
     this.counts.sent++;
     this.firstSentAt ??= now;
     this.sentSince += tokens;
+    this.keptSinceRefusal += tokens;
     this.level = this.drained(now) + tokens;
     if (this.lastGrowthAt !== undefined && now - this.lastGrowthAt > 1_000) this.lastGrowthAt = undefined;
   }
@@ -161,6 +179,7 @@ export class CapacityGate {
   /** A call sent was not taken, for another reason than a refusal (an error, no answer): its charge is undone. */
   release(tokens: number): void {
     this.sentSince -= tokens;
+    this.keptSinceRefusal -= tokens;
     this.level = Math.max(0, this.level - tokens);
   }
 
@@ -168,8 +187,13 @@ export class CapacityGate {
   refused(tokens: number, delayMs: number, now: number): void {
     this.release(tokens);
     this.counts.refused++;
-    if (this.perMs === undefined) this.bootstrap(delayMs, now);
-    else this.learn(delayMs, now, tokens);
+    this.refusalsInRow = this.keptSinceRefusal > 0 ? 1 : this.refusalsInRow + 1;
+    this.keptSinceRefusal = 0;
+    if (this.perMs === undefined) {
+      const backOff = this.refusalsInRow < 2 ? 0 : Math.min(longestBackOffMs, firstBackOffMs * 2 ** (this.refusalsInRow - 2));
+      this.heldUntil = now + backOff; // (the breaker holds calls for the delay itself)
+      this.bootstrap(delayMs, now);
+    } else this.learn(delayMs, now, tokens);
     if (this.lastRefusal === undefined || now - this.lastRefusal.at >= minSampleMs) {
       this.lastRefusal = { at: now, delayMs };
       this.sentSince = 0;
@@ -195,7 +219,8 @@ export class CapacityGate {
     const holds = Math.max(tokens / 2, this.drained(now) - (this.perMs as number) * delayMs);
     this.holds += sampleWeight * (holds - this.holds);
     if (now - this.lastCutAt >= Math.max(minCutGapMs, delayMs)) {
-      this.perMs = (this.perMs as number) * (1 - Math.min(maxCut, this.cut * this.sharers()));
+      const inRow = this.refusalsInRow >= 2 ? 2 : 1;
+      this.perMs = (this.perMs as number) * (1 - Math.min(maxCut, this.cut * this.sharers() * inRow));
       this.lastCutAt = now;
     }
   }

@@ -22,19 +22,14 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
     },
   );
 
-  it("holds on other traffic too (seeds 1 and 2): single instances as with seed 7, shared PTUs within the gap's bounds", () => {
-    for (const seed of [1, 2]) {
+  it("holds on other traffic too (seeds 1 to 4): at most 1% of calls pay a 429 in every cell, the work as with seed 7", () => {
+    for (const seed of [1, 2, 3, 4]) {
       for (const cell of gridCells()) {
         const { router, workShare } = runGridCell({ ...cell, seed });
         const key = `${cell.demand}/${cell.burstSeconds}/${cell.instances}`;
-        if (cell.instances === 1) {
-          expect(workShare, key).toBeGreaterThanOrEqual(0.98);
-          expect(router.refusedShare, key).toBeLessThanOrEqual(0.01);
-        } else {
-          // Instances that share a PTU each see only their own calls (docs/capacity.md, "Where it falls short").
-          expect(workShare, key).toBeGreaterThanOrEqual(knownGaps.has(key) ? 0.85 : 0.98);
-          expect(router.refusedShare, key).toBeLessThanOrEqual(0.013);
-        }
+        expect(router.refusedShare, `${key} seed ${seed}`).toBeLessThanOrEqual(0.01);
+        // Instances that share a PTU each see only their own calls (docs/capacity.md, "Where it falls short").
+        expect(workShare, `${key} seed ${seed}`).toBeGreaterThanOrEqual(knownGaps.has(key) ? 0.83 : 0.98);
       }
     }
   });
