@@ -76,6 +76,17 @@ describe("CapacityGate", () => {
     expect(gate.view(1_200).tokensPerMinute).toBe(60_000); // 1 token per ms
   });
 
+  it("takes the bucket to hold at least half a call from the start, so it need not run dry before each call", () => {
+    // Nothing this instance sent before its first refusal was kept (others filled the bucket): the
+    // measurement says it holds nothing, and a gate holding nothing would wait for an empty mirror.
+    const gate = new CapacityGate({ random: noJitter });
+    bootstrapped(gate);
+    expect(gate.view(1_200).burstTokens).toBe(50);
+    // Over by 250 ms of draining at 1 token per ms; once 200 of them have drained, a call goes.
+    expect(gate.take(100, 1_440)).toBe(false);
+    expect(gate.take(100, 1_450)).toBe(true);
+  });
+
   it("then sends what the deployment is expected to admit: at once when told, at the pace after", () => {
     const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, cut: 0 });
     // Told it is over by 100 ms of draining: nothing before, one call at that moment.

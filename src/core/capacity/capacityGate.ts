@@ -192,7 +192,7 @@ export class CapacityGate {
     if (this.perMs === undefined) {
       const backOff = this.refusalsInRow < 2 ? 0 : Math.min(longestBackOffMs, firstBackOffMs * 2 ** (this.refusalsInRow - 2));
       this.heldUntil = now + backOff; // (the breaker holds calls for the delay itself)
-      this.bootstrap(delayMs, now);
+      this.bootstrap(delayMs, now, tokens);
     } else this.learn(delayMs, now, tokens);
     if (this.lastRefusal === undefined || now - this.lastRefusal.at >= minSampleMs) {
       this.lastRefusal = { at: now, delayMs };
@@ -229,9 +229,12 @@ export class CapacityGate {
    * The first pace, from two refusals at least `minSampleMs` apart while nothing was held back (the
    * deployment stayed busy): it drained what was sent between them, plus what it had left to drain
    * at the first, less what it had left at the second. And what the bucket holds: what was sent
-   * into it, empty, before the first refusal, less what drained by then and what it was over by.
+   * into it, empty, before the first refusal, less what drained by then and what it was over by —
+   * at least half of the call refused, as every refusal teaches (the instance's share of a bucket
+   * others fill too can measure nothing, and a gate that holds nothing waits for its mirror to run
+   * dry before each call).
    */
-  private bootstrap(delayMs: number, now: number): void {
+  private bootstrap(delayMs: number, now: number, tokens: number): void {
     const first = this.firstRefusal;
     if (!first) {
       this.firstRefusal = { at: now, delayMs, sentBefore: this.sentSince };
@@ -242,7 +245,7 @@ export class CapacityGate {
     const perMs = this.sentSince / (now - last.at + delayMs - last.delayMs);
     if (!Number.isFinite(perMs) || perMs <= 0) return;
     this.perMs = perMs;
-    this.holds = Math.max(0, first.sentBefore - perMs * (first.at - (this.firstSentAt ?? first.at) + first.delayMs));
+    this.holds = Math.max(tokens / 2, first.sentBefore - perMs * (first.at - (this.firstSentAt ?? first.at) + first.delayMs));
   }
 
   /** An admitted call ended: `correction` tokens (used − charged, usually negative) went back to the deployment. */
