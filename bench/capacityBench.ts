@@ -5,7 +5,7 @@
 // on a 429). In both the PTU's work is what the PTU itself counted.
 
 import { request } from "undici";
-import { type GridOutcome, gridCells, runGridCell } from "../src/simulator/capacity/capacityGrid";
+import { type GridOutcome, gridCells, runGridCell, standardCells } from "../src/simulator/capacity/capacityGrid";
 import { startAzurite } from "../test/helpers/azurite";
 import { clientKey, progress, smoke, startRouter, startSimulators } from "./measure";
 
@@ -156,11 +156,7 @@ async function socketCell(waitUpTo?: string): Promise<SocketCell> {
 }
 
 export async function benchCapacity(): Promise<CapacityRows> {
-  const grid = [
-    ...gridCells(),
-    { demand: 0.8, burstSeconds: 1, instances: 2 },
-    { demand: 2, burstSeconds: 1, instances: 2, kind: "standard" as const },
-  ].map((cell) => runGridCell(cell));
+  const grid = [...gridCells(), { demand: 0.8, burstSeconds: 1, instances: 2 }, ...standardCells()].map((cell) => runGridCell(cell));
   const waitUpTo = "PT0.1S";
   return { grid, sockets: await socketCell(), socketsWaiting: { ...(await socketCell(waitUpTo)), waitUpTo } };
 }
@@ -175,7 +171,7 @@ export function capacityLines(rows: CapacityRows): string[] {
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows.grid.map(
       (o) =>
-        `| ${o.cell.demand}× | ${o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${pct(o.workShare)} | ${(o.router.refusedShare * 100).toFixed(2)}% | ${pct(o.greedy.refusedShare)} |`,
+        `| ${o.cell.demand}× | ${o.cell.kind === "standard" ? "—" : o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${pct(o.workShare)} | ${(o.router.refusedShare * 100).toFixed(2)}% | ${pct(o.greedy.refusedShare)} |`,
     ),
     socketLine("over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~3× demand)", rows.sockets),
     socketLine(`the same with waitUpTo ${rows.socketsWaiting.waitUpTo} on the PTU`, rows.socketsWaiting),

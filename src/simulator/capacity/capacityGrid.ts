@@ -175,3 +175,10 @@ export function gridCells(): GridCell[] {
     for (const burstSeconds of [0.1, 1, 10]) for (const instances of [1, 2, 4]) cells.push({ demand, burstSeconds, instances });
   return cells;
 }
+
+/** The same demands and instances with a standard deployment (tokens per minute) as priority 1. */
+export function standardCells(): GridCell[] {
+  const cells: GridCell[] = [];
+  for (const demand of [1.2, 2, 4]) for (const instances of [1, 2, 4]) cells.push({ demand, burstSeconds: 1, instances, kind: "standard" });
+  return cells;
+}
