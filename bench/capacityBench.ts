@@ -1,5 +1,5 @@
 // The capacity section: (a) the whole grid as a discrete-event simulation (the router's own gate
-// against Azure's bucket, beside a greedy sender); (b) one cell over real sockets — two router
+// against Azure's bucket, beside a greedy sender); (b) cells over real sockets — two router
 // instances on Azurite in front of the simulator's PTU and two pay-as-you-go regions — beside a
 // greedy sender on the same traffic in the same run (every call tries the PTU first and spills
 // on a 429). In both the PTU's work is what the PTU itself counted.
@@ -11,8 +11,22 @@ import { clientKey, progress, smoke, startRouter, startSimulators } from "./meas
 
 const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
 const body = JSON.stringify({ messages: [{ role: "user", content: "Say hello." }], max_tokens: 40 });
-// One token per ms, half a second of burst; the calls cost ~47 tokens each in the end.
-const ptu = { provisioned: { "gpt-4o": { tokensPerMinute: 60_000, burstSeconds: 0.5 } }, completionTokens: 20 };
+/**
+ * A PTU at `tokensPerMs`, half a second of burst. A call is charged ~47 tokens when it arrives
+ * (its prompt and `max_tokens` 40) and ~27 in the end (it writes 20): 60 calls a second are ~1.6×
+ * what a PTU at 1 token/ms does in the end, the grid's measure of demand.
+ */
+const ptuAt = (tokensPerMs: number) => ({
+  provisioned: { "gpt-4o": { tokensPerMinute: tokensPerMs * 60_000, burstSeconds: 0.5 } },
+  completionTokens: 20,
+});
+
+/** A cell over sockets: the PTU's rate and the calls sent a second (the demand is their ratio). */
+export interface SocketSetup {
+  tokensPerMs: number;
+  perSecond: number;
+  waitUpTo?: string;
+}
 
 export interface SocketPhase {
   /** PTU work (tokens it counted) through the router, and by the greedy sender. */
@@ -37,9 +51,12 @@ export interface SocketCell extends SocketPhase {
 
 export interface CapacityRows {
   grid: GridOutcome[];
+  /** ~1.6× demand on a PTU at 1 token/ms. */
   sockets: SocketCell;
   /** The same cell with `capacity.waitUpTo` on the PTU: calls may wait for its room before going on. */
   socketsWaiting: SocketCell & { waitUpTo: string };
+  /** ~1.2× demand: little to spill, so every call held back for nothing shows. */
+  socketsNearCapacity: SocketCell;
 }
 
 interface Counts {
@@ -93,10 +110,11 @@ function phase(from: Counts[], to: Counts[], calls: { router: number; greedy: nu
   };
 }
 
-async function socketCell(waitUpTo?: string): Promise<SocketCell> {
+async function socketCell(setup: SocketSetup): Promise<SocketCell> {
+  const { perSecond, waitUpTo } = setup;
   const warmUpSeconds = smoke ? 1 : 4;
   const seconds = smoke ? 3 : 16;
-  const perSecond = 60;
+  const ptu = ptuAt(setup.tokensPerMs);
   // Two identical estates: one behind the router, one for the greedy sender.
   const sims = await startSimulators([
     { region: "ptu", ...ptu },
@@ -146,7 +164,7 @@ async function socketCell(waitUpTo?: string): Promise<SocketCell> {
       clientErrors: [...viaRouter.statuses, ...greedy.statuses].filter((s) => s !== 200).length,
     };
     progress(
-      `capacity over sockets${waitUpTo ? ` (waitUpTo ${waitUpTo})` : ""}: after ${warmUpSeconds} s PTU work ${(cell.workShare * 100).toFixed(1)}% of greedy's, 429s ${(cell.routerRefusedShare * 100).toFixed(2)}% (greedy ${(cell.greedyRefusedShare * 100).toFixed(1)}%); whole run ${(cell.whole.workShare * 100).toFixed(1)}%, ${(cell.whole.routerRefusedShare * 100).toFixed(2)}%`,
+      `capacity over sockets (${setup.tokensPerMs} token/ms, ${perSecond} calls/s${waitUpTo ? `, waitUpTo ${waitUpTo}` : ""}): after ${warmUpSeconds} s PTU work ${(cell.workShare * 100).toFixed(1)}% of greedy's, 429s ${(cell.routerRefusedShare * 100).toFixed(2)}% (greedy ${(cell.greedyRefusedShare * 100).toFixed(1)}%); whole run ${(cell.whole.workShare * 100).toFixed(1)}%, ${(cell.whole.routerRefusedShare * 100).toFixed(2)}%`,
     );
     return cell;
   } finally {
@@ -158,7 +176,12 @@ async function socketCell(waitUpTo?: string): Promise<SocketCell> {
 export async function benchCapacity(): Promise<CapacityRows> {
   const grid = [...gridCells(), { demand: 0.8, burstSeconds: 1, instances: 2 }, ...standardCells()].map((cell) => runGridCell(cell));
   const waitUpTo = "PT0.1S";
-  return { grid, sockets: await socketCell(), socketsWaiting: { ...(await socketCell(waitUpTo)), waitUpTo } };
+  return {
+    grid,
+    sockets: await socketCell({ tokensPerMs: 1, perSecond: 60 }),
+    socketsWaiting: { ...(await socketCell({ tokensPerMs: 1, perSecond: 60, waitUpTo })), waitUpTo },
+    socketsNearCapacity: await socketCell({ tokensPerMs: 1, perSecond: 44 }),
+  };
 }
 
 /** The section's lines for the report. */
@@ -173,8 +196,9 @@ export function capacityLines(rows: CapacityRows): string[] {
       (o) =>
         `| ${o.cell.demand}× | ${o.cell.kind === "standard" ? "—" : o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${pct(o.workShare)} | ${(o.router.refusedShare * 100).toFixed(2)}% | ${pct(o.greedy.refusedShare)} |`,
     ),
-    socketLine("over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~3× demand)", rows.sockets),
+    socketLine("over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~1.6× demand)", rows.sockets),
     socketLine(`the same with waitUpTo ${rows.socketsWaiting.waitUpTo} on the PTU`, rows.socketsWaiting),
+    socketLine("near capacity (~1.2× demand)", rows.socketsNearCapacity),
   ];
   return lines;
 }
