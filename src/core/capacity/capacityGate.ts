@@ -179,7 +179,8 @@ export class CapacityGate {
   /** A call sent was not taken, for another reason than a refusal (an error, no answer): its charge is undone. */
   release(tokens: number): void {
     this.sentSince -= tokens;
-    this.keptSinceRefusal -= tokens;
+    // (A call sent before the last refusal may be released after it: it was not counted since.)
+    this.keptSinceRefusal = Math.max(0, this.keptSinceRefusal - tokens);
     this.level = Math.max(0, this.level - tokens);
   }
 
