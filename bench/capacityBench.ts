@@ -21,6 +21,28 @@ const ptuAt = (tokensPerMs: number) => ({
   completionTokens: 20,
 });
 
+/**
+ * The call the cells send as the PTU counts it (7 prompt tokens, `max_tokens` 40, writing 20) and
+ * as the router estimates it (its bytes / 4), answered at once.
+ */
+const socketCall = {
+  promptTokens: 7,
+  promptEstimate: body.length / 4,
+  maxTokens: 40,
+  completion: [20, 20] as const,
+  latencyMs: 1,
+  msPerToken: 0,
+};
+
+/** The grid's simulation of a cell over sockets: two instances, the same PTU, calls and time. */
+function gridTwin(setup: SocketSetup, seconds: number, measureFromSeconds: number): GridOutcome {
+  const tokensPerMinute = setup.tokensPerMs * 60_000;
+  const endTokens = socketCall.promptTokens + socketCall.completion[0];
+  const demand = (setup.perSecond * endTokens) / (setup.tokensPerMs * 1_000);
+  const shape = { tokensPerMinute, ...socketCall };
+  return runGridCell({ demand, burstSeconds: 0.5, instances: 2, seconds, shape, measureFromSeconds });
+}
+
 /** A cell over sockets: the PTU's rate and the calls sent a second (the demand is their ratio). */
 export interface SocketSetup {
   tokensPerMs: number;
@@ -47,6 +69,12 @@ export interface SocketCell extends SocketPhase {
   warmUpSeconds: number;
   seconds: number;
   clientErrors: number;
+  /**
+   * The same cell in the grid's simulation (same PTU, calls, demand, instances and time), without
+   * waits: once learned and over the whole run. What the sockets show beside it is whether the
+   * simulation holds.
+   */
+  twin?: { learned: GridOutcome; whole: GridOutcome };
 }
 
 export interface CapacityRows {
@@ -162,6 +190,7 @@ async function socketCell(setup: SocketSetup): Promise<SocketCell> {
       warmUpSeconds,
       seconds,
       clientErrors: [...viaRouter.statuses, ...greedy.statuses].filter((s) => s !== 200).length,
+      ...(waitUpTo ? {} : { twin: { learned: gridTwin(setup, seconds, warmUpSeconds), whole: gridTwin(setup, seconds, 0) } }),
     };
     progress(
       `capacity over sockets (${setup.tokensPerMs} token/ms, ${perSecond} calls/s${waitUpTo ? `, waitUpTo ${waitUpTo}` : ""}): after ${warmUpSeconds} s PTU work ${(cell.workShare * 100).toFixed(1)}% of greedy's, 429s ${(cell.routerRefusedShare * 100).toFixed(2)}% (greedy ${(cell.greedyRefusedShare * 100).toFixed(1)}%); whole run ${(cell.whole.workShare * 100).toFixed(1)}%, ${(cell.whole.routerRefusedShare * 100).toFixed(2)}%`,
@@ -206,5 +235,9 @@ export function capacityLines(rows: CapacityRows): string[] {
 function socketLine(title: string, cell: SocketCell): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const share = (x: number) => `${(x * 100).toFixed(2)}%`;
-  return `${title}, ${cell.seconds} s: after the first ${cell.warmUpSeconds} s PTU work ${pct(cell.workShare)} of greedy's, 429s ${share(cell.routerRefusedShare)} (greedy ${pct(cell.greedyRefusedShare)}); the whole run, start-up included, ${pct(cell.whole.workShare)} and ${share(cell.whole.routerRefusedShare)}; ${cell.clientErrors} client errors`;
+  const line = `${title}, ${cell.seconds} s: after the first ${cell.warmUpSeconds} s PTU work ${pct(cell.workShare)} of greedy's, 429s ${share(cell.routerRefusedShare)} (greedy ${pct(cell.greedyRefusedShare)}); the whole run, start-up included, ${pct(cell.whole.workShare)} and ${share(cell.whole.routerRefusedShare)}; ${cell.clientErrors} client errors`;
+  const twin = cell.twin;
+  if (!twin) return line;
+  const { learned, whole } = twin;
+  return `${line}\n  the grid's twin of this cell: ${pct(learned.workShare)}, 429s ${share(learned.router.refusedShare)} (greedy ${pct(learned.greedy.refusedShare)}); whole run ${pct(whole.workShare)} and ${share(whole.router.refusedShare)}`;
 }

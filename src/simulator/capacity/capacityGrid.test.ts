@@ -34,6 +34,28 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
     }
   });
 
+  it("holds for small calls answered at once, as the bench sends over sockets, once the gates have learned", () => {
+    // 7 prompt tokens (~17 by the router's estimate), max_tokens 40, writing 20, a PTU at 1 token/ms.
+    const shape = {
+      tokensPerMinute: 60_000,
+      promptTokens: 7,
+      promptEstimate: 17.25,
+      maxTokens: 40,
+      completion: [20, 20] as const,
+      latencyMs: 1,
+      msPerToken: 0,
+    };
+    for (const demand of [1.2, 1.6, 3]) {
+      const learned = runGridCell({ demand, burstSeconds: 0.5, instances: 2, seconds: 30, shape, measureFromSeconds: 4 });
+      expect(learned.workShare, `${demand}×`).toBeGreaterThanOrEqual(0.98);
+      expect(learned.router.refusedShare, `${demand}×`).toBeLessThanOrEqual(0.01);
+      expect(learned.greedy.refusedShare, `${demand}×`).toBeGreaterThan(0.1);
+      // Counted from 4 s on: fewer calls than the whole run's.
+      const whole = runGridCell({ demand, burstSeconds: 0.5, instances: 2, seconds: 30, shape });
+      expect(learned.router.calls).toBeLessThan(whole.router.calls);
+    }
+  });
+
   it("below capacity (0.8×) every call is on the PTU and none pays a 429", () => {
     for (const instances of [1, 2, 4]) {
       for (const burstSeconds of [0.1, 1]) {

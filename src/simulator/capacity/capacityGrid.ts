@@ -26,6 +26,24 @@ export interface GridCell {
   seed?: number;
   /** The gate's tuning, to try another (the defaults otherwise). */
   gate?: Partial<Pick<CapacityGateOptions, "growthPerSecond" | "cut">>;
+  /** The PTU's rate and the calls sent, when not the grid's own (a twin of a cell over sockets). */
+  shape?: CallShape;
+  /** Count only what happens from then on (the gates have learned by then), seconds. Default 0. */
+  measureFromSeconds?: number;
+}
+
+/** The deployment's rate and the call sent to it: what it is charged, what it writes, how long it takes. */
+export interface CallShape {
+  tokensPerMinute: number;
+  /** Prompt tokens as the deployment counts them, and as the router estimates them (bytes / 4). */
+  promptTokens: number;
+  promptEstimate: number;
+  maxTokens: number;
+  /** The completion's length, drawn evenly between the two. */
+  completion: readonly [number, number];
+  /** How long a call takes once admitted: a fixed part and a part per token written. */
+  latencyMs: number;
+  msPerToken: number;
 }
 
 export interface GridResult {
@@ -45,14 +63,18 @@ export interface GridOutcome {
   workShare: number;
 }
 
-const tokensPerMinute = 600_000;
-const perMs = tokensPerMinute / 60_000;
 const oneWayMs = 1;
 const minTripMs = minPreciseTripMs;
-/** The call the simulation sends: prompt as the deployment counts it, as the router estimates it (bytes / 4), and the most it may write. */
-const promptTokens = 300;
-const promptEstimate = 375;
-const maxTokens = 200;
+/** The grid's PTU and call: 600,000 tokens a minute; 300 prompt tokens (375 by the router's estimate), `max_tokens` 200, writing 50–200. */
+const gridShape: CallShape = {
+  tokensPerMinute: 600_000,
+  promptTokens: 300,
+  promptEstimate: 375,
+  maxTokens: 200,
+  completion: [50, 200],
+  latencyMs: 100,
+  msPerToken: 4,
+};
 
 /** Events in time order; ties in the order they were added. */
 class EventQueue {
@@ -106,6 +128,10 @@ function swap<T>(items: T[], i: number, j: number): void {
 function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
   const seconds = cell.seconds ?? 120;
   const random = seededRandom(cell.seed ?? 7);
+  const shape = cell.shape ?? gridShape;
+  const { tokensPerMinute, promptTokens, promptEstimate, maxTokens } = shape;
+  const perMs = tokensPerMinute / 60_000;
+  const [fewest, most] = shape.completion;
   const ptu =
     cell.kind === "standard"
       ? new StandardQuota({ tokensPerMinute })
@@ -120,26 +146,28 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
     gate: new CapacityGate({ random, instances: () => cell.instances, ...cell.gate }),
     tripUntil: 0,
   }));
-  const meanCompletion = 125;
-  const callsPerMs = (cell.demand * perMs) / (promptTokens + meanCompletion);
+  const callsPerMs = (cell.demand * perMs) / (promptTokens + (fewest + most) / 2);
   const queue = new EventQueue();
   let calls = 0;
   let refusedCalls = 0;
   const end = seconds * 1_000;
+  const from = (cell.measureFromSeconds ?? 0) * 1_000;
+  let workBefore = 0;
+  if (from > 0) queue.add(from, () => (workBefore = ptu.work));
   const cost = { prompt: promptEstimate, maxOutput: maxTokens };
   for (let at = 0, n = 0; at < end; at += 1 / callsPerMs, n++) {
     const instance = instances[n % instances.length];
     if (!instance) continue;
     queue.add(at, () => {
-      calls++;
+      if (at >= from) calls++;
       // The router's own charge: its estimate, scaled to the deployment's prompt count as learned.
       const estimate = instance.gate.tokensFor(cost);
       if (mode === "router" && (at < instance.tripUntil || !instance.gate.take(estimate, at))) return; // straight to the next candidate
       queue.add(at + oneWayMs, () => {
-        const completion = 50 + Math.floor(random() * 151);
+        const completion = fewest + Math.floor(random() * (most - fewest + 1));
         const refusedFor = admitAt(promptTokens + maxTokens, at + oneWayMs);
         if (refusedFor !== undefined) {
-          refusedCalls++;
+          if (at >= from) refusedCalls++;
           queue.add(at + 2 * oneWayMs, () => {
             instance.gate.refused(estimate, refusedFor, at + 2 * oneWayMs);
             // The breaker's short trip: the delay to the millisecond, never below 20 ms.
@@ -147,7 +175,7 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
           });
           return;
         }
-        const done = at + oneWayMs + 100 + 4 * completion;
+        const done = at + oneWayMs + shape.latencyMs + shape.msPerToken * completion;
         queue.add(done, () => correct(completion - maxTokens, done));
         // The answer's usage: the deployment's own counts, which the router settles the charge to.
         queue.add(done + oneWayMs, () => {
@@ -158,7 +186,7 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
     });
   }
   for (let event = queue.next(); event; event = queue.next()) event.run();
-  return { calls, ptuWork: ptu.work, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0 };
+  return { calls, ptuWork: ptu.work - workBefore, refusedCalls, refusedShare: calls > 0 ? refusedCalls / calls : 0 };
 }
 
 /** The cell for the router and for the greedy sender, and the router's share of greedy's PTU work. */
