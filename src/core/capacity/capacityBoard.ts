@@ -58,7 +58,7 @@ export class CapacityBoard {
   /** The deployment refused a call with a delay to the millisecond: its gate learns (and is made if it has none). */
   refused(index: number, deployment: string | undefined, call: { cost: CallCost; charged: number | undefined; delayMs: number }): void {
     const gate = this.gate(index, deployment) ?? this.make(index, deployment, this.defaults[index]);
-    gate?.refused(call.charged ?? gate.tokensFor(call.cost), call.delayMs, this.options.clock.now());
+    gate?.refused(call.charged ?? gate.tokensFor(call.cost), call.delayMs, this.options.clock.now(), call.charged !== undefined);
   }
 
   /**

@@ -68,6 +68,8 @@ const maxCut = 0.2;
 /** Before a pace is known: the back-off after the second refusal in a row, doubling with each more, up to the longest. */
 const firstBackOffMs = 25;
 const longestBackOffMs = 1_000;
+/** How long the mirror stays empty before the deployment is taken to have idled (see `drained`). */
+const idleAfterDryMs = 150;
 /** How much of a new sample of the pace or the bucket's size is taken. */
 const sampleWeight = 0.3;
 
@@ -90,8 +92,10 @@ export class CapacityGate {
   private sentSince = 0;
   /** Before a pace is known: the tokens sent before the first refusal, and its time and delay. */
   private firstRefusal: { at: number; delayMs: number; sentBefore: number } | undefined;
-  /** The mirror ran empty since the last refusal: the deployment may have idled, so no pace sample. */
+  /** The mirror stayed empty a while since the last refusal: the deployment may have idled, so no pace sample. */
   private ranEmpty = false;
+  /** When the mirror last ran dry. */
+  private dryAt: number | undefined;
   private lastCutAt = Number.NEGATIVE_INFINITY;
   /** Tokens sent since the last refusal and not (yet) refused or released: none means refusals in a row. */
   private keptSinceRefusal = 0;
@@ -184,9 +188,13 @@ export class CapacityGate {
     this.level = Math.max(0, this.level - tokens);
   }
 
-  /** The deployment refused a call it was sent, saying when it has room again (`retry-after-ms`). */
-  refused(tokens: number, delayMs: number, now: number): void {
-    this.release(tokens);
+  /**
+   * The deployment refused a call it was sent, saying when it has room again (`retry-after-ms`).
+   * `charged`: the call was charged to this gate when sent — not so for a call sent before the gate
+   * was made (it is made at a deployment's first such refusal), which has nothing to give back.
+   */
+  refused(tokens: number, delayMs: number, now: number, charged = true): void {
+    if (charged) this.release(tokens);
     this.counts.refused++;
     this.refusalsInRow = this.keptSinceRefusal > 0 ? 1 : this.refusalsInRow + 1;
     this.keptSinceRefusal = 0;
@@ -271,7 +279,13 @@ export class CapacityGate {
     const perMs = this.perMs;
     if (perMs !== undefined && now > this.at) {
       const level = this.level - (now - this.at) * perMs;
-      if (level <= 0) this.ranEmpty = true;
+      if (level <= 0) {
+        // Dry for a moment is calls meeting the pace: a gate made at a deployment's first refusal
+        // knows only part of what its bucket holds, so its mirror touches empty while the bucket is
+        // still busy. Dry for a stretch, the deployment may have idled.
+        if (this.level > 0) this.dryAt = this.at + this.level / perMs;
+        if (now - (this.dryAt ?? now) >= idleAfterDryMs) this.ranEmpty = true;
+      }
       this.level = Math.max(0, level);
     }
     this.at = Math.max(this.at, now);

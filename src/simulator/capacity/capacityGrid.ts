@@ -141,11 +141,10 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
     return answer.admitted ? undefined : answer.retryAfterMs;
   };
   const correct = (tokens: number, at: number) => (ptu instanceof ProvisionedBucket ? ptu.correct(tokens, at) : ptu.correct(tokens));
-  // The router's short trip on a 429 (retry-after-ms honoured, local), and its gate, per instance.
-  const instances = Array.from({ length: cell.instances }, () => ({
-    gate: new CapacityGate({ random, instances: () => cell.instances, ...cell.gate }),
-    tripUntil: 0,
-  }));
+  // The router's short trip on a 429 (retry-after-ms honoured, local), and its gate, per instance:
+  // as the router's board does, a deployment gets its gate at its first refusal with a delay.
+  const instances = Array.from({ length: cell.instances }, () => ({ gate: undefined as CapacityGate | undefined, tripUntil: 0 }));
+  const newGate = () => new CapacityGate({ random, instances: () => cell.instances, ...cell.gate });
   const callsPerMs = (cell.demand * perMs) / (promptTokens + (fewest + most) / 2);
   const queue = new EventQueue();
   let calls = 0;
@@ -161,15 +160,18 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
     queue.add(at, () => {
       if (at >= from) calls++;
       // The router's own charge: its estimate, scaled to the deployment's prompt count as learned.
-      const estimate = instance.gate.tokensFor(cost);
-      if (mode === "router" && (at < instance.tripUntil || !instance.gate.take(estimate, at))) return; // straight to the next candidate
+      const gate = instance.gate;
+      const estimate = gate ? gate.tokensFor(cost) : cost.prompt + cost.maxOutput;
+      const charged = mode === "router" && gate !== undefined;
+      if (mode === "router" && (at < instance.tripUntil || (gate && !gate.take(estimate, at)))) return; // straight to the next candidate
       queue.add(at + oneWayMs, () => {
         const completion = fewest + Math.floor(random() * (most - fewest + 1));
         const refusedFor = admitAt(promptTokens + maxTokens, at + oneWayMs);
         if (refusedFor !== undefined) {
           if (at >= from) refusedCalls++;
           queue.add(at + 2 * oneWayMs, () => {
-            instance.gate.refused(estimate, refusedFor, at + 2 * oneWayMs);
+            instance.gate ??= newGate();
+            instance.gate.refused(estimate, refusedFor, at + 2 * oneWayMs, charged);
             // The breaker's short trip: the delay to the millisecond, never below 20 ms.
             instance.tripUntil = at + 2 * oneWayMs + Math.max(minTripMs, refusedFor);
           });
@@ -177,11 +179,12 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
         }
         const done = at + oneWayMs + shape.latencyMs + shape.msPerToken * completion;
         queue.add(done, () => correct(completion - maxTokens, done));
-        // The answer's usage: the deployment's own counts, which the router settles the charge to.
-        queue.add(done + oneWayMs, () => {
-          instance.gate.learnPrompt(promptEstimate, promptTokens);
-          instance.gate.settled(completion - maxTokens, done + oneWayMs);
-        });
+        // The answer's usage: the deployment's own counts, which the router settles a charged call to.
+        if (charged)
+          queue.add(done + oneWayMs, () => {
+            gate?.learnPrompt(promptEstimate, promptTokens);
+            gate?.settled(completion - maxTokens, done + oneWayMs);
+          });
       });
     });
   }
