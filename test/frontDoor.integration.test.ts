@@ -1,12 +1,11 @@
 // ROUTER_FRONT_DOOR_ID: only calls that came through our Front Door (x-azure-fdid) reach a backend.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { chatPath, clientKey, type Harness, startHarness } from "./helpers/harness";
+import { closeAfterEach } from "./helpers/perTest";
 
 let h: Harness;
-afterEach(async () => {
-  await h?.close();
-});
+closeAfterEach(() => h);
 
 const fdid = "9f1a2b3c-0000-4d5e-8f90-123456789abc";
 

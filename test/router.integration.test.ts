@@ -1,14 +1,13 @@
 // The contract, end to end over real HTTP on loopback: the official SDK -> router (Node host) -> simulated regions.
 
-import { afterEach, describe, expect, it } from "vitest";
-import { chatPath, clientKey, type Harness, simulatorOf, sleep, startHarness } from "./helpers/harness";
+import { describe, expect, it } from "vitest";
+import { chatPath, clientKey, type Harness, helloMessages, simulatorOf, sleep, startHarness } from "./helpers/harness";
+import { closeAfterEach } from "./helpers/perTest";
 
 let h: Harness;
-afterEach(async () => {
-  await h?.close();
-});
+closeAfterEach(() => h);
 
-const messages = [{ role: "user" as const, content: "Hello" }];
+const messages = helloMessages;
 
 const sim = (i: number) => simulatorOf(h, i);
 

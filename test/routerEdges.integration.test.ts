@@ -2,15 +2,14 @@
 // host) -> simulated regions): a caller who goes away, no backend able to take the call, the
 // router's own answers, and a burst of load on an overflowing PTU.
 
-import { afterEach, describe, expect, it } from "vitest";
-import { chatPath, clientKey, type Harness, simulatorOf, sleep, startHarness } from "./helpers/harness";
+import { describe, expect, it } from "vitest";
+import { chatPath, clientKey, type Harness, helloMessages, simulatorOf, sleep, startHarness } from "./helpers/harness";
+import { closeAfterEach } from "./helpers/perTest";
 
 let h: Harness;
-afterEach(async () => {
-  await h?.close();
-});
+closeAfterEach(() => h);
 
-const messages = [{ role: "user" as const, content: "Hello" }];
+const messages = helloMessages;
 
 const sim = (i: number) => simulatorOf(h, i);
 

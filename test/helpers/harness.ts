@@ -118,6 +118,9 @@ export function simulatorOf(h: { sims: AzureOpenAISimulator[] }, i: number): Azu
   if (!s) throw new Error(`no simulator ${i}`);
   return s;
 }
+/** The one-message chat most calls in the tests send. */
+export const helloMessages = [{ role: "user" as const, content: "Hello" }];
+
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const ownRegions = !options.pool;
   const pool = options.pool ?? (await startRegions(options.regions ?? []));
