@@ -5,12 +5,17 @@
 // on a 429). In both the PTU's work is what the PTU itself counted.
 
 import { request } from "undici";
+import { estimateCallParts } from "../src/core/clients/callCost";
 import { type GridOutcome, gridCells, runGridCell, standardCells } from "../src/simulator/capacity/capacityGrid";
+import { countPromptTokens } from "../src/simulator/capacity/deploymentCapacity";
 import { startAzurite } from "../test/helpers/azurite";
 import { clientKey, progress, smoke, startRouter, startSimulators } from "./measure";
 
 const chatPath = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-const body = JSON.stringify({ messages: [{ role: "user", content: "Say hello." }], max_tokens: 40 });
+const chatRequest = { messages: [{ role: "user", content: "Say hello." }], max_tokens: 40 };
+const body = JSON.stringify(chatRequest);
+/** What the simulated PTU writes for each call. */
+const completionTokens = 20;
 /**
  * A PTU at `tokensPerMs`, half a second of burst. A call is charged ~47 tokens when it arrives
  * (its prompt and `max_tokens` 40) and ~27 in the end (it writes 20): 60 calls a second are ~1.6×
@@ -18,18 +23,19 @@ const body = JSON.stringify({ messages: [{ role: "user", content: "Say hello." }
  */
 const ptuAt = (tokensPerMs: number) => ({
   provisioned: { "gpt-4o": { tokensPerMinute: tokensPerMs * 60_000, burstSeconds: 0.5 } },
-  completionTokens: 20,
+  completionTokens,
 });
 
 /**
- * The call the cells send as the PTU counts it (7 prompt tokens, `max_tokens` 40, writing 20) and
- * as the router estimates it (its bytes / 4), answered at once.
+ * The call the cells send, as the simulated PTU counts it (its own prompt count, `max_tokens`, what
+ * it writes) and as the router estimates it (the one estimator), answered at once.
  */
+const estimated = estimateCallParts("POST", chatPath, Buffer.from(body));
 const socketCall = {
-  promptTokens: 7,
-  promptEstimate: body.length / 4,
-  maxTokens: 40,
-  completion: [20, 20] as const,
+  promptTokens: countPromptTokens(chatRequest),
+  promptEstimate: estimated.prompt,
+  maxTokens: estimated.maxOutput,
+  completion: [completionTokens, completionTokens] as const,
   latencyMs: 1,
   msPerToken: 0,
 };

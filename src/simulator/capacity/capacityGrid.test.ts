@@ -36,11 +36,11 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
   });
 
   it("holds for small calls answered at once, as the bench sends over sockets, once the gates have learned", () => {
-    // 7 prompt tokens (~17 by the router's estimate), max_tokens 40, writing 20, a PTU at 1 token/ms.
+    // 7 prompt tokens (18 by the router's estimate), max_tokens 40, writing 20, a PTU at 1 token/ms.
     const shape = {
       tokensPerMinute: 60_000,
       promptTokens: 7,
-      promptEstimate: 17.25,
+      promptEstimate: 18,
       maxTokens: 40,
       completion: [20, 20] as const,
       latencyMs: 1,
