@@ -212,10 +212,12 @@ async function main(): Promise<void> {
     },
     tookSeconds: (Date.now() - started) / 1000,
   };
-  const gridMet = capacity.grid.every((o) => {
-    const gap = o.cell.instances === 4 && o.cell.burstSeconds === 0.1;
-    return o.router.refusedShare <= 0.01 && o.workShare >= (gap ? 0.85 : 0.98);
-  });
+  // Four instances on a 0.1 s burst fall short of 98% (docs/capacity.md, "Where it falls short"):
+  // reported against the issue's target, and held to a floor that catches a regression.
+  const inGap = (o: (typeof capacity.grid)[number]) => o.cell.instances === 4 && o.cell.burstSeconds === 0.1;
+  const gridMet = capacity.grid.every((o) => o.router.refusedShare <= 0.01 && o.workShare >= (inGap(o) ? 0.85 : 0.98));
+  const gapCells = capacity.grid.filter(inGap);
+  const gapWork = gapCells.map((o) => `${(o.workShare * 100).toFixed(1)}%`).join(" / ");
   // `timed`: judged on timing, so not in a smoke run (which only checks that correctness holds).
   const targets: BenchTarget[] = [
     {
@@ -248,8 +250,13 @@ async function main(): Promise<void> {
       ok: cache.lookupsPerMiss <= 1 && cache.lookupsForOtherCalls === 0,
     },
     {
-      name: "capacity grid: PTU work ≥ 98% of greedy's and ≤ 1% 429s in every cell (≥ 85% for 4 instances on a 0.1 s burst)",
+      name: "capacity grid: ≤ 1% 429s in every cell, PTU work ≥ 98% of greedy's (4 instances on a 0.1 s burst: ≥ 85%)",
       ok: gridMet,
+    },
+    {
+      name: "capacity grid, 4 instances on a 0.1 s burst: PTU work ≥ 98% of greedy's",
+      ok: gapCells.every((o) => o.workShare >= 0.98),
+      knownGap: `${gapWork} at 1.2× / 2× / 4× demand (docs/capacity.md, "Where it falls short")`,
     },
     {
       name: "capacity over sockets: zero client errors (every cell, with and without waitUpTo)",
@@ -267,7 +274,7 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify({ ...results, targets: Object.fromEntries(targets.map((t) => [t.name, t.ok])) }, null, 2)}\n`);
   progress(`results written to ${file}`);
   // CI times nothing, but correctness targets hold at any speed.
-  const broken = targets.some((t) => !t.timed && !t.ok);
+  const broken = targets.some((t) => !t.timed && !t.knownGap && !t.ok);
   cleanup();
   process.exit(broken ? 1 : 0);
 }

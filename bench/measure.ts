@@ -41,6 +41,8 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
 }
 
+const discard = () => {};
+
 export function startProcess(script: string, env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(process.execPath, [isAbsolute(script) ? script : join(distRoot, script)], {
     env: { PATH: process.env.PATH ?? "", ...env },
@@ -55,6 +57,11 @@ export function startProcess(script: string, env: Record<string, string>, ready:
       const m = out.match(ready);
       if (m?.[1]) {
         clearTimeout(timer);
+        // Ready: what the process writes from now on (a router's warnings, on overflow) is read and
+        // dropped, not kept and matched again chunk by chunk in the process that drives the load.
+        proc.stdout?.off("data", onData).on("data", discard);
+        proc.stderr?.off("data", onData).on("data", discard);
+        out = "";
         resolve({ proc, url: m[1] });
       }
     };

@@ -10,6 +10,8 @@ export interface BenchTarget {
   name: string;
   ok: boolean;
   timed?: boolean;
+  /** A gap the docs explain: reported with this note (the figures, where to read why), never failing the run. */
+  knownGap?: string;
 }
 
 export function printTable(
@@ -56,7 +58,10 @@ export function printTable(
     `response cache: a hit costs ${r.cache.hit.ratios.cpuPerRequest.toFixed(2)}x bare's CPU (single rounds ${r.cache.hit.cpuSpread[0].toFixed(2)}–${r.cache.hit.cpuSpread[1].toFixed(2)}x), p50 ${r.cache.hit.router.p50.toFixed(1)} vs ${r.cache.hit.bare.p50.toFixed(1)} ms through the bare proxy to the backend; a miss ${r.cache.missMeanMs.toFixed(2)} ms with its shared lookup vs ${r.cache.refreshMeanMs.toFixed(2)} ms without (${r.cache.lookupsPerMiss.toFixed(2)} lookups per miss, ${r.cache.lookupsForOtherCalls} for other calls)`,
     ...capacityLines(r.capacity),
     "",
-    ...targets.map((t) => `${smoke && t.timed ? "n/a   " : t.ok ? "met   " : "MISSED"}  ${t.name}`),
+    ...targets.map(
+      (t) =>
+        `${smoke && t.timed ? "n/a   " : t.ok ? "met   " : "MISSED"}  ${t.name}${t.knownGap && !t.ok ? ` — a known gap: ${t.knownGap}` : ""}`,
+    ),
     ...(smoke ? ["(a smoke run is too short to judge timing: run `npm run bench` for the figures)"] : []),
     "",
   ];
