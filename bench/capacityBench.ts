@@ -84,7 +84,10 @@ export interface SocketCell extends SocketPhase {
 }
 
 export interface CapacityRows {
+  /** Calls evenly spaced, dealt to the instances in turn. */
   grid: GridOutcome[];
+  /** The same cells with calls arriving at random (a Poisson process, each to an instance drawn at random). */
+  randomGrid: GridOutcome[];
   /** ~1.6× demand on a PTU at 1 token/ms. */
   sockets: SocketCell;
   /** The same cell with `capacity.waitUpTo` on the PTU: calls may wait for its room before going on. */
@@ -209,10 +212,13 @@ async function socketCell(setup: SocketSetup): Promise<SocketCell> {
 }
 
 export async function benchCapacity(): Promise<CapacityRows> {
-  const grid = [...gridCells(), { demand: 0.8, burstSeconds: 1, instances: 2 }, ...standardCells()].map((cell) => runGridCell(cell));
+  const cells = [...gridCells(), { demand: 0.8, burstSeconds: 1, instances: 2 }, ...standardCells()];
+  const grid = cells.map((cell) => runGridCell(cell));
+  const randomGrid = cells.map((cell) => runGridCell({ ...cell, arrivals: "random" }));
   const waitUpTo = "PT0.1S";
   return {
     grid,
+    randomGrid,
     sockets: await socketCell({ tokensPerMs: 1, perSecond: 60 }),
     socketsWaiting: { ...(await socketCell({ tokensPerMs: 1, perSecond: 60, waitUpTo })), waitUpTo },
     socketsNearCapacity: await socketCell({ tokensPerMs: 1, perSecond: 44 }),
@@ -224,13 +230,15 @@ export function capacityLines(rows: CapacityRows): string[] {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const lines = [
     "",
-    "capacity grid (discrete-event; PTU work as a share of a greedy sender's, and calls that paid a 429 round trip):",
-    "| demand | burst s | instances | kind | PTU work vs greedy | 429s (router) | 429s (greedy) |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-    ...rows.grid.map(
-      (o) =>
-        `| ${o.cell.demand}× | ${o.cell.kind === "standard" ? "—" : o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${pct(o.workShare)} | ${(o.router.refusedShare * 100).toFixed(2)}% | ${pct(o.greedy.refusedShare)} |`,
-    ),
+    "capacity grid (discrete-event; PTU work as a share of a greedy sender's, and calls that paid a 429 round trip; calls evenly spaced, then arriving at random):",
+    "| demand | burst s | instances | kind | PTU work vs greedy | 429s (router) | 429s (greedy) | at random: PTU work | 429s (router) | 429s (greedy) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...rows.grid.map((o, i) => {
+      const r = rows.randomGrid[i];
+      const outcome = (x: GridOutcome) =>
+        `${pct(x.workShare)} | ${(x.router.refusedShare * 100).toFixed(2)}% | ${pct(x.greedy.refusedShare)}`;
+      return `| ${o.cell.demand}× | ${o.cell.kind === "standard" ? "—" : o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${outcome(o)} | ${r ? outcome(r) : "—"} |`;
+    }),
     socketLine("over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~1.6× demand)", rows.sockets),
     socketLine(`the same with waitUpTo ${rows.socketsWaiting.waitUpTo} on the PTU`, rows.socketsWaiting),
     socketLine("near capacity (~1.2× demand)", rows.socketsNearCapacity),

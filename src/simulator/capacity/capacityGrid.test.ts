@@ -67,6 +67,23 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
     }
   });
 
+  it("with calls arriving at random: a standard quota and a PTU's burst of a second or more at 2× or above hold; the rest is a known gap, held to its floor", () => {
+    // docs/capacity.md, "Calls arriving at random": a gate made at a deployment's first refusal learns
+    // what its bucket holds from refusals alone, and under bursty traffic it stays near its floor.
+    for (const cell of standardCells()) {
+      const { router, workShare } = runGridCell({ ...cell, arrivals: "random" });
+      expect(workShare, `standard ${cell.demand}/${cell.instances}`).toBeGreaterThanOrEqual(0.98);
+      expect(router.refusedShare, `standard ${cell.demand}/${cell.instances}`).toBeLessThanOrEqual(0.01);
+    }
+    for (const cell of gridCells()) {
+      const { router, greedy, workShare } = runGridCell({ ...cell, arrivals: "random" });
+      const key = `${cell.demand}/${cell.burstSeconds}/${cell.instances}`;
+      expect(greedy.refusedShare, key).toBeGreaterThan(0.09);
+      expect(router.refusedShare, key).toBeLessThanOrEqual(knownGaps.has(key) ? 0.015 : 0.01);
+      expect(workShare, key).toBeGreaterThanOrEqual(cell.burstSeconds >= 1 && cell.demand >= 2 ? 0.96 : 0.7);
+    }
+  });
+
   it("holds for a standard deployment with a tokens-per-minute quota as priority 1, across the grid's demands and instances", () => {
     for (const cell of standardCells()) {
       const { router, greedy, workShare } = runGridCell(cell);

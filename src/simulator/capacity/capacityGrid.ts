@@ -30,6 +30,12 @@ export interface GridCell {
   shape?: CallShape;
   /** Count only what happens from then on (the gates have learned by then), seconds. Default 0. */
   measureFromSeconds?: number;
+  /**
+   * How calls arrive: `even` (default), evenly spaced and dealt to the instances in turn; `random`,
+   * at random moments (a Poisson process at the same rate), each to an instance drawn at random, as
+   * independent callers behind a load balancer arrive. The same arrivals for the router and greedy.
+   */
+  arrivals?: "even" | "random";
 }
 
 /** The deployment's rate and the call sent to it: what it is charged, what it writes, how long it takes. */
@@ -154,8 +160,12 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
   let workBefore = 0;
   if (from > 0) queue.add(from, () => (workBefore = ptu.work));
   const cost = { prompt: promptEstimate, maxOutput: maxTokens };
-  for (let at = 0, n = 0; at < end; at += 1 / callsPerMs, n++) {
-    const instance = instances[n % instances.length];
+  // Arrivals draw from their own sequence, so the router and greedy get the same ones.
+  const arrivalRandom = seededRandom(1_000_003 + (cell.seed ?? 7));
+  const even = cell.arrivals !== "random";
+  const interval = () => (even ? 1 / callsPerMs : -Math.log(1 - arrivalRandom()) / callsPerMs);
+  for (let at = even ? 0 : interval(), n = 0; at < end; at += interval(), n++) {
+    const instance = instances[even ? n % instances.length : Math.floor(arrivalRandom() * instances.length)];
     if (!instance) continue;
     queue.add(at, () => {
       if (at >= from) calls++;
