@@ -35,6 +35,29 @@ describe("CapacityGate", () => {
     expect(gate.view(3).tokensPerMinute).toBeGreaterThan(15_000);
   });
 
+  it("with a configured rate holds nothing back until the deployment first refuses, which measures what its bucket holds", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000 }); // 1 token a ms
+    // Five calls at once: the rate says how fast the bucket drains, not how much it holds.
+    for (let i = 0; i < 5; i++) expect(gate.take(1_000, 0)).toBe(true);
+    // Refused a second later, 100 ms over: the mirror, there from the first call, held 4,000 then.
+    refuse(gate, 1_000, 100, 1_000);
+    expect(gate.view(1_000).burstTokens).toBe(3_900);
+    expect(gate.take(1_000, 1_000)).toBe(false);
+    // Over by 100 ms of draining (at the pace cut once for the congestion), then room again.
+    expect(gate.take(1_000, 1_099)).toBe(false);
+    expect(gate.take(1_000, 1_101)).toBe(true);
+  });
+
+  it("a pace from other instances holds at least half a call, as a learned one does", () => {
+    const gate = new CapacityGate({ random: noJitter });
+    refuse(gate, 1_000, 30, 0); // made at its first refusal, no pace of its own yet
+    expect(gate.seed(60_000)).toBe(true);
+    expect(gate.take(1_000, 100)).toBe(true);
+    // 400 tokens still to drain: less than half a call, so the next is sent; then the mirror is over.
+    expect(gate.take(1_000, 700)).toBe(true);
+    expect(gate.take(1_000, 700)).toBe(false);
+  });
+
   it("holds nothing back until it has learned (or been given) a pace", () => {
     const gate = new CapacityGate({ random: noJitter });
     for (let at = 0; at < 100; at++) expect(gate.take(1_000, at)).toBe(true);

@@ -147,7 +147,10 @@ export class CapacityGate {
       this.counts.skipped++;
       return false;
     }
-    if (this.perMs !== undefined && this.drained(now) > this.holds) {
+    // A configured rate says how fast the deployment drains, not how much it holds: until it first
+    // refuses, nothing is held back (the mirror, there from the start, counts every call from an
+    // empty bucket, so that refusal measures what the bucket holds).
+    if (this.perMs !== undefined && this.counts.refused > 0 && this.drained(now) > Math.max(this.holds, tokens / 2)) {
       this.grow(now);
       this.counts.skipped++;
       return false;
@@ -166,7 +169,7 @@ export class CapacityGate {
     if (perMs === undefined || limit === undefined) return undefined;
     const over = this.drained(now) - this.holds;
     if (over <= 0) return undefined;
-    const wait = Math.ceil(over / perMs);
+    const wait = Math.ceil(over / perMs - 1e-9); // (not a whole ms more for a rounding error)
     return wait <= limit ? wait : undefined;
   }
 
@@ -226,7 +229,8 @@ export class CapacityGate {
     }
     // At least half a call: a bucket below full admits a call whatever its size, so it always holds some.
     const holds = Math.max(tokens / 2, this.drained(now) - (this.perMs as number) * delayMs);
-    this.holds += sampleWeight * (holds - this.holds);
+    // (The first measurement, for a pace configured or seeded, is all there is to go on.)
+    this.holds = this.holds === 0 ? holds : this.holds + sampleWeight * (holds - this.holds);
     if (now - this.lastCutAt >= Math.max(minCutGapMs, delayMs)) {
       const inRow = this.refusalsInRow >= 2 ? 2 : 1;
       this.perMs = (this.perMs as number) * (1 - Math.min(maxCut, this.cut * this.sharers() * inRow));

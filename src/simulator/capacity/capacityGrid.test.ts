@@ -84,6 +84,17 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
     }
   });
 
+  it("with the PTU's rate configured (capacity.tokensPerMinute), each instance's gate there from the start: its burst measured, not held at nothing", () => {
+    // A configured gate used to hold back every call its mirror was not empty for, and learned
+    // nothing, since the PTU it under-filled never refused: 57% of greedy's work in the worst cell.
+    for (const cell of gridCells()) {
+      const { router, workShare } = runGridCell({ ...cell, configuredRate: 1 });
+      const key = `${cell.demand}/${cell.burstSeconds}/${cell.instances}`;
+      expect(router.refusedShare, key).toBeLessThanOrEqual(0.01);
+      expect(workShare, key).toBeGreaterThanOrEqual(knownGaps.has(key) ? 0.75 : 0.93);
+    }
+  });
+
   it("holds for a standard deployment with a tokens-per-minute quota as priority 1, across the grid's demands and instances", () => {
     for (const cell of standardCells()) {
       const { router, greedy, workShare } = runGridCell(cell);

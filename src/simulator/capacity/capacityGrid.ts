@@ -26,6 +26,11 @@ export interface GridCell {
   seed?: number;
   /** The gate's tuning, to try another (the defaults otherwise). */
   gate?: Partial<Pick<CapacityGateOptions, "growthPerSecond" | "cut">>;
+  /**
+   * The PTU's rate as configured (`capacity.tokensPerMinute`), as a share of its real one: each
+   * instance then has its gate from the start, as the router's board makes it. Default: none.
+   */
+  configuredRate?: number;
   /** The PTU's rate and the calls sent, when not the grid's own (a twin of a cell over sockets). */
   shape?: CallShape;
   /** Count only what happens from then on (the gates have learned by then), seconds. Default 0. */
@@ -148,9 +153,14 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
   };
   const correct = (tokens: number, at: number) => (ptu instanceof ProvisionedBucket ? ptu.correct(tokens, at) : ptu.correct(tokens));
   // The router's short trip on a 429 (retry-after-ms honoured, local), and its gate, per instance:
-  // as the router's board does, a deployment gets its gate at its first refusal with a delay.
-  const instances = Array.from({ length: cell.instances }, () => ({ gate: undefined as CapacityGate | undefined, tripUntil: 0 }));
-  const newGate = () => new CapacityGate({ random, instances: () => cell.instances, ...cell.gate });
+  // as the router's board does, a deployment gets its gate at its first refusal with a delay, or
+  // from the start when its rate is configured.
+  const configured = cell.configuredRate === undefined ? undefined : cell.configuredRate * tokensPerMinute;
+  const newGate = () => new CapacityGate({ random, instances: () => cell.instances, tokensPerMinute: configured, ...cell.gate });
+  const instances = Array.from({ length: cell.instances }, () => ({
+    gate: mode === "router" && configured !== undefined ? newGate() : (undefined as CapacityGate | undefined),
+    tripUntil: 0,
+  }));
   const callsPerMs = (cell.demand * perMs) / (promptTokens + (fewest + most) / 2);
   const queue = new EventQueue();
   let calls = 0;
