@@ -82,6 +82,14 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
       expect(router.refusedShare, key).toBeLessThanOrEqual(knownGaps.has(key) ? 0.015 : 0.01);
       expect(workShare, key).toBeGreaterThanOrEqual(cell.burstSeconds >= 1 && cell.demand >= 2 ? 0.96 : 0.7);
     }
+    // With the PTU's rate configured the gate is there from the start and measures the burst: a
+    // single instance holds the targets with a burst of a second or more, and nearly with 0.1 s.
+    for (const cell of gridCells().filter((c) => c.instances === 1)) {
+      const { router, workShare } = runGridCell({ ...cell, arrivals: "random", configuredRate: 1 });
+      const key = `configured ${cell.demand}/${cell.burstSeconds}/1`;
+      expect(router.refusedShare, key).toBeLessThanOrEqual(0.01);
+      expect(workShare, key).toBeGreaterThanOrEqual(cell.burstSeconds >= 1 ? 0.99 : 0.93);
+    }
   });
 
   it("with the PTU's rate configured (capacity.tokensPerMinute), each instance's gate there from the start: its burst measured, not held at nothing", () => {
