@@ -46,7 +46,15 @@ function gridTwin(setup: SocketSetup, seconds: number, measureFromSeconds: numbe
   const endTokens = socketCall.promptTokens + socketCall.completion[0];
   const demand = (setup.perSecond * endTokens) / (setup.tokensPerMs * 1_000);
   const shape = { tokensPerMinute, ...socketCall };
-  return runGridCell({ demand, burstSeconds: 0.5, instances: 2, seconds, shape, measureFromSeconds });
+  return runGridCell({
+    demand,
+    burstSeconds: 0.5,
+    instances: 2,
+    seconds,
+    shape,
+    measureFromSeconds,
+    ...(setup.configured ? { configuredRate: 1 } : {}),
+  });
 }
 
 /** A cell over sockets: the PTU's rate and the calls sent a second (the demand is their ratio). */
@@ -54,6 +62,8 @@ export interface SocketSetup {
   tokensPerMs: number;
   perSecond: number;
   waitUpTo?: string;
+  /** The PTU's rate given to the router (`capacity.tokensPerMinute`): gates from the first call. */
+  configured?: boolean;
 }
 
 export interface SocketPhase {
@@ -96,6 +106,8 @@ export interface CapacityRows {
   socketsWaiting: SocketCell & { waitUpTo: string };
   /** ~1.2× demand: little to spill, so every call held back for nothing shows. */
   socketsNearCapacity: SocketCell;
+  /** ~1.6× demand with the PTU's rate configured (`capacity.tokensPerMinute`). */
+  socketsConfigured: SocketCell;
 }
 
 interface Counts {
@@ -150,7 +162,7 @@ function phase(from: Counts[], to: Counts[], calls: { router: number; greedy: nu
 }
 
 async function socketCell(setup: SocketSetup): Promise<SocketCell> {
-  const { perSecond, waitUpTo } = setup;
+  const { perSecond, waitUpTo, configured } = setup;
   const warmUpSeconds = smoke ? 1 : 4;
   const seconds = smoke ? 3 : 16;
   const ptu = ptuAt(setup.tokensPerMs);
@@ -167,7 +179,15 @@ async function socketCell(setup: SocketSetup): Promise<SocketCell> {
   const none = { type: "none" };
   const config = {
     backends: [
-      { name: "ptu", url: ptuUrl, priority: 1, auth: none, ...(waitUpTo ? { capacity: { waitUpTo } } : {}) },
+      {
+        name: "ptu",
+        url: ptuUrl,
+        priority: 1,
+        auth: none,
+        ...(waitUpTo || configured
+          ? { capacity: { ...(waitUpTo ? { waitUpTo } : {}), ...(configured ? { tokensPerMinute: setup.tokensPerMs * 60_000 } : {}) } }
+          : {}),
+      },
       { name: "paygo-a", url: paygoA, priority: 2, auth: none },
       { name: "paygo-b", url: paygoB, priority: 2, auth: none },
     ],
@@ -204,7 +224,7 @@ async function socketCell(setup: SocketSetup): Promise<SocketCell> {
       ...(waitUpTo ? {} : { twin: { learned: gridTwin(setup, seconds, warmUpSeconds), whole: gridTwin(setup, seconds, 0) } }),
     };
     progress(
-      `capacity over sockets (${setup.tokensPerMs} token/ms, ${perSecond} calls/s${waitUpTo ? `, waitUpTo ${waitUpTo}` : ""}): after ${warmUpSeconds} s PTU work ${(cell.workShare * 100).toFixed(1)}% of greedy's, 429s ${(cell.routerRefusedShare * 100).toFixed(2)}% (greedy ${(cell.greedyRefusedShare * 100).toFixed(1)}%); whole run ${(cell.whole.workShare * 100).toFixed(1)}%, ${(cell.whole.routerRefusedShare * 100).toFixed(2)}%`,
+      `capacity over sockets (${setup.tokensPerMs} token/ms, ${perSecond} calls/s${waitUpTo ? `, waitUpTo ${waitUpTo}` : ""}${configured ? ", rate configured" : ""}): after ${warmUpSeconds} s PTU work ${(cell.workShare * 100).toFixed(1)}% of greedy's, 429s ${(cell.routerRefusedShare * 100).toFixed(2)}% (greedy ${(cell.greedyRefusedShare * 100).toFixed(1)}%); whole run ${(cell.whole.workShare * 100).toFixed(1)}%, ${(cell.whole.routerRefusedShare * 100).toFixed(2)}%`,
     );
     return cell;
   } finally {
@@ -226,6 +246,7 @@ export async function benchCapacity(): Promise<CapacityRows> {
     sockets: await socketCell({ tokensPerMs: 1, perSecond: 60 }),
     socketsWaiting: { ...(await socketCell({ tokensPerMs: 1, perSecond: 60, waitUpTo })), waitUpTo },
     socketsNearCapacity: await socketCell({ tokensPerMs: 1, perSecond: 44 }),
+    socketsConfigured: await socketCell({ tokensPerMs: 1, perSecond: 60, configured: true }),
   };
 }
 
@@ -247,6 +268,7 @@ export function capacityLines(rows: CapacityRows): string[] {
     socketLine("over sockets (2 instances on Azurite, simulator PTU at 1 token/ms, 0.5 s burst, ~1.6× demand)", rows.sockets),
     socketLine(`the same with waitUpTo ${rows.socketsWaiting.waitUpTo} on the PTU`, rows.socketsWaiting),
     socketLine("near capacity (~1.2× demand)", rows.socketsNearCapacity),
+    socketLine("~1.6× demand with the PTU's rate configured (capacity.tokensPerMinute: 60000)", rows.socketsConfigured),
   ];
   return lines;
 }
