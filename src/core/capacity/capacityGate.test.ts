@@ -48,6 +48,24 @@ describe("CapacityGate", () => {
     expect(gate.take(1_000, 1_101)).toBe(true);
   });
 
+  it("with a configured rate, a pace cut below this instance's share returns to it once no refusal came for half a second", () => {
+    const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 120_000, instances: () => 2 }); // a share of 1 token a ms
+    gate.take(1_000, 0);
+    refuse(gate, 1_000, 100, 0); // cut once, by 2% for each of the two instances
+    const cut = gate.view(0).tokensPerMinute ?? 0;
+    expect(cut).toBeLessThan(60_000);
+    // Calls wait on it (each is passed over), at first at the slow growth, then at 2% a second.
+    gate.take(1_000, 400);
+    expect(gate.view(400).tokensPerMinute).toBeLessThan(cut * 1.001);
+    for (let at = 500; at <= 1_500; at += 100) gate.take(1_000_000, at);
+    const back = gate.view(1_500).tokensPerMinute ?? 0;
+    expect(back).toBeGreaterThan(cut * 1.015);
+    // ...up to the share and not past it at that speed: above it the pace grows as any does (slowly).
+    for (let at = 1_600; at <= 4_000; at += 100) gate.take(1_000_000, at);
+    expect(gate.view(4_000).tokensPerMinute).toBeGreaterThanOrEqual(60_000);
+    expect(gate.view(4_000).tokensPerMinute).toBeLessThan(60_000 * 1.01);
+  });
+
   it("a pace from other instances holds at least half a call, as a learned one does", () => {
     const gate = new CapacityGate({ random: noJitter });
     refuse(gate, 1_000, 30, 0); // made at its first refusal, no pace of its own yet

@@ -70,6 +70,13 @@ const firstBackOffMs = 25;
 const longestBackOffMs = 1_000;
 /** How long the mirror stays empty before the deployment is taken to have idled (see `drained`). */
 const idleAfterDryMs = 150;
+/**
+ * A configured rate is the user's word for the deployment's size: a pace below this instance's
+ * share of it, with no refusal this long, returns to it this fast (and not past it), as TCP's slow
+ * start returns to its threshold; above it, the pace grows as any does.
+ */
+const returnAfterQuietMs = 500;
+const returnPerSecond = 0.02;
 /** How much of a new sample of the pace or the bucket's size is taken. */
 const sampleWeight = 0.3;
 
@@ -306,8 +313,11 @@ export class CapacityGate {
     const since = this.lastGrowthAt ?? now;
     // Slow right after a refusal (the pace was just found too fast), faster the longer none came.
     const quiet = this.lastRefusal === undefined ? 0 : (now - this.lastRefusal.at) / 1_000;
-    const perSecond = Math.min(maxGrowthPerSecond, this.growth * (1 + quiet)) / this.sharers();
-    this.perMs *= 1 + (perSecond * Math.min(now - since, 1_000)) / 1_000;
+    const share = this.configuredPerMs === undefined ? undefined : this.configuredPerMs / this.sharers();
+    const below = share !== undefined && this.perMs < share && quiet * 1_000 >= returnAfterQuietMs;
+    const perSecond = Math.max(below ? returnPerSecond : 0, Math.min(maxGrowthPerSecond, this.growth * (1 + quiet)) / this.sharers());
+    const grown = this.perMs * (1 + (perSecond * Math.min(now - since, 1_000)) / 1_000);
+    this.perMs = below && share !== undefined ? Math.min(share, grown) : grown;
     this.lastGrowthAt = now;
   }
 }

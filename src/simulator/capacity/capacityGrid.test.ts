@@ -92,14 +92,18 @@ describe("capacity grid: the PTU's work beside a greedy sender's, and the calls 
     }
   });
 
-  it("with the PTU's rate configured (capacity.tokensPerMinute), each instance's gate there from the start: its burst measured, not held at nothing", () => {
+  it("with the PTU's rate configured (capacity.tokensPerMinute), each instance's gate there from the start: its burst measured, its pace back at its share", () => {
     // A configured gate used to hold back every call its mirror was not empty for, and learned
     // nothing, since the PTU it under-filled never refused: 57% of greedy's work in the worst cell.
-    for (const cell of gridCells()) {
-      const { router, workShare } = runGridCell({ ...cell, configuredRate: 1 });
-      const key = `${cell.demand}/${cell.burstSeconds}/${cell.instances}`;
-      expect(router.refusedShare, key).toBeLessThanOrEqual(0.01);
-      expect(workShare, key).toBeGreaterThanOrEqual(knownGaps.has(key) ? 0.75 : 0.93);
+    for (const seed of [1, 2, 7]) {
+      for (const cell of gridCells()) {
+        const { router, workShare } = runGridCell({ ...cell, seed, configuredRate: 1 });
+        const key = `${cell.demand}/${cell.burstSeconds}/${cell.instances} seed ${seed}`;
+        const gap = knownGaps.has(`${cell.demand}/${cell.burstSeconds}/${cell.instances}`);
+        // Four instances on a 0.1 s burst: 95–97% of greedy's work, at most 1.33% of calls paying a 429.
+        expect(router.refusedShare, key).toBeLessThanOrEqual(gap ? 0.015 : 0.01);
+        expect(workShare, key).toBeGreaterThanOrEqual(gap ? 0.95 : 0.98);
+      }
     }
   });
 
