@@ -156,7 +156,8 @@ export class CapacityGate {
     }
     // A configured rate says how fast the deployment drains, not how much it holds: until it first
     // refuses, nothing is held back (the mirror, there from the start, counts every call from an
-    // empty bucket, so that refusal measures what the bucket holds).
+    // empty bucket, so that refusal measures what the bucket holds). And a bucket holds at least
+    // half a call, measured or not (a pace seeded from other instances has measured nothing yet).
     if (this.perMs !== undefined && this.counts.refused > 0 && this.drained(now) > Math.max(this.holds, tokens / 2)) {
       this.grow(now);
       this.counts.skipped++;
