@@ -74,6 +74,12 @@ describe("CapacityGate", () => {
     // 400 tokens still to drain: less than half a call, so the next is sent; then the mirror is over.
     expect(gate.take(1_000, 700)).toBe(true);
     expect(gate.take(1_000, 700)).toBe(false);
+    // A call that may wait waits for that much room too, not for an empty mirror.
+    const waiting = new CapacityGate({ random: noJitter, waitUpToMs: 1_000 });
+    refuse(waiting, 1_000, 30, 0);
+    waiting.seed(60_000);
+    waiting.take(1_000, 100);
+    expect(waiting.waitMs(1_000, 100)).toBe(500);
   });
 
   it("holds nothing back until it has learned (or been given) a pace", () => {
@@ -200,10 +206,10 @@ describe("CapacityGate", () => {
   it("waits for room within waitUpTo, and not for longer", () => {
     const gate = new CapacityGate({ random: noJitter, tokensPerMinute: 60_000, waitUpToMs: 50 });
     refuse(gate, 100, 30, 0);
-    expect(gate.waitMs(0)).toBe(30);
+    expect(gate.waitMs(100, 0)).toBe(30);
     refuse(gate, 100, 80, 100);
-    expect(gate.waitMs(100)).toBeUndefined();
-    expect(new CapacityGate({ random: noJitter, tokensPerMinute: 60_000 }).waitMs(0)).toBeUndefined();
+    expect(gate.waitMs(100, 100)).toBeUndefined();
+    expect(new CapacityGate({ random: noJitter, tokensPerMinute: 60_000 }).waitMs(100, 0)).toBeUndefined();
   });
 
   it("follows a deployment that comes back larger or smaller", () => {

@@ -149,16 +149,15 @@ export class CapacityGate {
   /** Whether a call costing `tokens` is expected to be admitted now; if so it is charged (sent). */
   take(tokens: number, now: number): boolean {
     // A configured rate is the whole deployment's: this instance's share, as many as are present now.
-    if (this.counts.refused === 0 && this.configuredPerMs !== undefined) this.perMs = this.configuredPerMs / this.sharers();
+    if (this.counts.refused === 0 && this.configuredPerMs !== undefined) this.perMs = this.configuredShare();
     if (this.perMs === undefined && now < this.heldUntil) {
       this.counts.skipped++;
       return false;
     }
     // A configured rate says how fast the deployment drains, not how much it holds: until it first
     // refuses, nothing is held back (the mirror, there from the start, counts every call from an
-    // empty bucket, so that refusal measures what the bucket holds). And a bucket holds at least
-    // half a call, measured or not (a pace seeded from other instances has measured nothing yet).
-    if (this.perMs !== undefined && this.counts.refused > 0 && this.drained(now) > Math.max(this.holds, tokens / 2)) {
+    // empty bucket, so that refusal measures what the bucket holds).
+    if (this.perMs !== undefined && this.counts.refused > 0 && this.drained(now) > this.holdsFor(tokens)) {
       this.grow(now);
       this.counts.skipped++;
       return false;
@@ -171,11 +170,11 @@ export class CapacityGate {
    * How long a call would wait for room, when the deployment allows waiting (`waitUpTo`) and room
    * is expected within it; `undefined` when it has room now, or is not worth waiting for.
    */
-  waitMs(now: number): number | undefined {
+  waitMs(tokens: number, now: number): number | undefined {
     const perMs = this.perMs;
     const limit = this.options.waitUpToMs;
     if (perMs === undefined || limit === undefined) return undefined;
-    const over = this.drained(now) - this.holds;
+    const over = this.drained(now) - this.holdsFor(tokens);
     if (over <= 0) return undefined;
     const wait = Math.ceil(over / perMs - 1e-9); // (not a whole ms more for a rounding error)
     return wait <= limit ? wait : undefined;
@@ -304,6 +303,19 @@ export class CapacityGate {
     return this.level;
   }
 
+  /**
+   * What the bucket is taken to hold when a call costing `tokens` asks: as learned, and at least
+   * half a call, measured or not (a pace seeded from other instances has measured nothing yet).
+   */
+  private holdsFor(tokens: number): number {
+    return Math.max(this.holds, tokens / 2);
+  }
+
+  /** This instance's share of the configured rate, as many instances as are present now. */
+  private configuredShare(): number | undefined {
+    return this.configuredPerMs === undefined ? undefined : this.configuredPerMs / this.sharers();
+  }
+
   private sharers(): number {
     return Math.max(1, this.options.instances?.() ?? 1);
   }
@@ -314,11 +326,15 @@ export class CapacityGate {
     const since = this.lastGrowthAt ?? now;
     // Slow right after a refusal (the pace was just found too fast), faster the longer none came.
     const quiet = this.lastRefusal === undefined ? 0 : (now - this.lastRefusal.at) / 1_000;
-    const share = this.configuredPerMs === undefined ? undefined : this.configuredPerMs / this.sharers();
-    const below = share !== undefined && this.perMs < share && quiet * 1_000 >= returnAfterQuietMs;
-    const perSecond = Math.max(below ? returnPerSecond : 0, Math.min(maxGrowthPerSecond, this.growth * (1 + quiet)) / this.sharers());
+    // Below the share of a configured rate, a while after the last refusal: back to it, faster.
+    const share = this.configuredShare();
+    const returnTo = share !== undefined && this.perMs < share && quiet * 1_000 >= returnAfterQuietMs ? share : undefined;
+    const perSecond = Math.max(
+      returnTo === undefined ? 0 : returnPerSecond,
+      Math.min(maxGrowthPerSecond, this.growth * (1 + quiet)) / this.sharers(),
+    );
     const grown = this.perMs * (1 + (perSecond * Math.min(now - since, 1_000)) / 1_000);
-    this.perMs = below && share !== undefined ? Math.min(share, grown) : grown;
+    this.perMs = returnTo === undefined ? grown : Math.min(returnTo, grown);
     this.lastGrowthAt = now;
   }
 }

@@ -46,7 +46,7 @@ export async function hasRoom(
     return true;
   }
   if (gate.take(tokens, now)) return true;
-  const wait = gate.waitMs(now);
+  const wait = gate.waitMs(tokens, now);
   if (wait !== undefined) {
     await (deps.sleep ?? sleep)(wait);
     if (gate.take(tokens, clock.now())) return true;
