@@ -177,6 +177,9 @@ async function socketCell(setup: SocketSetup): Promise<SocketCell> {
   const [ptuUrl, paygoA, paygoB, greedyPtu, greedyPaygo] = sims.urls;
   const azurite = await startAzurite();
   const none = { type: "none" };
+  const capacity: { waitUpTo?: string; tokensPerMinute?: number } = {};
+  if (waitUpTo) capacity.waitUpTo = waitUpTo;
+  if (configured) capacity.tokensPerMinute = setup.tokensPerMs * 60_000;
   const config = {
     backends: [
       {
@@ -184,9 +187,7 @@ async function socketCell(setup: SocketSetup): Promise<SocketCell> {
         url: ptuUrl,
         priority: 1,
         auth: none,
-        ...(waitUpTo || configured
-          ? { capacity: { ...(waitUpTo ? { waitUpTo } : {}), ...(configured ? { tokensPerMinute: setup.tokensPerMs * 60_000 } : {}) } }
-          : {}),
+        ...(waitUpTo || configured ? { capacity } : {}),
       },
       { name: "paygo-a", url: paygoA, priority: 2, auth: none },
       { name: "paygo-b", url: paygoB, priority: 2, auth: none },
@@ -250,9 +251,20 @@ export async function benchCapacity(): Promise<CapacityRows> {
   };
 }
 
+/** A share as the report prints it: one decimal for work, two for 429s. */
+export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
+
+/** A grid against the targets (≥ 98% of greedy's work, ≤ 1% 429s): the cells short of them, the worst work, the most 429s. */
+export function gridSummary(grid: readonly GridOutcome[]): { short: GridOutcome[]; worst: number; most429: number } {
+  return {
+    short: grid.filter((o) => o.workShare < 0.98 || o.router.refusedShare > 0.01),
+    worst: Math.min(...grid.map((o) => o.workShare)),
+    most429: Math.max(...grid.map((o) => o.router.refusedShare)),
+  };
+}
+
 /** The section's lines for the report. */
 export function capacityLines(rows: CapacityRows): string[] {
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const lines = [
     "",
     "capacity grid (discrete-event; PTU work as a share of a greedy sender's, and calls that paid a 429 round trip; calls evenly spaced, then arriving at random):",
@@ -260,8 +272,7 @@ export function capacityLines(rows: CapacityRows): string[] {
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.grid.map((o, i) => {
       const r = rows.randomGrid[i];
-      const outcome = (x: GridOutcome) =>
-        `${pct(x.workShare)} | ${(x.router.refusedShare * 100).toFixed(2)}% | ${pct(x.greedy.refusedShare)}`;
+      const outcome = (x: GridOutcome) => `${pct(x.workShare)} | ${pct(x.router.refusedShare, 2)} | ${pct(x.greedy.refusedShare)}`;
       return `| ${o.cell.demand}× | ${o.cell.kind === "standard" ? "—" : o.cell.burstSeconds} | ${o.cell.instances} | ${o.cell.kind ?? "provisioned"} | ${outcome(o)} | ${r ? outcome(r) : "—"} |`;
     }),
     configuredLine(rows.configuredGrid),
@@ -275,18 +286,14 @@ export function capacityLines(rows: CapacityRows): string[] {
 
 /** The configured grid in a line: its range of PTU work, its worst cells, its 429s. */
 function configuredLine(grid: readonly GridOutcome[]): string {
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const works = grid.map((o) => o.workShare);
-  const short = grid
-    .filter((o) => o.workShare < 0.98)
-    .map((o) => `${o.cell.demand}×/${o.cell.burstSeconds} s/${o.cell.instances}: ${pct(o.workShare)}`);
-  const most429 = Math.max(...grid.map((o) => o.router.refusedShare));
-  return `with the PTU's rate configured (capacity.tokensPerMinute, as published; calls evenly spaced): PTU work ${pct(Math.min(...works))}–${pct(Math.max(...works))} of greedy's, under 98% in ${short.length} of ${grid.length} cells (${short.join(", ") || "none"}); 429s at most ${(most429 * 100).toFixed(2)}%`;
+  const { short, worst, most429 } = gridSummary(grid);
+  const best = Math.max(...grid.map((o) => o.workShare));
+  const cells = short.map((o) => `${o.cell.demand}×/${o.cell.burstSeconds} s/${o.cell.instances}: ${pct(o.workShare)}`);
+  return `with the PTU's rate configured (capacity.tokensPerMinute, as published; calls evenly spaced): PTU work ${pct(worst)}–${pct(best)} of greedy's, short of the targets in ${short.length} of ${grid.length} cells (${cells.join(", ") || "none"}); 429s at most ${pct(most429, 2)}`;
 }
 
 function socketLine(title: string, cell: SocketCell): string {
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const share = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const share = (x: number) => pct(x, 2);
   const line = `${title}, ${cell.seconds} s: after the first ${cell.warmUpSeconds} s PTU work ${pct(cell.workShare)} of greedy's, 429s ${share(cell.routerRefusedShare)} (greedy ${pct(cell.greedyRefusedShare)}); the whole run, start-up included, ${pct(cell.whole.workShare)} and ${share(cell.whole.routerRefusedShare)}; ${cell.clientErrors} client errors`;
   const twin = cell.twin;
   if (!twin) return line;

@@ -227,6 +227,14 @@ export function gridCells(): GridCell[] {
   return cells;
 }
 
+/**
+ * The cells the design does not bring to 98% of greedy's work: four instances sharing a PTU whose
+ * burst holds two calls (0.1 s), each seeing only its own calls (docs/capacity.md, "Where it falls short").
+ */
+export function isKnownGap(cell: GridCell): boolean {
+  return cell.kind !== "standard" && cell.instances === 4 && cell.burstSeconds === 0.1;
+}
+
 /** The same demands and instances with a standard deployment (tokens per minute) as priority 1. */
 export function standardCells(): GridCell[] {
   const cells: GridCell[] = [];
