@@ -157,8 +157,8 @@ function run(cell: GridCell, mode: "router" | "greedy"): GridResult {
   // from the start when its rate is configured.
   const configured = cell.configuredRate === undefined ? undefined : cell.configuredRate * tokensPerMinute;
   const newGate = () => new CapacityGate({ random, instances: () => cell.instances, tokensPerMinute: configured, ...cell.gate });
-  const instances = Array.from({ length: cell.instances }, () => ({
-    gate: mode === "router" && configured !== undefined ? newGate() : (undefined as CapacityGate | undefined),
+  const instances: { gate: CapacityGate | undefined; tripUntil: number }[] = Array.from({ length: cell.instances }, () => ({
+    gate: mode === "router" && configured !== undefined ? newGate() : undefined,
     tripUntil: 0,
   }));
   const callsPerMs = (cell.demand * perMs) / (promptTokens + (fewest + most) / 2);
